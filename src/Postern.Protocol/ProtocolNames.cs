@@ -1,0 +1,48 @@
+namespace Postern.Protocol;
+
+/// <summary>Cookie names of the protocol, as Django names them by default.</summary>
+public static class CookieNames
+{
+    /// <summary>Holds the CSRF secret (32 chars; 64-char masked value from Django &lt; 4.1).</summary>
+    public const string Csrf = "csrftoken";
+
+    /// <summary>Holds the server-side session key.</summary>
+    public const string Session = "sessionid";
+}
+
+/// <summary>Header names of the protocol.</summary>
+public static class HeaderNames
+{
+    /// <summary>Request header carrying the CSRF token on unsafe requests; also sent back by <c>GET /auth/csrf</c>.</summary>
+    public const string CsrfToken = "X-CSRFToken";
+
+    /// <summary>How Django spells the header in its failure reasons (<c>HttpHeaders.parse_header_name</c>).</summary>
+    public const string CsrfTokenAsDjangoNamesIt = "X-Csrftoken";
+}
+
+/// <summary>Form field names of the protocol.</summary>
+public static class FormFields
+{
+    /// <summary>Hidden form field carrying the CSRF token (Django's <c>{% csrf_token %}</c>).</summary>
+    public const string CsrfToken = "csrfmiddlewaretoken";
+
+    public const string Username = "username";
+    public const string Password = "password";
+}
+
+/// <summary>The seed's endpoints, relative to the backend's base URL.</summary>
+public static class EndpointPaths
+{
+    public const string Csrf = "/auth/csrf";
+    public const string Login = "/auth/login";
+    public const string Logout = "/auth/logout";
+    public const string User = "/auth/user";
+    public const string ApiRoot = "/api/";
+}
+
+/// <summary>HTTP methods that RFC 9110 defines as safe: the only ones exempt from CSRF checks.</summary>
+public static class SafeMethods
+{
+    public static bool Contains(string method) =>
+        method is "GET" or "HEAD" or "OPTIONS" or "TRACE";
+}
