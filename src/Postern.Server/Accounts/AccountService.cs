@@ -1,0 +1,75 @@
+using System.Text.RegularExpressions;
+using Postern.Protocol;
+using Postern.Server.Sessions;
+using Postern.Server.Storage;
+
+namespace Postern.Server.Accounts;
+
+/// <summary>A username or password that the account rules refuse.</summary>
+public sealed class InvalidAccountInputException(string message) : Exception(message);
+
+/// <summary>Account rules shared by the admin commands and the API: who may exist, and what a password change ends.</summary>
+public sealed partial class AccountService(IUserStore users, IGroupStore groups, PasswordHasher hasher, SessionAuthHash authHash, TimeProvider time)
+{
+    /// <summary>Django's username field: at most 150 characters of letters, digits and @/./+/-/_.</summary>
+    public const int MaxUsernameLength = 150;
+
+    [GeneratedRegex(@"^[\w.@+-]+\z")]
+    private static partial Regex UsernamePattern();
+
+    public static string? ValidateUsername(string username) =>
+        username.Length == 0 ? "The username cannot be empty."
+        : username.Length > MaxUsernameLength ? $"Ensure the username has no more than {MaxUsernameLength} characters."
+        : !UsernamePattern().IsMatch(username) ? "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+        : null;
+
+    public static string? ValidatePassword(string password) =>
+        password.Length == 0 ? "The password cannot be empty."
+        : password.Length > DjangoPasswordHash.MaxPasswordLength ? $"Ensure the password has no more than {DjangoPasswordHash.MaxPasswordLength} characters."
+        : null;
+
+    /// <summary>Creates a user; a null password makes it unusable (the user cannot log in until one is set).</summary>
+    public Task<User> CreateUserAsync(string username, string? password, string email = "", bool isStaff = false, bool isSuperuser = false, CancellationToken ct = default)
+    {
+        Refuse(ValidateUsername(username));
+        if (password is not null)
+            Refuse(ValidatePassword(password));
+        var encoded = password is null ? DjangoPasswordHash.NewUnusable() : hasher.Hash(password);
+        return users.CreateUserAsync(new NewUser(username, email, encoded, isStaff, isSuperuser), ct);
+    }
+
+    /// <summary>Sets a new password. Every session of the user ends, except <paramref name="keepSessionKey"/> (the one that asked for the change).</summary>
+    public Task ChangePasswordAsync(User user, string password, string? keepSessionKey = null, CancellationToken ct = default)
+    {
+        Refuse(ValidatePassword(password));
+        return users.SetPasswordAsync(user.Id, hasher.Hash(password), keepSessionKey, ct);
+    }
+
+    /// <summary>Checks credentials as Django's ModelBackend does; null for a wrong password, unknown or inactive user.</summary>
+    public async Task<User?> AuthenticateAsync(string username, string password, CancellationToken ct)
+    {
+        var user = username.Length <= MaxUsernameLength ? await users.FindUserByUsernameAsync(username, ct) : null;
+        var check = await hasher.CheckAsync(user?.Password, password, ct);
+        // The inactive user's password was still hashed above, so timing says nothing about activity either.
+        if (user is null || !check.Matches || !user.IsActive)
+            return null;
+        PasswordUpgrade? upgrade = null;
+        if (check.UpgradedHash is { } upgraded)
+        {
+            upgrade = new PasswordUpgrade(upgraded, authHash.For(user.Password), authHash.For(upgraded));
+            user = user with { Password = upgraded };
+        }
+        var now = time.GetUtcNow();
+        await users.RecordLoginAsync(user.Id, now, upgrade, ct);
+        return user with { LastLogin = now };
+    }
+
+    public async Task<Storage.Group> EnsureGroupAsync(string name, CancellationToken ct = default) =>
+        await groups.FindGroupByNameAsync(name, ct) ?? await groups.CreateGroupAsync(name, ct);
+
+    private static void Refuse(string? problem)
+    {
+        if (problem is not null)
+            throw new InvalidAccountInputException(problem);
+    }
+}

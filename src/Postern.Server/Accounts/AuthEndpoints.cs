@@ -1,0 +1,120 @@
+using Microsoft.Extensions.Options;
+using Postern.Protocol;
+using Postern.Server.Csrf;
+using Postern.Server.Hosting;
+using Postern.Server.Http;
+using Postern.Server.Sessions;
+
+namespace Postern.Server.Accounts;
+
+/// <summary>Named as the peer names it: <c>csrfToken</c>.</summary>
+public sealed record CsrfTokenBody([property: System.Text.Json.Serialization.JsonPropertyName("csrfToken")] string CsrfToken);
+
+public sealed record LoginSucceededBody(string Detail, string Username);
+
+public sealed record CurrentUserBody(string Username, string Email, bool IsStaff);
+
+/// <summary>
+/// The seed's <c>/auth/</c> endpoints. Each answers with and without a trailing slash, checks CSRF on
+/// every unsafe method before anything else (as Django's middleware does for plain views), and only
+/// then answers a wrong method with 405.
+/// </summary>
+public static class AuthEndpoints
+{
+    public const string NotAuthenticated = "Authentication credentials were not provided.";
+
+    public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
+    {
+        Map(app, EndpointPaths.Csrf, GetCsrfTokenAsync);
+        Map(app, EndpointPaths.Login, LoginAsync);
+        Map(app, EndpointPaths.Logout, LogoutAsync);
+        Map(app, EndpointPaths.User, CurrentUserAsync);
+        return app;
+    }
+
+    // Routing matches "/auth/login" and "/auth/login/" alike.
+    private static void Map(IEndpointRouteBuilder app, string path, RequestDelegate handler) =>
+        app.Map(path, handler).RequireCsrf();
+
+    /// <summary>GET /auth/csrf: a freshly masked token, in the body and a header, and the cookie (same secret if the visitor had a valid one).</summary>
+    private static Task GetCsrfTokenAsync(HttpContext context)
+    {
+        if (context.Request.Method != "GET")
+            return JsonResponses.WriteMethodNotAllowedAsync(context, "GET");
+        var token = context.GetCsrfCookie().GetToken();
+        context.Response.Headers[HeaderNames.CsrfToken] = token;
+        return JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CsrfTokenBody(token), PosternJsonContext.Wire.CsrfTokenBody);
+    }
+
+    /// <summary>POST /auth/login: credentials → a brand-new session and a rotated CSRF secret.</summary>
+    private static async Task LoginAsync(HttpContext context)
+    {
+        if (context.Request.Method != "POST")
+        {
+            await JsonResponses.WriteMethodNotAllowedAsync(context, "POST");
+            return;
+        }
+        var ct = context.RequestAborted;
+        var credentials = await LoginRequest.ReadAsync(context.Request, ct);
+        if (credentials.Malformed)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest, "Malformed request body.");
+            return;
+        }
+        if (credentials is not { Username: { Length: > 0 } username, Password: { } password })
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest, "Both username and password are required.");
+            return;
+        }
+        if (password.Length > DjangoPasswordHash.MaxPasswordLength)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest,
+                $"Ensure the password has no more than {DjangoPasswordHash.MaxPasswordLength} characters.");
+            return;
+        }
+        var accounts = context.RequestServices.GetRequiredService<AccountService>();
+        var user = await accounts.AuthenticateAsync(username, password, ct);
+        if (user is null)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status401Unauthorized, "Invalid username or password.");
+            return;
+        }
+        await context.GetRequestSession().LoginAsync(user);
+        // A token an attacker saw before login is worthless after it.
+        context.GetCsrfCookie().Rotate();
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new LoginSucceededBody("Successfully logged in.", user.Username),
+            PosternJsonContext.Wire.LoginSucceededBody);
+    }
+
+    /// <summary>GET (as the seed documents; optional) and POST /auth/logout: ends the session server-side and expires the cookie.</summary>
+    private static async Task LogoutAsync(HttpContext context)
+    {
+        var allowsGet = context.RequestServices.GetRequiredService<IOptions<AccountOptions>>().Value.LogoutAllowsGet;
+        var method = context.Request.Method;
+        if (!(method == "POST" || (allowsGet && method == "GET")))
+        {
+            await JsonResponses.WriteMethodNotAllowedAsync(context, allowsGet ? "GET, POST" : "POST");
+            return;
+        }
+        await context.GetRequestSession().LogoutAsync();
+        await JsonResponses.WriteDetailAsync(context, StatusCodes.Status200OK, "Successfully logged out.");
+    }
+
+    /// <summary>GET /auth/user: who the session belongs to, or 403 as DRF answers anonymous requests under session auth.</summary>
+    private static async Task CurrentUserAsync(HttpContext context)
+    {
+        if (context.Request.Method != "GET")
+        {
+            await JsonResponses.WriteMethodNotAllowedAsync(context, "GET");
+            return;
+        }
+        var user = await context.GetRequestSession().GetUserAsync();
+        if (user is null)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, NotAuthenticated);
+            return;
+        }
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CurrentUserBody(user.Username, user.Email, user.IsStaff),
+            PosternJsonContext.Wire.CurrentUserBody);
+    }
+}

@@ -1,0 +1,114 @@
+using Postern.Server.Accounts;
+using Postern.Server.Hosting;
+using Postern.Server.Storage;
+
+namespace Postern.Server.Commands;
+
+/// <summary>The administration commands; each opens the database, does one thing and exits.</summary>
+public static class AdminCommands
+{
+    public static async Task<int> MigrateAsync(HostSettings settings, CancellationToken ct)
+    {
+        await using var app = PosternApplication.CreateBuilder(settings).Build();
+        await PosternApplication.PrepareAsync(app.Services, ct);
+        Console.WriteLine("The database schema is up to date.");
+        return 0;
+    }
+
+    public static Task<int> CreateUserAsync(HostSettings settings, string username, string email, bool staff, bool superuser, bool passwordFromStdin, CancellationToken ct) =>
+        WithAccountsAsync(settings, async (accounts, users) =>
+        {
+            if (AccountService.ValidateUsername(username) is { } problem)
+                return Fail(problem);
+            if (await users.FindUserByUsernameAsync(username, ct) is not null)
+                return Fail($"A user with the username '{username}' already exists.");
+            var password = PasswordInput.Read(passwordFromStdin);
+            await accounts.CreateUserAsync(username, password, email, staff || superuser, superuser, ct);
+            Console.WriteLine($"Created user '{username}'.");
+            return 0;
+        }, ct);
+
+    public static Task<int> ChangePasswordAsync(HostSettings settings, string username, bool passwordFromStdin, CancellationToken ct) =>
+        WithAccountsAsync(settings, async (accounts, users) =>
+        {
+            var user = await users.FindUserByUsernameAsync(username, ct);
+            if (user is null)
+                return Fail($"There is no user '{username}'.");
+            var password = PasswordInput.Read(passwordFromStdin);
+            await accounts.ChangePasswordAsync(user, password, ct: ct);
+            Console.WriteLine($"Changed the password of '{username}'; their sessions have ended.");
+            return 0;
+        }, ct);
+
+    private static async Task<int> WithAccountsAsync(HostSettings settings, Func<AccountService, IUserStore, Task<int>> work, CancellationToken ct)
+    {
+        await using var app = PosternApplication.CreateBuilder(settings).Build();
+        try
+        {
+            await PosternApplication.PrepareAsync(app.Services, ct);
+            return await work(app.Services.GetRequiredService<AccountService>(), app.Services.GetRequiredService<IUserStore>());
+        }
+        catch (Exception e) when (e is InvalidAccountInputException or DuplicateUsernameException or PasswordInputException)
+        {
+            return Fail(e.Message);
+        }
+        catch (StoreUnavailableException e)
+        {
+            return Fail($"Cannot use the database: {e.InnerException?.Message ?? e.Message}");
+        }
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine("error: " + message);
+        return 1;
+    }
+}
+
+public sealed class PasswordInputException(string message) : Exception(message);
+
+/// <summary>Reads a new password: the first line of stdin, or twice at a terminal prompt without echo.</summary>
+public static class PasswordInput
+{
+    public static string Read(bool fromStdin)
+    {
+        string password;
+        if (fromStdin)
+        {
+            password = Console.In.ReadLine() ?? throw new PasswordInputException("No password on standard input.");
+        }
+        else
+        {
+            if (Console.IsInputRedirected)
+                throw new PasswordInputException("Standard input is not a terminal: pass --password-stdin to read the password from it.");
+            password = Prompt("Password: ");
+            if (Prompt("Password (again): ") != password)
+                throw new PasswordInputException("The two passwords did not match.");
+        }
+        if (AccountService.ValidatePassword(password) is { } problem)
+            throw new PasswordInputException(problem);
+        return password;
+    }
+
+    private static string Prompt(string label)
+    {
+        Console.Error.Write(label);
+        var text = new System.Text.StringBuilder();
+        while (true)
+        {
+            var key = Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter)
+                break;
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                if (text.Length > 0)
+                    text.Length--;
+                continue;
+            }
+            if (!char.IsControl(key.KeyChar))
+                text.Append(key.KeyChar);
+        }
+        Console.Error.WriteLine();
+        return text.ToString();
+    }
+}

@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Microsoft.Extensions.Options;
+using Postern.Server.Accounts;
+using Postern.Server.Hosting;
+using Postern.Server.Storage;
+
+namespace Postern.Server.Commands;
+
+/// <summary>
+/// <c>Postern.Server [serve] | createuser | changepassword | migrate</c>. Every command takes
+/// <c>--db</c> (or <c>POSTERN_DB</c>); exit codes: 0 done, 1 refused input, 2 usage.
+/// </summary>
+public static class PosternCommandLine
+{
+    public const string DatabaseVariable = "POSTERN_DB";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var db = new Option<string?>("--db") { Description = $"SQLite file of the database (default: ${DatabaseVariable}, else configuration, else ./postern.sqlite3)", Recursive = true };
+        var urls = new Option<string?>("--urls") { Description = "Addresses to listen on, e.g. http://0.0.0.0:8000" };
+        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input instead of prompting" };
+
+        var serve = new Command("serve", "Run the backend (the default command)") { urls };
+        serve.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls)), ct));
+
+        var username = new Argument<string>("username") { Description = "The user's username" };
+        var email = new Option<string>("--email") { Description = "Email address", DefaultValueFactory = _ => "" };
+        var staff = new Option<bool>("--staff") { Description = "May change users and groups through the API" };
+        var superuser = new Option<bool>("--superuser") { Description = "Has every permission (implies --staff)" };
+        var createUser = new Command("createuser", "Create a user") { username, email, staff, superuser, passwordStdin };
+        createUser.SetAction((parse, ct) => AdminCommands.CreateUserAsync(Settings(parse.GetValue(db)), parse.GetValue(username)!,
+            parse.GetValue(email) ?? "", parse.GetValue(staff), parse.GetValue(superuser), parse.GetValue(passwordStdin), ct));
+
+        var changePassword = new Command("changepassword", "Set a user's password; their sessions end") { username, passwordStdin };
+        changePassword.SetAction((parse, ct) => AdminCommands.ChangePasswordAsync(Settings(parse.GetValue(db)), parse.GetValue(username)!,
+            parse.GetValue(passwordStdin), ct));
+
+        var migrate = new Command("migrate", "Create or migrate the database schema");
+        migrate.SetAction((parse, ct) => AdminCommands.MigrateAsync(Settings(parse.GetValue(db)), ct));
+
+        var root = new RootCommand("Postern: a Django-compatible session + CSRF backend") { db, urls, serve, createUser, changePassword, migrate };
+        root.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls)), ct));
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static HostSettings Settings(string? db, string? urls = null) =>
+        new(urls, db ?? NullIfEmpty(Environment.GetEnvironmentVariable(DatabaseVariable)));
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static async Task<int> ServeAsync(HostSettings settings, CancellationToken ct)
+    {
+        await using var app = await PosternApplication.BuildAsync(settings, ct);
+        await FirstUser.CreateIfNoneAsync(app.Services, Console.Out, ct);
+        await app.RunAsync();
+        return 0;
+    }
+}
+
+/// <summary>On the very first start, an <c>admin</c> account, so the backend is usable at once.</summary>
+public static class FirstUser
+{
+    public static async Task CreateIfNoneAsync(IServiceProvider services, TextWriter output, CancellationToken ct)
+    {
+        var users = services.GetRequiredService<IUserStore>();
+        if (await users.CountUsersAsync(ct) > 0)
+            return;
+        var password = Protocol.CsrfToken.NewSecret()[..20];
+        try
+        {
+            await services.GetRequiredService<AccountService>().CreateUserAsync("admin", password, isStaff: true, isSuperuser: true, ct: ct);
+        }
+        catch (DuplicateUsernameException)
+        {
+            return; // another instance got there first
+        }
+        await output.WriteLineAsync($"Created the first user 'admin' with password: {password}");
+        await output.WriteLineAsync("It is shown only this once; change it with: Postern.Server changepassword admin");
+    }
+}

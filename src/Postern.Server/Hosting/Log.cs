@@ -1,0 +1,17 @@
+namespace Postern.Server.Hosting;
+
+/// <summary>Postern's log messages, generated at compile time.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Purged {Count} expired sessions")]
+    public static partial void PurgedSessions(this ILogger logger, int count);
+
+    [LoggerMessage(2, LogLevel.Warning, "Could not purge expired sessions; will retry")]
+    public static partial void PurgeFailed(this ILogger logger, Exception error);
+
+    [LoggerMessage(3, LogLevel.Warning, "Storage unavailable for {Method} {Path}")]
+    public static partial void StorageUnavailable(this ILogger logger, Exception error, string method, string path);
+
+    [LoggerMessage(4, LogLevel.Error, "Unhandled error for {Method} {Path}")]
+    public static partial void UnhandledError(this ILogger logger, Exception error, string method, string path);
+}

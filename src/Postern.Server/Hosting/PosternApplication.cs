@@ -1,0 +1,159 @@
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+using Postern.Server.Accounts;
+using Postern.Server.Csrf;
+using Postern.Server.Http;
+using Postern.Server.Sessions;
+using Postern.Server.Storage;
+using Postern.Server.Storage.Sqlite;
+
+namespace Postern.Server.Hosting;
+
+/// <summary>What the command line decides about a server before configuration is read.</summary>
+public sealed record HostSettings(string? Urls = null, string? Database = null)
+{
+    /// <summary>Extra configuration applied last (tests use it; so could an embedding application).</summary>
+    public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
+}
+
+/// <summary>Builds the Postern web application: services, the request pipeline, the endpoints.</summary>
+public static class PosternApplication
+{
+    public static WebApplicationBuilder CreateBuilder(HostSettings settings, string[]? args = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args ?? [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        var overrides = new Dictionary<string, string?>(settings.Overrides);
+        if (settings.Database is not null)
+            overrides[StorageOptions.Section + ":Database"] = settings.Database;
+        if (settings.Urls is not null)
+            overrides["urls"] = settings.Urls;
+        builder.Configuration.AddInMemoryCollection(overrides);
+        AddPostern(builder);
+        return builder;
+    }
+
+    /// <summary>Builds the application and prepares its storage (schema, secret key) so it is ready to serve.</summary>
+    public static async Task<WebApplication> BuildAsync(HostSettings settings, CancellationToken ct = default)
+    {
+        var app = CreateBuilder(settings).Build();
+        await PrepareAsync(app.Services, ct);
+        UsePostern(app);
+        return app;
+    }
+
+    private static void AddPostern(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section);
+        services.AddOptions<CsrfOptions>().BindConfiguration(CsrfOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
+        services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            // Accept Latin-1 header bytes so odd values reach the pipeline and get a JSON 4xx, not a bare 400 from the server.
+            kestrel.RequestHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
+        });
+        services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form =>
+        {
+            form.ValueCountLimit = 1024;
+            form.MultipartBodyLengthLimit = limits.MaxRequestBodyBytes;
+        });
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddStorage();
+        services.AddSingleton(provider => new SecretKeyRing(ResolveSecretKey(provider)));
+        services.AddSingleton<SessionAuthHash>();
+        services.AddSingleton<SessionManager>();
+        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<AccountService>();
+        services.AddSingleton<TrustedOrigins>();
+        services.AddSingleton<CsrfRules>();
+        services.AddHostedService<ExpiredSessionSweeper>();
+        services.AddRouting();
+    }
+
+    private static void AddStorage(this IServiceCollection services)
+    {
+        services.AddSingleton(provider => new SqliteStore(provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database));
+        services.AddSingleton<IUserStore>(provider => provider.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IGroupStore>(provider => provider.GetRequiredService<SqliteStore>());
+        services.AddSingleton<ISessionStore>(provider => provider.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IStoreAdministration>(provider => provider.GetRequiredService<SqliteStore>());
+    }
+
+    private const string SecretKeySetting = "secret_key";
+
+    private static string ResolveSecretKey(IServiceProvider provider)
+    {
+        var configured = provider.GetRequiredService<IOptions<SecretOptions>>().Value.SecretKey;
+        if (!string.IsNullOrEmpty(configured))
+            return configured;
+        return provider.GetRequiredService<IStoreAdministration>()
+            .GetOrCreateSettingAsync(SecretKeySetting, SecretKeyRing.NewSecretKey).GetAwaiter().GetResult();
+    }
+
+    /// <summary>Creates or migrates the schema, then resolves the secret key (which may live in it).</summary>
+    public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        await services.GetRequiredService<IStoreAdministration>().MigrateAsync(ct);
+        services.GetRequiredService<SecretKeyRing>();
+    }
+
+    private static void UsePostern(WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value.TrustForwardedHeaders)
+        {
+            var forwarded = new ForwardedHeadersOptions
+            {
+                ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost | ForwardedHeaders.XForwardedFor,
+                ForwardLimit = 1,
+            };
+            // The operator said a proxy fronts every request; its address is not known in advance (Docker networks).
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            app.UseForwardedHeaders(forwarded);
+        }
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseMiddleware<CsrfCookieMiddleware>();
+        app.UseMiddleware<SessionMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<CsrfProtectionMiddleware>();
+        app.MapAuthEndpoints();
+        app.MapFallback(context => JsonResponses.WriteDetailAsync(context, StatusCodes.Status404NotFound, "Not found."));
+    }
+}
+
+/// <summary>Deletes expired sessions hourly, so the table holds only live ones (Django leaves this to a cron job).</summary>
+public sealed class ExpiredSessionSweeper(ISessionStore sessions, TimeProvider time, ILogger<ExpiredSessionSweeper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
+        do
+        {
+            try
+            {
+                var purged = await sessions.DeleteExpiredSessionsAsync(time.GetUtcNow(), stoppingToken);
+                if (purged > 0)
+                    logger.PurgedSessions(purged);
+            }
+            catch (StoreUnavailableException e)
+            {
+                logger.PurgeFailed(e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}

@@ -1,0 +1,69 @@
+using Postern.Server.Hosting;
+using Postern.Server.Storage;
+
+namespace Postern.Server.Http;
+
+/// <summary>
+/// The last line of defence: whatever goes wrong below becomes a JSON error of the right class:
+/// a malformed or oversized request is the client's 4xx, an unreachable database a 503 the client
+/// may retry, anything else a 500 that reveals nothing.
+/// </summary>
+public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            var status = e.StatusCode;
+            await RespondAsync(context, status, status == StatusCodes.Status413PayloadTooLarge ? "Request body too large." : "Malformed request.");
+        }
+        catch (InvalidDataException) when (!context.Response.HasStarted)
+        {
+            // Form parsing limits (too many fields, a field too long, a malformed multipart body).
+            await RespondAsync(context, StatusCodes.Status400BadRequest, "Malformed request.");
+        }
+        catch (StoreUnavailableException e) when (!context.Response.HasStarted)
+        {
+            logger.StorageUnavailable(e, context.Request.Method, context.Request.Path.Value ?? "");
+            context.Response.Headers.RetryAfter = "1";
+            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable, try again shortly.");
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody is left to answer.
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            logger.UnhandledError(e, context.Request.Method, context.Request.Path.Value ?? "");
+            await RespondAsync(context, StatusCodes.Status500InternalServerError, "A server error occurred.");
+        }
+    }
+
+    private static Task RespondAsync(HttpContext context, int status, string detail)
+    {
+        context.Response.Clear();
+        return JsonResponses.WriteDetailAsync(context, status, detail);
+    }
+}
+
+/// <summary>The headers Django's SecurityMiddleware adds to every response by default.</summary>
+public sealed class SecurityHeadersMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        // At response start, so that an error response that cleared the headers still gets them.
+        context.Response.OnStarting(static state =>
+        {
+            var headers = ((HttpResponse)state).Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "same-origin";
+            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            return Task.CompletedTask;
+        }, context.Response);
+        return next(context);
+    }
+}

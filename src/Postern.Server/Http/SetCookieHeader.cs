@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Text;
+
+namespace Postern.Server.Http;
+
+/// <summary>
+/// Writes <c>Set-Cookie</c> text as Django does (Python's Morsel): attributes in the order Domain,
+/// expires, HttpOnly, Max-Age, Path, SameSite, Secure, with <c>expires</c> always beside
+/// <c>Max-Age</c>; a deletion is the value <c>""</c> with the epoch and <c>Max-Age=0</c>.
+/// </summary>
+public readonly record struct CookieAttributes(string? Domain, string Path, bool HttpOnly, bool Secure, string SameSite);
+
+public static class SetCookieHeader
+{
+    private static readonly DateTimeOffset Epoch = DateTimeOffset.UnixEpoch;
+
+    public static string Set(string name, string value, int maxAgeSeconds, CookieAttributes attributes, DateTimeOffset now) =>
+        Format(name, value, now.AddSeconds(maxAgeSeconds), maxAgeSeconds, attributes);
+
+    public static string Delete(string name, CookieAttributes attributes) =>
+        Format(name, "\"\"", Epoch, 0, attributes with { HttpOnly = false });
+
+    private static string Format(string name, string value, DateTimeOffset expires, int maxAge, CookieAttributes a)
+    {
+        var text = new StringBuilder(160);
+        text.Append(name).Append('=').Append(value);
+        if (!string.IsNullOrEmpty(a.Domain))
+            text.Append("; Domain=").Append(a.Domain);
+        text.Append("; expires=").Append(expires.UtcDateTime.ToString("ddd, dd MMM yyyy HH:mm:ss 'GMT'", CultureInfo.InvariantCulture));
+        if (a.HttpOnly)
+            text.Append("; HttpOnly");
+        text.Append("; Max-Age=").Append(maxAge.ToString(CultureInfo.InvariantCulture));
+        text.Append("; Path=").Append(a.Path);
+        if (!string.IsNullOrEmpty(a.SameSite))
+            text.Append("; SameSite=").Append(a.SameSite);
+        if (a.Secure || string.Equals(a.SameSite, "None", StringComparison.OrdinalIgnoreCase))
+            text.Append("; Secure");
+        return text.ToString();
+    }
+}

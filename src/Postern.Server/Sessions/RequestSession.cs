@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Options;
+using Postern.Server.Hosting;
+using Postern.Server.Http;
+using Postern.Server.Storage;
+
+namespace Postern.Server.Sessions;
+
+/// <summary>
+/// The session of one request: resolved lazily from the <c>sessionid</c> cookie, changed by login and
+/// logout, and turned into cookie changes when the response starts (Django's SessionMiddleware).
+/// </summary>
+public sealed class RequestSession(HttpContext context, SessionManager manager, string? cookieValue)
+{
+    private Task<SessionWithUser?>? _resolving;
+    private SessionRecord? _opened;
+    private bool _ended;
+
+    /// <summary>Whether anything looked at the session; such responses vary by Cookie.</summary>
+    public bool Accessed { get; private set; }
+
+    public string? CookieValue => cookieValue;
+
+    /// <summary>The signed-in user, or null for anonymous requests.</summary>
+    public async ValueTask<User?> GetUserAsync() => (await GetCurrentAsync())?.User;
+
+    /// <summary>The current session and its user, or null.</summary>
+    public async ValueTask<SessionWithUser?> GetCurrentAsync()
+    {
+        Accessed = true;
+        if (_ended)
+            return null;
+        if (_resolving is null)
+        {
+            _resolving = cookieValue is null
+                ? Task.FromResult<SessionWithUser?>(null)
+                : manager.ResolveAsync(cookieValue, context.RequestAborted);
+        }
+        return await _resolving;
+    }
+
+    /// <summary>Signs <paramref name="user"/> in with a brand-new session, ending the one the request carried.</summary>
+    public async Task LoginAsync(User user)
+    {
+        Accessed = true;
+        var userAgent = context.Request.Headers.UserAgent.ToString();
+        _opened = await manager.OpenAsync(user, cookieValue, userAgent.Length == 0 ? null : userAgent, context.RequestAborted);
+        _resolving = Task.FromResult<SessionWithUser?>(new SessionWithUser(_opened, user));
+        _ended = false;
+    }
+
+    /// <summary>Ends the session server-side; the response expires the cookie.</summary>
+    public async Task LogoutAsync()
+    {
+        Accessed = true;
+        var key = _opened?.Key ?? cookieValue;
+        _opened = null;
+        _ended = true;
+        if (key is not null)
+            await manager.EndAsync(key, context.RequestAborted);
+    }
+
+    /// <summary>The cookie change this response carries, decided as Django's SessionMiddleware.process_response does.</summary>
+    internal (string? SetKey, bool Delete) CookieChange()
+    {
+        if (_opened is not null)
+            return (_opened.Key, false);
+        var cookieIsDead = _ended
+            || (Accessed && _resolving is { IsCompletedSuccessfully: true, Result: null })
+            // Django treats a key shorter than 8 characters as no key at all: the cookie goes, looked at or not.
+            || cookieValue is { Length: < 8 };
+        return (null, cookieValue is not null && cookieIsDead);
+    }
+}
+
+public static class RequestSessionHttpContextExtensions
+{
+    public static RequestSession GetRequestSession(this HttpContext context) =>
+        context.Features.Get<RequestSession>() ?? throw new InvalidOperationException("SessionMiddleware is not in the pipeline.");
+}
+
+/// <summary>Attaches a <see cref="RequestSession"/> to each request and writes the session cookie when the response starts.</summary>
+public sealed class SessionMiddleware(RequestDelegate next, SessionManager manager, IOptions<ServerSessionOptions> options, TimeProvider time)
+{
+    private readonly ServerSessionOptions _options = options.Value;
+    private readonly CookieAttributes _attributes = new(
+        options.Value.CookieDomain, options.Value.CookiePath, HttpOnly: true, options.Value.CookieSecure, options.Value.CookieSameSite);
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var session = new RequestSession(context, manager, RequestCookies.Find(context.Request, _options.CookieName));
+        context.Features.Set(session);
+        context.Response.OnStarting(static state =>
+        {
+            var (self, context, session) = ((SessionMiddleware, HttpContext, RequestSession))state;
+            self.WriteCookie(context.Response, session);
+            return Task.CompletedTask;
+        }, (this, context, session));
+        return next(context);
+    }
+
+    private void WriteCookie(HttpResponse response, RequestSession session)
+    {
+        if (!session.Accessed && session.CookieValue is not { Length: < 8 })
+            return;
+        var (setKey, delete) = session.CookieChange();
+        if (setKey is not null && response.StatusCode < 500)
+            response.Headers.Append("Set-Cookie", SetCookieHeader.Set(_options.CookieName, setKey, manager.AgeSeconds, _attributes, time.GetUtcNow()));
+        else if (delete)
+            response.Headers.Append("Set-Cookie", SetCookieHeader.Delete(_options.CookieName, _attributes));
+        VaryHeader.Add(response, "Cookie");
+    }
+}

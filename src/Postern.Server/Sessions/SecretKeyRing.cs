@@ -1,0 +1,42 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Postern.Server.Sessions;
+
+/// <summary>
+/// Keys derived from the instance-wide secret (configuration, or generated once into the database),
+/// so every instance behind one database computes the same values.
+/// </summary>
+public sealed class SecretKeyRing
+{
+    // Django's salted_hmac key derivation: SHA256(key_salt + secret).
+    private const string SessionAuthHashSalt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash";
+
+    public SecretKeyRing(string secretKey)
+    {
+        if (string.IsNullOrEmpty(secretKey))
+            throw new ArgumentException("The secret key cannot be empty.", nameof(secretKey));
+        SessionAuthHashKey = SHA256.HashData(Encoding.UTF8.GetBytes(SessionAuthHashSalt + secretKey));
+    }
+
+    internal byte[] SessionAuthHashKey { get; }
+
+    public static string NewSecretKey() => RandomNumberGenerator.GetString(Protocol.CsrfToken.AllowedChars, 50);
+}
+
+/// <summary>
+/// Django's session auth hash: an HMAC of the user's encoded password. A session remembers the value
+/// from its login; once the password changes the values differ and the session is dead, so a stolen
+/// session cookie stops working the moment the victim changes their password.
+/// </summary>
+public sealed class SessionAuthHash(SecretKeyRing keys)
+{
+    public string For(string encodedPassword) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(keys.SessionAuthHashKey, Encoding.UTF8.GetBytes(encodedPassword)));
+
+    public bool Matches(string stored, string encodedPassword)
+    {
+        var current = For(encodedPassword);
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored), Encoding.ASCII.GetBytes(current));
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+using Postern.Protocol;
+using Postern.Server.Hosting;
+using Postern.Server.Storage;
+
+namespace Postern.Server.Sessions;
+
+/// <summary>Opens, resolves and ends server-side sessions; knows nothing of cookies or HTTP.</summary>
+public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash, IOptions<ServerSessionOptions> options, TimeProvider time)
+{
+    /// <summary>last_seen_at is written at most this often per session, so reads stay reads.</summary>
+    private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
+    private const int MaxUserAgentLength = 512;
+
+    public int AgeSeconds => options.Value.AgeSeconds;
+
+    /// <summary>The live session behind <paramref name="key"/>, or null. A session whose user was deactivated or whose password changed is deleted on sight.</summary>
+    public async Task<SessionWithUser?> ResolveAsync(string key, CancellationToken ct)
+    {
+        if (!SessionKey.IsWellFormed(key))
+            return null;
+        var now = time.GetUtcNow();
+        var found = await store.FindLiveSessionAsync(key, now, ct);
+        if (found is null)
+            return null;
+        if (!found.User.IsActive || !authHash.Matches(found.Session.AuthHash, found.User.Password))
+        {
+            await store.DeleteSessionAsync(key, ct);
+            return null;
+        }
+        if (now - found.Session.LastSeenAt > TouchInterval)
+            await store.TouchSessionAsync(key, now, ct);
+        return found;
+    }
+
+    /// <summary>
+    /// A brand-new session for <paramref name="user"/>. The session the request came with, if any, is
+    /// deleted: keys are never reused across a login, so a key planted before login (session fixation) is worthless.
+    /// </summary>
+    public async Task<SessionRecord> OpenAsync(User user, string? replacedKey, string? userAgent, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (userAgent is { Length: > MaxUserAgentLength })
+            userAgent = userAgent[..MaxUserAgentLength];
+        var session = new SessionRecord(SessionKey.New(), user.Id, authHash.For(user.Password), now, now, now.AddSeconds(AgeSeconds), userAgent);
+        await store.CreateSessionAsync(session, replacedKey is not null && SessionKey.IsWellFormed(replacedKey) ? replacedKey : null, ct);
+        return session;
+    }
+
+    public Task EndAsync(string key, CancellationToken ct) =>
+        SessionKey.IsWellFormed(key) ? store.DeleteSessionAsync(key, ct) : Task.CompletedTask;
+}

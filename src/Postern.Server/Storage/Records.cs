@@ -1,0 +1,45 @@
+namespace Postern.Server.Storage;
+
+/// <summary>A user as Django's auth.User has it (the fields the protocol uses).</summary>
+public sealed record User(
+    long Id,
+    string Username,
+    string Email,
+    string Password,
+    bool IsActive,
+    bool IsStaff,
+    bool IsSuperuser,
+    DateTimeOffset DateJoined,
+    DateTimeOffset? LastLogin);
+
+/// <summary>What creating a user needs; the password is already encoded (or unusable).</summary>
+public sealed record NewUser(string Username, string Email, string Password, bool IsStaff = false, bool IsSuperuser = false, bool IsActive = true);
+
+public sealed record Group(long Id, string Name);
+
+/// <summary>
+/// A signed-in session, kept server-side so it can be listed and revoked. <see cref="AuthHash"/> ties
+/// it to the password it was opened with (Django's session auth hash).
+/// </summary>
+public sealed record SessionRecord(
+    string Key,
+    long UserId,
+    string AuthHash,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset LastSeenAt,
+    DateTimeOffset ExpiresAt,
+    string? UserAgent);
+
+/// <summary>A session together with the user it belongs to, read in one query.</summary>
+public sealed record SessionWithUser(SessionRecord Session, User User);
+
+/// <summary>The storage could not be reached or failed for reasons of its own; the request may be retried.</summary>
+public sealed class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>A username that another user already has.</summary>
+public sealed class DuplicateUsernameException(string username)
+    : Exception($"A user with the username '{username}' already exists.");
+
+/// <summary>A group name that another group already has.</summary>
+public sealed class DuplicateGroupNameException(string name)
+    : Exception($"A group with the name '{name}' already exists.");

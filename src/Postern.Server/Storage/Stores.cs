@@ -1,0 +1,65 @@
+namespace Postern.Server.Storage;
+
+/// <summary>Users. Implementations: SQLite (embedded default); PostgreSQL behind the same seam.</summary>
+public interface IUserStore
+{
+    Task<User?> FindUserByUsernameAsync(string username, CancellationToken ct = default);
+    Task<User?> FindUserByIdAsync(long id, CancellationToken ct = default);
+    Task<long> CountUsersAsync(CancellationToken ct = default);
+
+    /// <exception cref="DuplicateUsernameException">The username is taken.</exception>
+    Task<User> CreateUserAsync(NewUser user, CancellationToken ct = default);
+
+    /// <summary>Sets the encoded password and, in the same transaction, ends every session of the user but <paramref name="keepSessionKey"/>.</summary>
+    Task SetPasswordAsync(long userId, string encodedPassword, string? keepSessionKey = null, CancellationToken ct = default);
+
+    /// <summary>Activates or deactivates; deactivation ends every session of the user in the same transaction.</summary>
+    Task SetActiveAsync(long userId, bool isActive, CancellationToken ct = default);
+
+    /// <summary>Deletes the user, their sessions and memberships.</summary>
+    Task DeleteUserAsync(long userId, CancellationToken ct = default);
+
+    /// <summary>Records a successful login; with an upgraded hash, rewrites the password and re-ties the user's sessions to it.</summary>
+    Task RecordLoginAsync(long userId, DateTimeOffset at, PasswordUpgrade? upgrade, CancellationToken ct = default);
+}
+
+/// <summary>A password re-hashed at login (more iterations), and the session auth hashes before and after.</summary>
+public sealed record PasswordUpgrade(string EncodedPassword, string OldAuthHash, string NewAuthHash);
+
+public interface IGroupStore
+{
+    /// <exception cref="DuplicateGroupNameException">The name is taken.</exception>
+    Task<Group> CreateGroupAsync(string name, CancellationToken ct = default);
+    Task<Group?> FindGroupByNameAsync(string name, CancellationToken ct = default);
+    Task AddUserToGroupAsync(long userId, long groupId, CancellationToken ct = default);
+    Task<IReadOnlyList<Group>> ListGroupsOfUserAsync(long userId, CancellationToken ct = default);
+}
+
+public interface ISessionStore
+{
+    /// <summary>The session with this key and its user, if it exists and has not expired at <paramref name="now"/>.</summary>
+    Task<SessionWithUser?> FindLiveSessionAsync(string key, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Stores a new session; deletes <paramref name="replacedKey"/> in the same transaction (a login ends the session it replaces).</summary>
+    Task CreateSessionAsync(SessionRecord session, string? replacedKey, CancellationToken ct = default);
+
+    Task DeleteSessionAsync(string key, CancellationToken ct = default);
+    Task TouchSessionAsync(string key, DateTimeOffset lastSeenAt, CancellationToken ct = default);
+    Task<IReadOnlyList<SessionRecord>> ListLiveSessionsOfUserAsync(long userId, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Deletes the user's sessions except <paramref name="exceptKey"/>; returns how many.</summary>
+    Task<int> DeleteSessionsOfUserAsync(long userId, string? exceptKey, CancellationToken ct = default);
+
+    /// <summary>Deletes sessions expired at <paramref name="now"/>; returns how many.</summary>
+    Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct = default);
+}
+
+/// <summary>Schema and instance-wide settings.</summary>
+public interface IStoreAdministration
+{
+    /// <summary>Creates or migrates the schema to the current version. Safe to run on every start and from several instances.</summary>
+    Task MigrateAsync(CancellationToken ct = default);
+
+    /// <summary>The stored value of <paramref name="name"/>, created with <paramref name="create"/> if absent (first writer wins).</summary>
+    Task<string> GetOrCreateSettingAsync(string name, Func<string> create, CancellationToken ct = default);
+}
