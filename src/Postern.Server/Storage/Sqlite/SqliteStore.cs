@@ -176,8 +176,13 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
             """,
             new
             {
-                session.Key, session.UserId, session.AuthHash, session.UserAgent,
-                created = Micros(session.CreatedAt), seen = Micros(session.LastSeenAt), expires = Micros(session.ExpiresAt),
+                session.Key,
+                session.UserId,
+                session.AuthHash,
+                session.UserAgent,
+                created = Micros(session.CreatedAt),
+                seen = Micros(session.LastSeenAt),
+                expires = Micros(session.ExpiresAt),
             }, tx);
         await tx.CommitAsync(ct);
         return 0;
