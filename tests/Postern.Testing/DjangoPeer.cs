@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Postern.Testing;
+
+/// <summary>Which reference Django backend (shared/peers/django): 5.2 LTS, or Debian 12's 3.2.</summary>
+public enum PeerKind
+{
+    Modern,
+    Legacy,
+}
+
+/// <summary>
+/// A real Django + DRF backend from shared/peers/django, started with its run.sh on a free loopback
+/// port (fresh SQLite database, the peer's seeded users) and stopped on dispose. Installing it is the
+/// test command's job (scripts/test.sh runs the peer's install.sh).
+/// </summary>
+public sealed class DjangoPeer : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private DjangoPeer(Process process, Uri baseAddress, PeerKind kind)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+        Kind = kind;
+    }
+
+    public Uri BaseAddress { get; }
+    public PeerKind Kind { get; }
+
+    public HttpClient CreateRawClient() => RawHttp.CreateClient(BaseAddress);
+
+    /// <summary>The folder holding the peer's run.sh: $POSTERN_PEERS_DIR, else shared/peers/django beside an ancestor folder.</summary>
+    public static string PeerDirectory()
+    {
+        var configured = Environment.GetEnvironmentVariable("POSTERN_PEERS_DIR");
+        if (!string.IsNullOrEmpty(configured))
+            return configured;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "peers", "django");
+            if (File.Exists(Path.Combine(candidate, "run.sh")))
+                return candidate;
+        }
+        throw new InvalidOperationException("Cannot find shared/peers/django (set POSTERN_PEERS_DIR).");
+    }
+
+    public static async Task<DjangoPeer> StartAsync(PeerKind kind = PeerKind.Modern, IDictionary<string, string>? environment = null)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("bash", [Path.Combine(PeerDirectory(), "run.sh"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), "2"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["PEER"] = kind == PeerKind.Modern ? "modern" : "legacy";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Django peer.");
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var baseAddress = new Uri($"http://127.0.0.1:{port}/");
+        var peer = new DjangoPeer(process, baseAddress, kind);
+        using var probe = RawHttp.CreateClient(baseAddress);
+        probe.Timeout = TimeSpan.FromSeconds(5);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+                break;
+            try
+            {
+                using var response = await probe.GetAsync("/auth/csrf");
+                if (response.StatusCode == HttpStatusCode.OK)
+                    return peer;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(250);
+        }
+        await peer.DisposeAsync();
+        throw new InvalidOperationException($"The {kind} Django peer did not start on port {port}:\n" + string.Join('\n', log));
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,87 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Postern.Server.Accounts;
+using Postern.Server.Hosting;
+using Postern.Server.Storage;
+
+namespace Postern.Testing;
+
+/// <summary>
+/// A real Postern server: Kestrel on a free loopback port, a fresh SQLite file in a temporary folder.
+/// Password hashing uses few iterations unless a test asks otherwise, so that logins stay fast; the
+/// hash format and Django's counts are tested on their own.
+/// </summary>
+public sealed class PosternTestServer : IAsyncDisposable
+{
+    public const int FastIterations = 1000;
+
+    private readonly WebApplication _app;
+
+    private PosternTestServer(WebApplication app, string folder, Uri baseAddress)
+    {
+        _app = app;
+        Folder = folder;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+    public string Folder { get; }
+    public string DatabasePath => Path.Combine(Folder, "postern.sqlite3");
+    public IServiceProvider Services => _app.Services;
+    public AccountService Accounts => Services.GetRequiredService<AccountService>();
+    public IUserStore Users => Services.GetRequiredService<IUserStore>();
+    public IGroupStore Groups => Services.GetRequiredService<IGroupStore>();
+    public ISessionStore Sessions => Services.GetRequiredService<ISessionStore>();
+
+    public static async Task<PosternTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? folder = null)
+    {
+        folder ??= Directory.CreateTempSubdirectory("postern-test-").FullName;
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Postern:Accounts:PasswordIterations"] = FastIterations.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            overrides[key] = value;
+        var app = await PosternApplication.BuildAsync(new HostSettings("http://127.0.0.1:0", Path.Combine(folder, "postern.sqlite3")) { Overrides = overrides });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new PosternTestServer(app, folder, new Uri(address));
+    }
+
+    /// <summary>A client that neither stores cookies nor follows redirects: tests see the wire as it is.</summary>
+    public HttpClient CreateRawClient() => RawHttp.CreateClient(BaseAddress);
+
+    public async Task<User> CreateUserAsync(string username, string? password, bool staff = false, string email = "") =>
+        await Accounts.CreateUserAsync(username, password, email, staff);
+
+    /// <summary>The peer's users and groups (shared/peers/django/seed_users.py), so the same scenarios mean the same on both.</summary>
+    public async Task SeedLikeDjangoPeerAsync(int extraUsers = 25)
+    {
+        var staff = await Accounts.EnsureGroupAsync("staff");
+        var readers = await Accounts.EnsureGroupAsync("readers");
+        var alice = await Accounts.CreateUserAsync("alice", "alice-password", "alice@example.org", isStaff: true);
+        await Groups.AddUserToGroupAsync(alice.Id, staff.Id);
+        await Groups.AddUserToGroupAsync(alice.Id, readers.Id);
+        var bob = await Accounts.CreateUserAsync("bob", "bob-password", "bob@example.org");
+        await Groups.AddUserToGroupAsync(bob.Id, readers.Id);
+        for (var i = 0; i < extraUsers; i++)
+            await Accounts.CreateUserAsync($"user{i:000}", null, $"user{i:000}@example.org");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
