@@ -10,8 +10,11 @@ public interface IUserStore
     /// <exception cref="DuplicateUsernameException">The username is taken.</exception>
     Task<User> CreateUserAsync(NewUser user, CancellationToken ct = default);
 
-    /// <summary>Sets the encoded password and, in the same transaction, ends every session of the user but <paramref name="keepSessionKey"/>.</summary>
-    Task SetPasswordAsync(long userId, string encodedPassword, string? keepSessionKey = null, CancellationToken ct = default);
+    /// <summary>
+    /// Sets the encoded password and, in the same transaction, ends every session of the user but
+    /// <paramref name="kept"/>, which is re-tied to the new password (Django's update_session_auth_hash).
+    /// </summary>
+    Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default);
 
     /// <summary>Activates or deactivates; deactivation ends every session of the user in the same transaction.</summary>
     Task SetActiveAsync(long userId, bool isActive, CancellationToken ct = default);
@@ -22,6 +25,9 @@ public interface IUserStore
     /// <summary>Records a successful login; with an upgraded hash, rewrites the password and re-ties the user's sessions to it.</summary>
     Task RecordLoginAsync(long userId, DateTimeOffset at, PasswordUpgrade? upgrade, CancellationToken ct = default);
 }
+
+/// <summary>The session that asked for a password change, and its auth hash under the new password.</summary>
+public sealed record KeptSession(string Key, string AuthHash);
 
 /// <summary>A password re-hashed at login (more iterations), and the session auth hashes before and after.</summary>
 public sealed record PasswordUpgrade(string EncodedPassword, string OldAuthHash, string NewAuthHash);

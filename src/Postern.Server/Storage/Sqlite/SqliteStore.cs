@@ -87,11 +87,13 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
         }
     }, ct);
 
-    public Task SetPasswordAsync(long userId, string encodedPassword, string? keepSessionKey = null, CancellationToken ct = default) => RunAsync(async db =>
+    public Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default) => RunAsync(async db =>
     {
         await using var tx = await BeginImmediateAsync(db, ct);
         await db.ExecuteAsync("UPDATE users SET password = @encodedPassword WHERE id = @userId;", new { userId, encodedPassword }, tx);
-        await db.ExecuteAsync("DELETE FROM sessions WHERE user_id = @userId AND session_key IS NOT @keepSessionKey;", new { userId, keepSessionKey }, tx);
+        await db.ExecuteAsync("DELETE FROM sessions WHERE user_id = @userId AND session_key IS NOT @key;", new { userId, key = kept?.Key }, tx);
+        if (kept is not null)
+            await db.ExecuteAsync("UPDATE sessions SET auth_hash = @AuthHash WHERE session_key = @Key AND user_id = @userId;", new { userId, kept.Key, kept.AuthHash }, tx);
         await tx.CommitAsync(ct);
         return 0;
     }, ct);
