@@ -97,7 +97,7 @@ public static class BrowsablePage
                 var firstProperty = true;
                 foreach (var property in element.EnumerateObject())
                 {
-                    html.Raw(firstProperty ? "" : ",\n").Raw(indent).Raw("<span class=\"key\">").Text(JsonSerializer.Serialize(property.Name)).Raw("</span>: ");
+                    html.Raw(firstProperty ? "" : ",\n").Raw(indent).Raw("<span class=\"key\">").Text(JsonText(property.Name)).Raw("</span>: ");
                     WriteJson(html, property.Value, depth + 1);
                     firstProperty = false;
                 }
@@ -122,11 +122,19 @@ public static class BrowsablePage
             case JsonValueKind.String when element.GetString() is { } url && (url.StartsWith("http://", StringComparison.Ordinal) || url.StartsWith("https://", StringComparison.Ordinal)):
                 html.Raw("\"<a href=\"").Text(url).Raw("\" rel=\"nofollow\">").Text(url).Raw("</a>\"");
                 break;
+            case JsonValueKind.String:
+                html.Text(JsonText(element.GetString()!));
+                break;
             default:
                 html.Text(element.GetRawText());
                 break;
         }
     }
+
+    private static readonly JsonSerializerOptions ReadableJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>A JSON string literal as a person reads it (no \u escapes); the HTML encoder makes it safe.</summary>
+    private static string JsonText(string value) => JsonSerializer.Serialize(value, ReadableJson);
 
     private static readonly string[] BodyMethods = ["POST", "PUT", "PATCH"];
 
