@@ -17,11 +17,21 @@ fi
 export POSTERN_PEERS_DIR="$(cd "$peers" && pwd)"
 
 say "installing test dependencies (Debian packages)"
+# chromium: the browsable API's browser tests (Playwright drives Debian's Chromium; no browser download)
+need=()
+command -v chromium >/dev/null || need+=(chromium)
 if [ "$(id -u)" = 0 ]; then
   bash "$POSTERN_PEERS_DIR/install.sh"
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
 else
-  echo "not root: assuming the Django peers are installed already"
+  echo "not root: assuming the Django peers and ${need[*]:-everything else} are installed already"
 fi
+# screenshots and other evidence the tests leave behind
+export POSTERN_TEST_ARTIFACTS="${POSTERN_TEST_ARTIFACTS:-$here/artifacts}"
+mkdir -p "$POSTERN_TEST_ARTIFACTS"
 
 if ! command -v dotnet >/dev/null; then
   echo "dotnet (the .NET 10 SDK) is required" >&2
