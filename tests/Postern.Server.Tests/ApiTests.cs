@@ -293,6 +293,20 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     }
 
     [Fact]
+    public async Task FormatSuffixesWorkAndTravelInLinks()
+    {
+        var alice = await SignedInAsync();
+        Assert.Equal($"{Base}/api/users.json", (await alice.GetAsync("/api/.json")).Json().GetProperty("users").GetString());
+        var list = await alice.GetAsync("/api/users.json", ("Accept", "text/html"));
+        Assert.Equal("application/json", list.ContentType);
+        var first = list.Json().GetProperty("results")[0];
+        Assert.EndsWith(".json", first.GetProperty("url").GetString(), StringComparison.Ordinal);
+        Assert.Equal(first.GetRawText(), (await alice.GetAsync(first.GetProperty("url").GetString()!)).Json().GetRawText());
+        Assert.Equal("text/html; charset=utf-8", (await alice.GetAsync("/api/groups/1.api")).ContentType);
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync("/api/users.xml")).Status);
+    }
+
+    [Fact]
     public async Task LinksFollowTheProxysSchemeAndHostWhenTrusted()
     {
         await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Proxy:TrustForwardedHeaders"] = "true" });

@@ -11,18 +11,19 @@ namespace Postern.Server.Api;
 public sealed class ApiLinks(HttpRequest request)
 {
     private readonly string _origin = $"{request.Scheme}://{request.Host}{request.PathBase}";
+    private readonly string? _suffix = request.HttpContext.GetRouteValue("format")?.ToString();
     private readonly string _format = request.Query.TryGetValue("format", out var f) ? "?format=" + Uri.EscapeDataString(f.ToString()) : "";
 
-    public string Root => To("/api/");
-    public string UserList => To("/api/users/");
-    public string User(long id) => To($"/api/users/{id}/");
-    public string GroupList => To("/api/groups/");
-    public string Group(long id) => To($"/api/groups/{id}/");
-    public string SessionList => To("/api/sessions/");
-    public string Session(string id) => To($"/api/sessions/{id}/");
-    public string RevokeOtherSessions => To("/api/sessions/revoke-others/");
+    public string Root => To("/api/", "/api/.");
+    public string UserList => To("/api/users/", "/api/users.");
+    public string User(long id) => To($"/api/users/{id}/", $"/api/users/{id}.");
+    public string GroupList => To("/api/groups/", "/api/groups.");
+    public string Group(long id) => To($"/api/groups/{id}/", $"/api/groups/{id}.");
+    public string SessionList => To("/api/sessions/", "/api/sessions.");
+    public string Session(string id) => To($"/api/sessions/{id}/", $"/api/sessions/{id}.");
 
-    private string To(string path) => _origin + path + _format;
+    // With a format suffix in the request, links carry it too, as DRF reverses with format=.
+    private string To(string path, string suffixed) => _origin + (_suffix is null ? path : suffixed + _suffix) + _format;
 
     /// <summary>DRF's replace_query_param on the request's own absolute URL: other parameters kept, sorted by name.</summary>
     public static string WithQueryParameter(HttpRequest request, string name, string? value)

@@ -29,9 +29,12 @@ public static class ContentNegotiation
     public static Outcome Negotiate(HttpRequest request, out Representation representation)
     {
         representation = Representation.Json;
-        if (request.Query.TryGetValue("format", out var format))
+        // A URL suffix (/api/users.json) or ?format= names the representation outright.
+        var format = request.HttpContext.GetRouteValue("format")?.ToString()
+            ?? (request.Query.TryGetValue("format", out var query) ? query.ToString() : null);
+        if (format is not null)
         {
-            switch (format.ToString())
+            switch (format)
             {
                 case "json":
                     return Outcome.Chosen;

@@ -116,14 +116,22 @@ public static class ApiEndpoints
 {
     public static IEndpointRouteBuilder MapApi(this IEndpointRouteBuilder app)
     {
-        app.Map("/api/", ApiDispatcher.For(ApiRootResource.Root));
-        app.Map("/api/users/", ApiDispatcher.For(UsersResource.List));
-        app.Map("/api/users/{id}/", ApiDispatcher.For(UsersResource.Detail));
-        app.Map("/api/groups/", ApiDispatcher.For(GroupsResource.List));
-        app.Map("/api/groups/{id}/", ApiDispatcher.For(GroupsResource.Detail));
-        app.Map("/api/sessions/", ApiDispatcher.For(SessionsResource.List));
+        Map(app, "/api/", "/api/.{format}", ApiRootResource.Root);
+        Map(app, "/api/users/", "/api/users.{format}", UsersResource.List);
+        Map(app, "/api/users/{id}/", "/api/users/{id}.{format}", UsersResource.Detail);
+        Map(app, "/api/groups/", "/api/groups.{format}", GroupsResource.List);
+        Map(app, "/api/groups/{id}/", "/api/groups/{id}.{format}", GroupsResource.Detail);
+        Map(app, "/api/sessions/", "/api/sessions.{format}", SessionsResource.List);
         app.Map("/api/sessions/revoke-others/", ApiDispatcher.For(SessionsResource.RevokeOthers));
-        app.Map("/api/sessions/{id}/", ApiDispatcher.For(SessionsResource.Detail));
+        Map(app, "/api/sessions/{id}/", "/api/sessions/{id}.{format}", SessionsResource.Detail);
         return app;
+    }
+
+    /// <summary>A resource at its path and, as DRF's format_suffix_patterns add, with a <c>.json</c> / <c>.api</c> suffix.</summary>
+    private static void Map(IEndpointRouteBuilder app, string path, string suffixed, ApiResource resource)
+    {
+        var handler = ApiDispatcher.For(resource);
+        app.Map(path, handler);
+        app.Map(suffixed.Replace("{format}", "{format:regex(^[a-z0-9]+$)}", StringComparison.Ordinal), handler);
     }
 }
