@@ -33,9 +33,14 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
         await request.Body.CopyToAsync(body, ct);
         if (body.Length == 0)
             return new LoginRequest(null, null, false);
+        var bytes = body.ToArray();
+        // Python's json.loads decodes the bytes as strict UTF-8 first, so the peer answers invalid bytes with
+        // "Malformed request body."; System.Text.Json would only fail on reading such a string, with a 500.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            return new LoginRequest(null, null, true);
         try
         {
-            using var document = JsonDocument.Parse(body.ToArray());
+            using var document = JsonDocument.Parse(bytes);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return new LoginRequest(null, null, true);
             string? username = null, password = null;
@@ -51,6 +56,11 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
         }
         catch (JsonException)
         {
+            return new LoginRequest(null, null, true);
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate ("\ud800") is valid JSON but no string; Django would fail to encode it later with a 500.
             return new LoginRequest(null, null, true);
         }
     }
