@@ -66,9 +66,21 @@ public static class PosternCommandLine
 
     private static async Task<int> ServeAsync(HostSettings settings, CancellationToken ct)
     {
-        await using var app = await PosternApplication.BuildAsync(settings, ct);
-        await FirstUser.CreateIfNoneAsync(app.Services, Console.Out, ct);
-        await app.RunAsync();
+        WebApplication app;
+        try
+        {
+            app = await PosternApplication.BuildAsync(settings, ct);
+        }
+        catch (StoreUnavailableException e)
+        {
+            // An operator's mistake (a path that is a folder, a file that is no database): one line, not a stack trace.
+            return AdminCommands.Fail(AdminCommands.CannotUseDatabase(e));
+        }
+        await using (app)
+        {
+            await FirstUser.CreateIfNoneAsync(app.Services, Console.Out, ct);
+            await app.RunAsync();
+        }
         return 0;
     }
 }
