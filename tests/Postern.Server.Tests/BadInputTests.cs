@@ -235,7 +235,9 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         var body = Oversized(contentType);
         var head = SocketHttp.Head("POST", EndpointPaths.Login, Address,
             [.. fixture.CsrfHeaders, ("Content-Type", contentType), ("Content-Length", body.Length.ToString(Inv))]);
-        await AssertRefusedAsync(contentType == "text/plain" ? null : 413, () => SocketHttp.ExchangeAsync(Address, head, body));
+        var response = await AssertRefusedAsync(contentType == "text/plain" ? null : 413, () => SocketHttp.ExchangeAsync(Address, head, body));
+        if (response.Status == 413)
+            Assert.Equal("Request body too large.", SocketHttp.JsonDetail(response.Body));
     }
 
     [Theory]
@@ -290,7 +292,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         var body = Encoding.ASCII.GetBytes("{" + Credentials + "}");
         var head = SocketHttp.Head("POST", EndpointPaths.Login, Address,
             [.. fixture.CsrfHeaders, ("Content-Type", Json), ("Content-Length", (body.Length + 100).ToString(Inv))]);
-        await AssertRefusedAsync(null, () => SocketHttp.ExchangeAsync(Address, head, body, halfCloseAfterBody: false, timeout: TimeSpan.FromSeconds(15)));
+        var response = await AssertRefusedAsync(408, () => SocketHttp.ExchangeAsync(Address, head, body, halfCloseAfterBody: false, timeout: TimeSpan.FromSeconds(15)));
+        Assert.Equal("Request body not received in time.", SocketHttp.JsonDetail(response.Body));
     }
 
     [Fact]
@@ -607,6 +610,9 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
     [InlineData("nul-in-header")]
     [InlineData("bare-cr-in-header")]
     [InlineData("space-in-header-name")]
+    [InlineData("over-100-headers")]
+    [InlineData("transfer-coding-not-chunked")]
+    [InlineData("chunked-not-last")]
     public async Task RequestsKestrelRefusesAre4xx(string shape)
     {
         // Kestrel answers these before Postern's pipeline (status, empty body): only a 4xx and an unchanged store can be asserted.
@@ -622,6 +628,12 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
             "nul-in-header" => SocketHttp.Head("GET", EndpointPaths.User, Address, ("Cookie", "sessionid=a\0b")),
             "bare-cr-in-header" => SocketHttp.Head("GET", EndpointPaths.User, Address, ("X-A", "a\rb")),
             "space-in-header-name" => SocketHttp.Head("GET", EndpointPaths.User, Address, ("X A", "b")),
+            "over-100-headers" => SocketHttp.Head("GET", EndpointPaths.User, Address,
+                [.. Enumerable.Range(0, 150).Select(i => ($"X-H{i}", "v"))]),
+            "transfer-coding-not-chunked" => SocketHttp.Head("POST", EndpointPaths.Login, Address,
+                [.. fixture.CsrfHeaders, ("Content-Type", Json), ("Transfer-Encoding", "gzip")]),
+            "chunked-not-last" => SocketHttp.Head("POST", EndpointPaths.Login, Address,
+                [.. fixture.CsrfHeaders, ("Content-Type", Json), ("Transfer-Encoding", "chunked, gzip")]),
             _ => throw new ArgumentOutOfRangeException(nameof(shape)),
         };
         var response = await SocketHttp.ExchangeAsync(Address, head);
