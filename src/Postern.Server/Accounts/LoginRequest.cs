@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Net.Http.Headers;
 using Postern.Protocol;
+using Postern.Server.Http;
 
 namespace Postern.Server.Accounts;
 
@@ -13,8 +14,10 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
             return await ReadJsonAsync(request, ct);
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(ct);
-            return new LoginRequest(form[FormFields.Username].LastOrDefault(), form[FormFields.Password].LastOrDefault(), false);
+            var form = await RequestForm.TryReadAsync(request, ct);
+            return form is null
+                ? new LoginRequest(null, null, true)
+                : new LoginRequest(form[FormFields.Username].LastOrDefault(), form[FormFields.Password].LastOrDefault(), false);
         }
         // Any other body carries no fields, as Django's request.POST is empty for it.
         return new LoginRequest(null, null, false);
@@ -30,9 +33,14 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
         await request.Body.CopyToAsync(body, ct);
         if (body.Length == 0)
             return new LoginRequest(null, null, false);
+        var bytes = body.ToArray();
+        // Python's json.loads decodes the bytes as strict UTF-8 first, so the peer answers invalid bytes with
+        // "Malformed request body."; System.Text.Json would only fail on reading such a string, with a 500.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            return new LoginRequest(null, null, true);
         try
         {
-            using var document = JsonDocument.Parse(body.ToArray());
+            using var document = JsonDocument.Parse(bytes);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return new LoginRequest(null, null, true);
             string? username = null, password = null;
@@ -48,6 +56,11 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
         }
         catch (JsonException)
         {
+            return new LoginRequest(null, null, true);
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate ("\ud800") is valid JSON but no string; Django would fail to encode it later with a 500.
             return new LoginRequest(null, null, true);
         }
     }

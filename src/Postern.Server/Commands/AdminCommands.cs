@@ -7,13 +7,12 @@ namespace Postern.Server.Commands;
 /// <summary>The administration commands; each opens the database, does one thing and exits.</summary>
 public static class AdminCommands
 {
-    public static async Task<int> MigrateAsync(HostSettings settings, CancellationToken ct)
-    {
-        await using var app = PosternApplication.CreateBuilder(settings).Build();
-        await PosternApplication.PrepareAsync(app.Services, ct);
-        Console.WriteLine("The database schema is up to date.");
-        return 0;
-    }
+    public static Task<int> MigrateAsync(HostSettings settings, CancellationToken ct) =>
+        WithPreparedStoreAsync(settings, _ =>
+        {
+            Console.WriteLine("The database schema is up to date.");
+            return Task.FromResult(0);
+        }, ct);
 
     public static Task<int> CreateUserAsync(HostSettings settings, string username, string email, bool staff, bool superuser, bool passwordFromStdin, CancellationToken ct) =>
         WithAccountsAsync(settings, async (accounts, users) =>
@@ -40,13 +39,17 @@ public static class AdminCommands
             return 0;
         }, ct);
 
-    private static async Task<int> WithAccountsAsync(HostSettings settings, Func<AccountService, IUserStore, Task<int>> work, CancellationToken ct)
+    private static Task<int> WithAccountsAsync(HostSettings settings, Func<AccountService, IUserStore, Task<int>> work, CancellationToken ct) =>
+        WithPreparedStoreAsync(settings, services => work(services.GetRequiredService<AccountService>(), services.GetRequiredService<IUserStore>()), ct);
+
+    /// <summary>Runs <paramref name="work"/> on a migrated store; refused input and an unusable database are one <c>error:</c> line and exit 1, not a stack trace.</summary>
+    private static async Task<int> WithPreparedStoreAsync(HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
     {
         await using var app = PosternApplication.CreateBuilder(settings).Build();
         try
         {
             await PosternApplication.PrepareAsync(app.Services, ct);
-            return await work(app.Services.GetRequiredService<AccountService>(), app.Services.GetRequiredService<IUserStore>());
+            return await work(app.Services);
         }
         catch (Exception e) when (e is InvalidAccountInputException or DuplicateUsernameException or PasswordInputException)
         {
@@ -54,11 +57,13 @@ public static class AdminCommands
         }
         catch (StoreUnavailableException e)
         {
-            return Fail($"Cannot use the database: {e.InnerException?.Message ?? e.Message}");
+            return Fail(CannotUseDatabase(e));
         }
     }
 
-    private static int Fail(string message)
+    public static string CannotUseDatabase(StoreUnavailableException e) => $"Cannot use the database: {e.InnerException?.Message ?? e.Message}";
+
+    public static int Fail(string message)
     {
         Console.Error.WriteLine("error: " + message);
         return 1;

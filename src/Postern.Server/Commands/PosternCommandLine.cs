@@ -40,8 +40,24 @@ public static class PosternCommandLine
 
         var root = new RootCommand("Postern: a Django-compatible session + CSRF backend") { db, urls, serve, createUser, changePassword, migrate };
         root.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls)), ct));
-        return await root.Parse(args).InvokeAsync();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+            return await ReportUsageErrorAsync(parsed);
+        return await parsed.InvokeAsync();
     }
+
+    /// <summary>
+    /// A mistyped command line: the errors and the usage go to stderr (stdout may be piped into something
+    /// expecting the command's output), exit 2. System.CommandLine alone prints the usage to stdout and exits 1,
+    /// which scripts cannot tell from a refused input.
+    /// </summary>
+    private static async Task<int> ReportUsageErrorAsync(ParseResult parsed)
+    {
+        await parsed.InvokeAsync(new InvocationConfiguration { Output = Console.Error, Error = Console.Error });
+        return UsageExitCode;
+    }
+
+    public const int UsageExitCode = 2;
 
     private static HostSettings Settings(string? db, string? urls = null) =>
         new(urls, db ?? NullIfEmpty(Environment.GetEnvironmentVariable(DatabaseVariable)));
@@ -50,9 +66,21 @@ public static class PosternCommandLine
 
     private static async Task<int> ServeAsync(HostSettings settings, CancellationToken ct)
     {
-        await using var app = await PosternApplication.BuildAsync(settings, ct);
-        await FirstUser.CreateIfNoneAsync(app.Services, Console.Out, ct);
-        await app.RunAsync();
+        WebApplication app;
+        try
+        {
+            app = await PosternApplication.BuildAsync(settings, ct);
+        }
+        catch (StoreUnavailableException e)
+        {
+            // An operator's mistake (a path that is a folder, a file that is no database): one line, not a stack trace.
+            return AdminCommands.Fail(AdminCommands.CannotUseDatabase(e));
+        }
+        await using (app)
+        {
+            await FirstUser.CreateIfNoneAsync(app.Services, Console.Out, ct);
+            await app.RunAsync();
+        }
         return 0;
     }
 }

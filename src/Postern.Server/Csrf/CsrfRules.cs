@@ -93,15 +93,8 @@ public sealed class CsrfRules(TrustedOrigins trustedOrigins, IOptions<CsrfOption
         var request = context.Request;
         if (request.Method != "POST" || !request.HasFormContentType)
             return null;
-        try
-        {
-            var form = await request.ReadFormAsync(context.RequestAborted);
-            return form[FormFields.CsrfToken].LastOrDefault();
-        }
-        catch (InvalidDataException)
-        {
-            // An unreadable body carries no token; Django swallows UnreadablePostError the same way.
-            return null;
-        }
+        // An unreadable body carries no token; Django swallows UnreadablePostError the same way.
+        var form = await RequestForm.TryReadAsync(request, context.RequestAborted);
+        return form?[FormFields.CsrfToken].LastOrDefault();
     }
 }

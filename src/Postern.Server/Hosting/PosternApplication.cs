@@ -65,7 +65,10 @@ public static class PosternApplication
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
             // Accept Latin-1 header bytes so odd values reach the pipeline and get a JSON 4xx, not a bare 400 from the server.
-            kestrel.RequestHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
+            // Not for Content-Length: Kestrel's custom-encoding path for it throws on values over 20 bytes and drops the
+            // connection without an answer; its default path answers 400.
+            kestrel.RequestHeaderEncodingSelector = name =>
+                name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) ? null : System.Text.Encoding.Latin1;
         });
         services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(form =>
         {

@@ -18,8 +18,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)
         {
-            var status = e.StatusCode;
-            await RespondAsync(context, status, status == StatusCodes.Status413PayloadTooLarge ? "Request body too large." : "Malformed request.");
+            await RespondAsync(context, e.StatusCode, DescribeBadRequest(e.StatusCode));
         }
         catch (InvalidDataException) when (!context.Response.HasStarted)
         {
@@ -42,6 +41,14 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             await RespondAsync(context, StatusCodes.Status500InternalServerError, "A server error occurred.");
         }
     }
+
+    // Kestrel's verdicts on a body reach the application as these three statuses.
+    private static string DescribeBadRequest(int status) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge => "Request body too large.",
+        StatusCodes.Status408RequestTimeout => "Request body not received in time.",
+        _ => "Malformed request.",
+    };
 
     private static Task RespondAsync(HttpContext context, int status, string detail)
     {

@@ -31,11 +31,30 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
 
     // ---- administration
 
-    public Task MigrateAsync(CancellationToken ct = default) => RunAsync(async db =>
+    public Task MigrateAsync(CancellationToken ct = default)
+    {
+        CreateFolder();
+        return RunAsync(db => MigrateSchemaAsync(db, ct), ct);
+    }
+
+    /// <summary>The database's folder must exist before the connection opens: SQLite creates the file, never its folder.</summary>
+    private void CreateFolder()
     {
         var directory = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(directory))
+        if (string.IsNullOrEmpty(directory))
+            return;
+        try
+        {
             Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"Cannot create the folder of {Path}: {e.Message}", e);
+        }
+    }
+
+    private static async Task<int> MigrateSchemaAsync(SqliteConnection db, CancellationToken ct)
+    {
         await db.ExecuteAsync("PRAGMA journal_mode=WAL;");
         await using var tx = await BeginImmediateAsync(db, ct);
         await db.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);", transaction: tx);
@@ -47,7 +66,7 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
         }
         await tx.CommitAsync(ct);
         return 0;
-    }, ct);
+    }
 
     public Task<string> GetOrCreateSettingAsync(string name, Func<string> create, CancellationToken ct = default) => RunAsync(async db =>
     {

@@ -1,0 +1,404 @@
+using System.Net;
+using Microsoft.Data.Sqlite;
+using Postern.Protocol;
+using Postern.Server.Storage.Sqlite;
+using Postern.Server.Tests.Support;
+using Postern.Testing;
+
+namespace Postern.Server.Tests;
+
+/// <summary>
+/// The administration commands as an operator runs them: the built executable in its own process,
+/// a real SQLite file, and where it matters a real server on the same file to prove the effect.
+/// One class per command so that xunit runs them side by side: each process start costs most of a second.
+/// </summary>
+public static class AdminCommandTests
+{
+    /// <summary><c>migrate</c>: the schema, idempotence, unusable paths.</summary>
+    public sealed class Migrate : AdminCommandTest
+    {
+        [Fact]
+        public async Task MigrateCreatesTheSchemaAndIsIdempotent()
+        {
+            var first = await RunAsync(null, "migrate", "--db", Db);
+            Assert.True(first.ExitCode == 0, first.ToString());
+            Assert.Contains("up to date", first.Stdout, StringComparison.Ordinal);
+            var tables = await TablesAsync(Db);
+            Assert.Contains("users", tables);
+            Assert.Contains("sessions", tables);
+            var version = await SchemaVersionAsync(Db);
+
+            var second = await RunAsync(null, "migrate", "--db", Db);
+            Assert.True(second.ExitCode == 0, second.ToString());
+            Assert.Equal(tables, await TablesAsync(Db));
+            Assert.Equal(version, await SchemaVersionAsync(Db));
+            Assert.Equal(0, await new SqliteStore(Db).CountUsersAsync());
+        }
+
+        [Fact]
+        public async Task MigrateCreatesAMissingDatabaseFolder()
+        {
+            var nested = Path.Combine(Folder, "var", "lib", "postern", "db.sqlite3");
+            var result = await RunAsync(null, "migrate", "--db", nested);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.True(File.Exists(nested));
+        }
+
+        [Fact]
+        public async Task MigrateOnAnUnusableDatabaseIsExit1WithAnErrorLine()
+        {
+            var notAFolder = Path.Combine(Folder, "a-file");
+            await File.WriteAllTextAsync(notAFolder, "not a folder");
+            var result = await RunAsync(null, "migrate", "--db", Path.Combine(notAFolder, "db.sqlite3"));
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public async Task CreateuserOnAFileThatIsNotADatabaseIsExit1WithAnErrorLine()
+        {
+            await File.WriteAllTextAsync(Db, "this is not an SQLite database, but long enough to look like one to a careless reader....");
+            var result = await CreateUserAsync("alice", "alice-password");
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary><c>createuser</c>: the user it makes, and the input it refuses.</summary>
+    public sealed class CreateUser : AdminCommandTest
+    {
+        [Fact]
+        public async Task CreateuserMakesAUserWhoCanLogInThroughARealServer()
+        {
+            var result = await CreateUserAsync("alice", "alice-password", "--email", "a@x.org", "--staff");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Contains("Created user 'alice'", result.Stdout, StringComparison.Ordinal);
+            Assert.Equal("", result.Stderr);
+
+            var stored = await new SqliteStore(Db).FindUserByUsernameAsync("alice");
+            Assert.NotNull(stored);
+            Assert.Equal("a@x.org", stored.Email);
+            Assert.True(stored.IsStaff);
+            Assert.False(stored.IsSuperuser);
+            Assert.StartsWith("pbkdf2_sha256$", stored.Password, StringComparison.Ordinal);
+
+            await using var server = await PosternTestServer.StartAsync(folder: Folder);
+            var (login, session) = await LogInAsync(server.BaseAddress, "alice", "alice-password");
+            Assert.Equal(HttpStatusCode.OK, login.Status);
+            var user = await GetUserAsync(server.BaseAddress, session);
+            Assert.Equal(HttpStatusCode.OK, user.Status);
+            Assert.True(user.Json().GetProperty("is_staff").GetBoolean());
+            Assert.Equal("a@x.org", user.Json().GetProperty("email").GetString());
+        }
+
+        [Fact]
+        public async Task CreateuserWithSuperuserImpliesStaff()
+        {
+            var result = await CreateUserAsync("root", "root-password", "--superuser");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var stored = await new SqliteStore(Db).FindUserByUsernameAsync("root");
+            Assert.True(stored is { IsStaff: true, IsSuperuser: true }, stored?.ToString());
+        }
+
+        [Fact]
+        public async Task DuplicateUsernameIsExit1WithAnErrorLineAndChangesNothing()
+        {
+            Assert.Equal(0, (await CreateUserAsync("alice", "alice-password")).ExitCode);
+            var before = await new SqliteStore(Db).FindUserByUsernameAsync("alice");
+
+            var again = await CreateUserAsync("alice", "other-password", "--email", "new@x.org");
+            Assert.True(again.ExitCode == 1, again.ToString());
+            Assert.Equal("error: A user with the username 'alice' already exists.", again.Stderr.Trim());
+            Assert.Equal(before, await new SqliteStore(Db).FindUserByUsernameAsync("alice"));
+            Assert.Equal(1, await new SqliteStore(Db).CountUsersAsync());
+        }
+
+        [Theory]
+        [InlineData("al ice")]
+        [InlineData("alice!")]
+        [InlineData(" ")]
+        [InlineData("151")]
+        public async Task InvalidUsernameIsExit1(string username)
+        {
+            if (username == "151")
+                username = new string('u', 151);
+            var result = await CreateUserAsync(username, "some-password");
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, await CountUsersIfAnyAsync());
+        }
+
+        [Fact]
+        public async Task UsernameOf150CharsIsAccepted()
+        {
+            var result = await CreateUserAsync(new string('u', 150), "some-password");
+            Assert.True(result.ExitCode == 0, result.ToString());
+        }
+
+        [Theory]
+        [InlineData("")]
+        [InlineData("\n")]
+        [InlineData("\r\n")]
+        public async Task PasswordStdinWithoutAPasswordIsExit1(string stdin)
+        {
+            var result = await RunAsync(stdin, "createuser", "alice", "--db", Db, "--password-stdin");
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, await CountUsersIfAnyAsync());
+        }
+
+        [Fact]
+        public async Task PasswordStdinOverTheLengthLimitIsExit1()
+        {
+            var result = await CreateUserAsync("alice", new string('p', DjangoPasswordHash.MaxPasswordLength + 1));
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.Contains("4096", result.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, await CountUsersIfAnyAsync());
+        }
+
+        [Fact]
+        public async Task PasswordStdinReadsOnlyTheFirstLine()
+        {
+            var result = await RunAsync("first-password\nsecond-line\n", "createuser", "alice", "--db", Db, "--password-stdin");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            await using var server = await PosternTestServer.StartAsync(folder: Folder);
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(server.BaseAddress, "alice", "first-password")).Response.Status);
+        }
+
+        [Fact]
+        public async Task WithoutPasswordStdinARedirectedStdinIsRefusedWithAHint()
+        {
+            var result = await RunAsync("alice-password\n", "createuser", "alice", "--db", Db);
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains("--password-stdin", result.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, await CountUsersIfAnyAsync());
+        }
+    }
+
+    /// <summary><c>changepassword</c>, and <c>POSTERN_DB</c>.</summary>
+    public sealed class ChangePassword : AdminCommandTest
+    {
+        [Fact]
+        public async Task ChangepasswordEndsTheUsersSessions()
+        {
+            Assert.Equal(0, (await CreateUserAsync("alice", "old-password")).ExitCode);
+            await using var server = await PosternTestServer.StartAsync(folder: Folder);
+            var (login, session) = await LogInAsync(server.BaseAddress, "alice", "old-password");
+            Assert.Equal(HttpStatusCode.OK, login.Status);
+            Assert.Equal(HttpStatusCode.OK, (await GetUserAsync(server.BaseAddress, session)).Status);
+
+            var result = await RunAsync("new-password\n", "changepassword", "alice", "--db", Db, "--password-stdin");
+            Assert.True(result.ExitCode == 0, result.ToString());
+
+            var refused = await GetUserAsync(server.BaseAddress, session);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+            Assert.Equal(AuthEndpointsNotAuthenticated, refused.Detail);
+            var alice = await server.Users.FindUserByUsernameAsync("alice");
+            Assert.Empty(await server.Sessions.ListLiveSessionsOfUserAsync(alice!.Id, DateTimeOffset.UtcNow));
+            Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(server.BaseAddress, "alice", "old-password")).Response.Status);
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(server.BaseAddress, "alice", "new-password")).Response.Status);
+        }
+
+        [Fact]
+        public async Task ChangepasswordOfAnUnknownUserIsExit1()
+        {
+            Assert.Equal(0, (await RunAsync(null, "migrate", "--db", Db)).ExitCode);
+            var result = await RunAsync("new-password\n", "changepassword", "nobody", "--db", Db, "--password-stdin");
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.Equal("error: There is no user 'nobody'.", result.Stderr.Trim());
+        }
+
+        [Fact]
+        public async Task ChangepasswordWithAnEmptyPasswordIsExit1AndKeepsTheOldOne()
+        {
+            Assert.Equal(0, (await CreateUserAsync("alice", "old-password")).ExitCode);
+            var before = await new SqliteStore(Db).FindUserByUsernameAsync("alice");
+            var result = await RunAsync("\n", "changepassword", "alice", "--db", Db, "--password-stdin");
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
+            Assert.Equal(before, await new SqliteStore(Db).FindUserByUsernameAsync("alice"));
+        }
+
+
+        [Fact]
+        public async Task PosternDbSelectsTheDatabaseWhenDbIsAbsent()
+        {
+            var fromEnvironment = Path.Combine(Folder, "from-env.sqlite3");
+            var environment = new Dictionary<string, string?> { [Commands.PosternCommandLine.DatabaseVariable] = fromEnvironment };
+            var result = await PosternProcess.RunAsync(Folder, ["createuser", "bob", "--password-stdin"], "bob-password\n", environment);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.NotNull(await new SqliteStore(fromEnvironment).FindUserByUsernameAsync("bob"));
+            Assert.False(File.Exists(Path.Combine(Folder, "postern.sqlite3")), "the default database was created too");
+
+            // --db wins over the variable.
+            var explicitDb = Path.Combine(Folder, "explicit.sqlite3");
+            var overridden = await PosternProcess.RunAsync(Folder, ["createuser", "carol", "--db", explicitDb, "--password-stdin"], "carol-password\n", environment);
+            Assert.True(overridden.ExitCode == 0, overridden.ToString());
+            Assert.NotNull(await new SqliteStore(explicitDb).FindUserByUsernameAsync("carol"));
+            Assert.Null(await new SqliteStore(fromEnvironment).FindUserByUsernameAsync("carol"));
+        }
+
+        [Fact]
+        public async Task DbOptionIsAcceptedBeforeTheCommandToo()
+        {
+            var result = await RunAsync("bob-password\n", "--db", Db, "createuser", "bob", "--password-stdin");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.NotNull(await new SqliteStore(Db).FindUserByUsernameAsync("bob"));
+        }
+    }
+
+    /// <summary><c>serve</c>: the first admin.</summary>
+    public sealed class Serve : AdminCommandTest
+    {
+        [Fact]
+        public async Task ServeOnAnEmptyDatabaseCreatesAdminOnceAndItsPasswordLogsIn()
+        {
+            string password;
+            await using (var first = await ServeProcess.StartAsync(Folder, Db))
+            {
+                var line = first.Stdout.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("Created the first user", StringComparison.Ordinal));
+                var match = System.Text.RegularExpressions.Regex.Match(line, "^Created the first user 'admin' with password: (\\S+)$");
+                Assert.True(match.Success, line);
+                password = match.Groups[1].Value;
+                Assert.True(password.Length >= 16, password);
+
+                var (login, session) = await LogInAsync(first.Address, "admin", password);
+                Assert.Equal(HttpStatusCode.OK, login.Status);
+                var user = await GetUserAsync(first.Address, session);
+                Assert.Equal("admin", user.Json().GetProperty("username").GetString());
+                Assert.True(user.Json().GetProperty("is_staff").GetBoolean());
+            }
+
+            await using var second = await ServeProcess.StartAsync(Folder, Db);
+            Assert.DoesNotContain("admin", second.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain(password, second.Stdout + second.Stderr, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(second.Address, "admin", password)).Response.Status);
+            Assert.Equal(1, await new SqliteStore(Db).CountUsersAsync());
+        }
+
+        [Fact]
+        public async Task ServeOnADatabaseWithUsersCreatesNoAdmin()
+        {
+            Assert.Equal(0, (await CreateUserAsync("alice", "alice-password")).ExitCode);
+            await using var serve = await ServeProcess.StartAsync(Folder, Db);
+            Assert.DoesNotContain("Created the first user", serve.Stdout, StringComparison.Ordinal);
+            Assert.Null(await new SqliteStore(Db).FindUserByUsernameAsync("admin"));
+        }
+
+        [Fact]
+        public async Task ServeOnAFileThatIsNotADatabaseIsExit1WithAnErrorLine()
+        {
+            await File.WriteAllTextAsync(Db, "this is not an SQLite database, but long enough to look like one to a careless reader....");
+            var result = await RunAsync(null, "serve", "--db", Db, "--urls", $"http://127.0.0.1:{PosternProcess.FreeLoopbackPort()}");
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Mistyped command lines.</summary>
+    public sealed class Usage : AdminCommandTest
+    {
+        [Theory]
+        [InlineData("frobnicate")]
+        [InlineData("createuser", "alice", "--frob")]
+        [InlineData("migrate", "--no-such-option")]
+        [InlineData("createuser")]
+        [InlineData("changepassword")]
+        [InlineData("createuser", "a", "b")]
+        [InlineData("--db")]
+        public async Task UnknownCommandOrOptionIsAUsageErrorOnStderr(params string[] args)
+        {
+            var result = await RunAsync(null, args);
+            Assert.True(result.ExitCode == 2, result.ToString());
+            Assert.Contains("Usage:", result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Usage:", result.Stdout, StringComparison.Ordinal);
+            Assert.False(File.Exists(Db), "a usage error touched the database");
+            Assert.False(File.Exists(Path.Combine(Folder, "postern.sqlite3")));
+        }
+
+        [Fact]
+        public async Task HelpIsOnStdoutWithExit0()
+        {
+            var result = await RunAsync(null, "--help");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Contains("Usage:", result.Stdout, StringComparison.Ordinal);
+            Assert.Contains("createuser", result.Stdout, StringComparison.Ordinal);
+        }
+    }
+}
+
+/// <summary>A temporary working folder and database per test, and the ways the tests look at the results.</summary>
+public abstract class AdminCommandTest : IDisposable
+{
+    protected string Folder { get; } = Directory.CreateTempSubdirectory("postern-cmd-").FullName;
+
+    protected string Db => Path.Combine(Folder, "postern.sqlite3");
+
+    public void Dispose()
+    {
+        GC.SuppressFinalize(this);
+        // SqliteStore's pooled connections may still hold the files: on Linux they are deleted all the same.
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    protected Task<CommandResult> RunAsync(string? stdin, params string[] args) => PosternProcess.RunAsync(Folder, args, stdin);
+
+    protected Task<CommandResult> CreateUserAsync(string username, string password, params string[] extra) =>
+        RunAsync(password + "\n", ["createuser", username, "--db", Db, "--password-stdin", .. extra]);
+
+
+    protected const string AuthEndpointsNotAuthenticated = "Authentication credentials were not provided.";
+
+    protected async Task<long> CountUsersIfAnyAsync() => File.Exists(Db) && (await TablesAsync(Db)).Contains("users") ? await new SqliteStore(Db).CountUsersAsync() : 0;
+
+    /// <summary>Logs in as a browser would: fetch the CSRF cookie and token, post the credentials; returns the response and session key.</summary>
+    protected static async Task<(RawResponse Response, string? Session)> LogInAsync(Uri server, string username, string password)
+    {
+        using var client = RawHttp.CreateClient(server);
+        var jar = new CookieJar();
+        var csrf = await client.SendAsync(HttpMethod.Get, EndpointPaths.Csrf);
+        jar.Absorb(csrf);
+        var token = csrf.Json().GetProperty("csrfToken").GetString()!;
+        var body = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["username"] = username, ["password"] = password });
+        var login = await client.SendAsync(HttpMethod.Post, EndpointPaths.Login, [.. jar.Header(), (HeaderNames.CsrfToken, token)], RawHttp.Json(body));
+        return (login, login.Cookie(CookieNames.Session)?.Value);
+    }
+
+    protected static async Task<RawResponse> GetUserAsync(Uri server, string? session)
+    {
+        using var client = RawHttp.CreateClient(server);
+        return await client.SendAsync(HttpMethod.Get, EndpointPaths.User, session is null ? [] : [("Cookie", $"{CookieNames.Session}={session}")]);
+    }
+
+    protected static async Task<IReadOnlyList<string>> TablesAsync(string db)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;";
+        var tables = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            tables.Add(reader.GetString(0));
+        return tables;
+    }
+
+    protected static async Task<long> SchemaVersionAsync(string db)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MAX(version) FROM schema_version;";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text;
+using Postern.Protocol;
+using Postern.Server.Storage;
+using Postern.Testing;
+
+namespace Postern.Server.Tests.Support;
+
+/// <summary>
+/// One real server for the bad-input tests, with one user whose credentials many bad requests carry,
+/// so that a parser that wrongly accepted them would visibly log in. Behind a (trusted) proxy and with
+/// a wildcard trusted origin, so the Referer and origin parsers see the garbage too.
+/// </summary>
+public sealed class BadInputServer : IAsyncLifetime
+{
+    public const string Username = "alice";
+    public const string Password = "alice-password";
+
+    private PosternTestServer? _server;
+
+    public PosternTestServer Server => _server ?? throw new InvalidOperationException("Not started.");
+    public Uri Address => Server.BaseAddress;
+    /// <summary>Postern:Limits:MaxRequestBodyBytes, left at its default.</summary>
+    public const int MaxBodyBytes = 1_048_576;
+
+    /// <summary>A well-formed CSRF secret sent as both cookie and header, so requests get past the CSRF check to the parsers.</summary>
+    public string CsrfSecret { get; } = CsrfToken.NewSecret();
+
+    public User User { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Postern:Proxy:TrustForwardedHeaders"] = "true",
+            ["Postern:Csrf:TrustedOrigins:0"] = "https://*.trusted.example",
+        });
+        User = await Server.CreateUserAsync(Username, Password);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+            await _server.DisposeAsync();
+    }
+
+    public (string, string)[] CsrfHeaders => [("Cookie", $"csrftoken={CsrfSecret}"), ("X-CSRFToken", CsrfSecret)];
+
+    /// <summary>What a request may have written: users, alice's last login and live sessions.</summary>
+    public async Task<StoreSnapshot> SnapshotAsync()
+    {
+        var users = await Server.Users.CountUsersAsync();
+        var alice = await Server.Users.FindUserByIdAsync(User.Id);
+        var sessions = await Server.Sessions.ListLiveSessionsOfUserAsync(User.Id, DateTimeOffset.UtcNow.AddMinutes(-1));
+        return new StoreSnapshot(users, alice?.LastLogin, alice?.Password, sessions.Select(s => s.Key).Order().ToArray());
+    }
+
+    /// <summary>A POST to /auth/login with CSRF in order and an honest Content-Length.</summary>
+    public Task<SocketResponse> PostLoginAsync(string? contentType, byte[] body, params (string, string)[] extraHeaders)
+    {
+        var headers = new List<(string, string)>(CsrfHeaders);
+        if (contentType is not null)
+            headers.Add(("Content-Type", contentType));
+        headers.Add(("Content-Length", body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        headers.AddRange(extraHeaders);
+        return SocketHttp.ExchangeAsync(Address, SocketHttp.Head("POST", EndpointPaths.Login, Address, [.. headers]), body);
+    }
+
+    public Task<SocketResponse> PostLoginAsync(string? contentType, string latin1Body, params (string, string)[] extraHeaders) =>
+        PostLoginAsync(contentType, Encoding.Latin1.GetBytes(latin1Body), extraHeaders);
+}
+
+public sealed record StoreSnapshot(long Users, DateTimeOffset? LastLogin, string? PasswordHash, string[] SessionKeys)
+{
+    public bool Equals(StoreSnapshot? other) =>
+        other is not null && Users == other.Users && LastLogin == other.LastLogin && PasswordHash == other.PasswordHash
+        && SessionKeys.SequenceEqual(other.SessionKeys);
+
+    public override int GetHashCode() => HashCode.Combine(Users, LastLogin, PasswordHash, SessionKeys.Length);
+
+    public override string ToString() => $"users={Users} last_login={LastLogin:O} sessions=[{string.Join(",", SessionKeys)}]";
+}

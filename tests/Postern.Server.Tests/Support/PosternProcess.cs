@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Postern.Testing;
+
+namespace Postern.Server.Tests.Support;
+
+/// <summary>What a finished command printed and returned.</summary>
+public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>
+/// The real Postern executable (the built Postern.Server.dll under <c>dotnet</c>), run as an operator
+/// would: its own process, a working folder of its own, the environment a test gives it.
+/// </summary>
+public static class PosternProcess
+{
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
+
+    public static string ServerDll => typeof(Hosting.PosternApplication).Assembly.Location;
+
+    /// <summary>
+    /// A process start for <c>dotnet Postern.Server.dll args</c>. Stdin is always redirected (as in CI);
+    /// POSTERN_DB is unset unless the test sets it; hashing is cheap so commands that hash stay fast.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string workingFolder, IEnumerable<string> args, IDictionary<string, string?>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingFolder,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        start.ArgumentList.Add(ServerDll);
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        start.Environment.Remove(Commands.PosternCommandLine.DatabaseVariable);
+        start.Environment["Postern__Accounts__PasswordIterations"] = PosternTestServer.FastIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            start.Environment[name] = value;
+        return start;
+    }
+
+    /// <summary>Runs a command to its end, feeding <paramref name="stdin"/> (then end of input).</summary>
+    public static async Task<CommandResult> RunAsync(string workingFolder, IEnumerable<string> args, string? stdin = null,
+        IDictionary<string, string?>? environment = null)
+    {
+        using var process = Process.Start(StartInfo(workingFolder, args, environment)) ?? throw new InvalidOperationException("dotnet did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            if (stdin is not null)
+                await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // it exited before reading its input; its output says why
+        }
+        using var timeout = new CancellationTokenSource(CommandTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw new TimeoutException($"'{string.Join(' ', args)}' did not exit within {CommandTimeout}.");
+        }
+        return new CommandResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>
+/// <c>Postern.Server serve</c> running in its own process until disposed; disposal kills that process
+/// (and only it). Output is collected as it comes, so a test can wait for a line.
+/// </summary>
+public sealed class ServeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private ServeProcess(Process process, Uri address)
+    {
+        _process = process;
+        Address = address;
+        process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Uri Address { get; }
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_stdout)
+                return _stdout.ToString();
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+                return _stderr.ToString();
+        }
+    }
+
+    /// <summary>Starts <c>serve --db database --urls http://127.0.0.1:port</c> and waits until it answers HTTP.</summary>
+    public static async Task<ServeProcess> StartAsync(string workingFolder, string database)
+    {
+        var port = PosternProcess.FreeLoopbackPort();
+        var address = new Uri($"http://127.0.0.1:{port}");
+        var process = Process.Start(PosternProcess.StartInfo(workingFolder, ["serve", "--db", database, "--urls", address.ToString().TrimEnd('/')]))
+            ?? throw new InvalidOperationException("dotnet did not start.");
+        var serve = new ServeProcess(process, address);
+        try
+        {
+            await serve.WaitUntilAnsweringAsync(TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            await serve.DisposeAsync();
+            throw;
+        }
+        return serve;
+    }
+
+    private async Task WaitUntilAnsweringAsync(TimeSpan timeout)
+    {
+        using var client = RawHttp.CreateClient(Address);
+        client.Timeout = TimeSpan.FromSeconds(2);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"serve exited with {_process.ExitCode}:\n{Stdout}\n{Stderr}");
+            try
+            {
+                using var response = await client.GetAsync(Protocol.EndpointPaths.Csrf);
+                return;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private static void Append(StringBuilder text, string? line)
+    {
+        if (line is null)
+            return;
+        lock (text)
+            text.AppendLine(line);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
