@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Net.Http.Headers;
 using Postern.Protocol;
+using Postern.Server.Http;
 
 namespace Postern.Server.Accounts;
 
@@ -13,7 +14,7 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
             return await ReadJsonAsync(request, ct);
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(ct);
+            var form = await FormBodies.ReadAsync(request, ct);
             return new LoginRequest(form[FormFields.Username].LastOrDefault(), form[FormFields.Password].LastOrDefault(), false);
         }
         // Any other body carries no fields, as Django's request.POST is empty for it.

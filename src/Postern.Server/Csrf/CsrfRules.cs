@@ -95,7 +95,7 @@ public sealed class CsrfRules(TrustedOrigins trustedOrigins, IOptions<CsrfOption
             return null;
         try
         {
-            var form = await request.ReadFormAsync(context.RequestAborted);
+            var form = await FormBodies.ReadAsync(request, context.RequestAborted);
             return form[FormFields.CsrfToken].LastOrDefault();
         }
         catch (InvalidDataException)
