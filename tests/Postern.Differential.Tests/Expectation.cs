@@ -107,6 +107,38 @@ public sealed class Expectation
             .Concat(Require(postern[Observation.Detail] == Quoted($"Ensure the password has no more than {DjangoPasswordHash.MaxPasswordLength} characters."),
                 $"postern's detail should name the limit, was {postern[Observation.Detail] ?? "(none)"}")));
 
+    /// <summary>
+    /// Deliberate difference 7: with <c>Postern:Proxy:TrustForwardedHeaders</c>, Postern takes the host from
+    /// <c>X-Forwarded-Host</c> (Django's USE_X_FORWARDED_HOST=True); the peer trusts X-Forwarded-Proto only.
+    /// </summary>
+    public static Expectation ForwardedHostTrustedByPosternOnly(int djangoStatus, int posternStatus) => Diverges(
+        "X-Forwarded-Host: Postern's TrustForwardedHeaders also trusts it (documented), the peer does not (USE_X_FORWARDED_HOST is off)",
+        djangoStatus, posternStatus, posternDetail: null);
+
+    /// <summary>
+    /// Deliberate difference 8: Postern refuses bodies over <c>Postern:Limits:MaxRequestBodyBytes</c> (1 MiB)
+    /// with 413 before reading them; Django reads up to DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), then answers its HTML 400.
+    /// </summary>
+    public static Expectation BodyOverPosternLimit(int djangoStatus) => Diverges(
+        "body size: Postern 413 over 1 MiB (Postern:Limits:MaxRequestBodyBytes), Django reads up to 2.5 MB and answers an HTML 400 beyond",
+        djangoStatus, 413, "Request body too large.");
+
+    /// <summary>
+    /// Deliberate difference 9: a multipart body ASP.NET's reader cannot parse is 400 JSON "Malformed request." on
+    /// Postern; Django's parser either salvages what it can (no closing boundary still yields the fields) or answers its HTML 400.
+    /// </summary>
+    public static Expectation StrictMultipart(int djangoStatus) => Diverges(
+        "malformed multipart: Postern's parser is strict (400 \"Malformed request.\"), Django's lenient or an HTML 400",
+        djangoStatus, 400, "Malformed request.");
+
+    /// <summary>The servers answer differently on purpose: only each one's status (and Postern's detail) are checked.</summary>
+    private static Expectation Diverges(string why, int djangoStatus, int posternStatus, string? posternDetail) => Deliberate(
+        why, _ => EmptyObservation,
+        (peer, postern) => Require(peer[Observation.Status] == Status(djangoStatus), $"django should answer {djangoStatus}, said {peer[Observation.Status]}")
+            .Concat(Require(postern[Observation.Status] == Status(posternStatus), $"postern should answer {posternStatus}, said {postern[Observation.Status]}"))
+            .Concat(posternDetail is null ? [] : Require(postern[Observation.Detail] == Quoted(posternDetail),
+                $"postern detail should be {Quoted(posternDetail)}, was {postern[Observation.Detail] ?? "(none)"}")));
+
     private static readonly Observation EmptyObservation = new(System.Collections.Immutable.ImmutableSortedDictionary<string, string>.Empty);
 
     private static string Status(int status) => status.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -21,6 +21,12 @@ public sealed class ClientState(Uri baseAddress, Transport transport)
     public CookieJar Jar { get; } = new();
     public Dictionary<string, string> Remembered { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>This server's host:port as the client addresses it.</summary>
+    public string Authority { get; } = baseAddress.Authority;
+
+    /// <summary>The port alone, to name this server under another host name.</summary>
+    public int Port { get; } = baseAddress.Port;
+
     /// <summary>This server's own origin as a browser would name it (scheme://host:port).</summary>
     public string Origin { get; } = (transport == Transport.HttpsBehindProxy ? "https" : "http") + "://" + baseAddress.Authority;
 
@@ -104,6 +110,9 @@ public sealed record ScenarioStep(string Method, string Path)
     /// <summary>Sets a request header, replacing one of the same name the step already sends.</summary>
     public ScenarioStep WithHeader(string name, Value value) =>
         this with { Headers = Headers.RemoveAll(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Add((name, value)) };
+
+    /// <summary>Sends one more header of this name, after any the step already sends.</summary>
+    public ScenarioStep AddingHeader(string name, Value value) => this with { Headers = Headers.Add((name, value)) };
 
     /// <summary>The seed's way: the csrftoken cookie's value echoed in <c>X-CSRFToken</c>.</summary>
     public ScenarioStep WithCsrfHeader() => WithHeader(HeaderNames.CsrfToken, Value.CsrfCookie);
