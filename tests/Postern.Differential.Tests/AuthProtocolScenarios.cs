@@ -67,6 +67,9 @@ public static class AuthProtocolScenarios
     private static ScenarioStep LoginForm(params (string Name, Value Value)[] csrfFields) =>
         Post(Login).WithForm([("username", "alice"), ("password", "alice-password"), .. csrfFields]);
 
+    /// <summary>A GET to the login view: safe, so no CSRF check, then 405.</summary>
+    private static ScenarioStep GetOnLoginView() => Get(Login).Expecting(405).Differing(Expectation.MethodNotAllowed("GET"));
+
     private static string PaddedAliceCredentials(int padding) =>
         $$"""{"username": "alice", "password": "alice-password", "padding": "{{new string('x', padding)}}"}""";
 
@@ -275,6 +278,37 @@ public static class AuthProtocolScenarios
             RefusedLogin("Referer checking failed - https://127.0.0.1:1/app/ does not match any trusted origins.").WithHeader("Referer", "https://127.0.0.1:1/app/")),
         Scenario.OverHttps("https: stale session and malformed CSRF cookie are replaced or deleted with the right flags",
             FetchCsrf.Plant(CookieNames.Csrf, "bad!value"), WhoAmI.Plant(CookieNames.Session, "doesnotexist1234567890").Expecting(403)),
+        new("cookie parsing: an empty csrftoken is malformed", GetOnLoginView().Plant(CookieNames.Csrf, "")),
+        new("csrf refused: an empty csrftoken cookie", RefusedLogin("CSRF cookie has incorrect length.").Plant(CookieNames.Csrf, "")),
+        new("csrf: a malformed cookie is replaced on a 405 too", GetOnLoginView().Plant(CookieNames.Csrf, "bad!value")),
+        new("csrf: a malformed cookie is replaced on a 404 too",
+            Get("/auth/nothing-here").Plant(CookieNames.Csrf, "bad!value").Expecting(404).Differing(Expectation.NotFound)),
+        new("session: an empty sessionid is deleted", WhoAmI.Plant(CookieNames.Session, "").Expecting(403)),
+        new("session: a short sessionid is deleted on a 404 too",
+            Get("/auth/nothing-here").Plant(CookieNames.Session, "abc").Expecting(404).Differing(Expectation.NotFound)),
+        new("session: a key of the wrong alphabet is looked up, not found, deleted",
+            WhoAmI.Plant(CookieNames.Session, "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345").Expecting(403)),
+        new("session: a failed login leaves the live session alone", FetchCsrf, LoginAlice,
+            LoginAs("""{"username": "alice", "password": "wrong"}""").Expecting(401), SignedInWhoAmI),
+        new("csrf refused: Origin with an upper-case scheme", FetchCsrf,
+            RefusedLogin($"Origin checking failed - HTTP://{Observation.OwnHost} does not match any trusted origins.")
+                .WithHeader("Origin", new Value(c => "HTTP://" + c.Authority))),
+        new("csrf accepted: Origin and Host in the same upper case", FetchCsrf,
+            LoginAlice.WithHeader("Host", new Value(c => $"LOCALHOST:{c.Port}")).WithHeader("Origin", new Value(c => $"http://LOCALHOST:{c.Port}"))),
+        new("method: TRACE /auth/login is safe, then 405", Send("TRACE", Login).Expecting(405).Differing(Expectation.MethodNotAllowed("TRACE"))),
+        new("method: an unknown verb without a token is a CSRF failure", FetchCsrf,
+            Send("FROB", Login).Expecting(403).Differing(Expectation.CsrfFailure("CSRF token missing."))),
+        new("method: an unknown verb with the token", FetchCsrf,
+            Send("FROB", Login).WithCsrfHeader().Expecting(405).Differing(Expectation.MethodNotAllowed("FROB"))),
+        new("method: HEAD /auth/user", Send("HEAD", User).Expecting(405).Differing(Expectation.MethodNotAllowed("HEAD"))),
+        Scenario.OverHttps("https accepted: Referer with an upper-case scheme", FetchCsrf,
+            LoginAlice.WithHeader("Referer", new Value(c => $"HTTPS://{c.Authority}/app/"))),
+        Scenario.OverHttps("https refused: Referer with user info", FetchCsrf,
+            RefusedLogin($"Referer checking failed - https://user@{Observation.OwnHost}/ does not match any trusted origins.")
+                .WithHeader("Referer", new Value(c => $"https://user@{c.Authority}/"))),
+        Scenario.OverHttps("https refused: upper-case Host never matches a Referer", FetchCsrf,
+            RefusedLogin($"Referer checking failed - https://LOCALHOST:{Observation.OwnPort}/ does not match any trusted origins.")
+                .WithHeader("Host", new Value(c => $"LOCALHOST:{c.Port}")).WithHeader("Referer", new Value(c => $"https://LOCALHOST:{c.Port}/"))),
         Scenario.OverHttps("https: X-Forwarded-Host names the origin for Postern only", FetchCsrf,
             LoginAs(AliceCredentials).WithHeader("X-Forwarded-Host", "evil.example").WithHeader("Origin", "https://evil.example")
                 .Differing(Expectation.ForwardedHostTrustedByPosternOnly(djangoStatus: 403, posternStatus: 200))),

@@ -24,6 +24,9 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
     /// <summary>Stands for the server's own host:port in texts that name it (failure reasons).</summary>
     public const string OwnHost = "{host}";
 
+    /// <summary>Stands for the server's own port where a text names it under another host name.</summary>
+    public const string OwnPort = "{port}";
+
     public ImmutableSortedDictionary<string, string> Facts { get; } = facts;
 
     public string? this[string fact] => Facts.GetValueOrDefault(fact);
@@ -56,7 +59,8 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
     /// <summary>
     /// Reduces <paramref name="response"/>. <paramref name="jarBefore"/> is what the client held when it
     /// sent the request, <paramref name="jarAfter"/> what it holds once it has taken the response's cookies.
-    /// The server's own host:port, which differs between the two servers, reads <c>{host}</c> in texts.
+    /// The server's own host:port, which differs between the two servers, reads <c>{host}</c> in texts,
+    /// and its port alone <c>{port}</c>.
     /// </summary>
     public static Observation Of(RawResponse response, IReadOnlyDictionary<string, string> jarBefore, IReadOnlyDictionary<string, string> jarAfter,
         string ownAuthority)
@@ -76,9 +80,13 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
         if (response.Header(HeaderNames.CsrfToken) is { } tokenHeader)
             facts[$"header {HeaderNames.CsrfToken}"] = DescribeToken(tokenHeader, csrfSecret);
         if (facts[Content] == "json")
-            AddJsonFacts(facts, response.Body.Replace(ownAuthority, OwnHost, StringComparison.Ordinal), csrfSecret);
+            AddJsonFacts(facts, WithoutOwnAddress(response.Body, ownAuthority), csrfSecret);
         return new Observation(facts.ToImmutable());
     }
+
+    private static string WithoutOwnAddress(string text, string ownAuthority) =>
+        text.Replace(ownAuthority, OwnHost, StringComparison.Ordinal)
+            .Replace(":" + ownAuthority[(ownAuthority.LastIndexOf(':') + 1)..], ":" + OwnPort, StringComparison.Ordinal);
 
     private static string ContentClass(RawResponse response)
     {
