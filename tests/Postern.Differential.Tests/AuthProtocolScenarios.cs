@@ -309,6 +309,37 @@ public static class AuthProtocolScenarios
         Scenario.OverHttps("https refused: upper-case Host never matches a Referer", FetchCsrf,
             RefusedLogin($"Referer checking failed - https://LOCALHOST:{Observation.OwnPort}/ does not match any trusted origins.")
                 .WithHeader("Host", new Value(c => $"LOCALHOST:{c.Port}")).WithHeader("Referer", new Value(c => $"https://LOCALHOST:{c.Port}/"))),
+        // Trusted origins (both pairs: https://app.example.com, https://*.trusted.example, http://plain.example)
+        new("trusted: an exact trusted origin", FetchCsrf, LoginAlice.WithHeader("Origin", "http://plain.example")),
+        new("trusted: an https-only trusted origin sent over http is still trusted (no scheme check on the entry)", FetchCsrf,
+            LoginAlice.WithHeader("Origin", "https://app.example.com")),
+        new("trusted: a wildcard subdomain", FetchCsrf, LoginAlice.WithHeader("Origin", "https://a.b.trusted.example")),
+        new("trusted: the wildcard's bare domain", FetchCsrf, LoginAlice.WithHeader("Origin", "https://trusted.example")),
+        new("trusted refused: a wildcard subdomain over another scheme", FetchCsrf,
+            RefusedLogin("Origin checking failed - http://a.trusted.example does not match any trusted origins.").WithHeader("Origin", "http://a.trusted.example")),
+        new("trusted refused: a wildcard subdomain with a port", FetchCsrf,
+            RefusedLogin("Origin checking failed - https://a.trusted.example:8443 does not match any trusted origins.")
+                .WithHeader("Origin", "https://a.trusted.example:8443")),
+        new("trusted refused: a look-alike domain", FetchCsrf,
+            RefusedLogin("Origin checking failed - https://eviltrusted.example does not match any trusted origins.").WithHeader("Origin", "https://eviltrusted.example")),
+        new("trusted refused: an exact origin differs in case", FetchCsrf,
+            RefusedLogin("Origin checking failed - https://APP.example.com does not match any trusted origins.").WithHeader("Origin", "https://APP.example.com")),
+        Scenario.OverHttps("https trusted: a Referer from a trusted host", FetchCsrf, LoginAlice.WithHeader("Referer", "https://app.example.com/page")),
+        Scenario.OverHttps("https trusted: a Referer from a wildcard subdomain", FetchCsrf, LoginAlice.WithHeader("Referer", "https://x.trusted.example/")),
+        Scenario.OverHttps("https trusted: a Referer from the http-only trusted host (the entry's scheme is ignored)", FetchCsrf,
+            LoginAlice.WithHeader("Referer", "https://plain.example/")),
+        Scenario.OverHttps("https trusted refused: an http Referer from a trusted host is insecure", FetchCsrf,
+            RefusedLogin("Referer checking failed - Referer is insecure while host is secure.").WithHeader("Referer", "http://app.example.com/")),
+        Scenario.OverHttps("https trusted refused: a Referer from a trusted host on another port", FetchCsrf,
+            RefusedLogin("Referer checking failed - https://app.example.com:8443/ does not match any trusted origins.")
+                .WithHeader("Referer", "https://app.example.com:8443/")),
+        new("cookie parsing: of two sessionid cookies the last wins", FetchCsrf, LoginAlice,
+            WhoAmI.Remember("session", c => c.Jar[CookieNames.Session]!).WithoutCookies()
+                .WithHeader("Cookie", new Value(c => $"sessionid={c.Remembered["session"]}; sessionid=doesnotexist1234567890")).Expecting(403),
+            WhoAmI.WithoutCookies().WithHeader("Cookie", new Value(c => $"sessionid=doesnotexist1234567890; sessionid={c.Remembered["session"]}"))
+                .Expecting(200).Differing(Expectation.CurrentUserSuperset)),
+        new("logout: POST with a stale session and the token", FetchCsrf,
+            Post(Logout).WithCsrfHeader().Plant(CookieNames.Session, "doesnotexist1234567890").Expecting(200)),
         Scenario.OverHttps("https: X-Forwarded-Host names the origin for Postern only", FetchCsrf,
             LoginAs(AliceCredentials).WithHeader("X-Forwarded-Host", "evil.example").WithHeader("Origin", "https://evil.example")
                 .Differing(Expectation.ForwardedHostTrustedByPosternOnly(djangoStatus: 403, posternStatus: 200))),

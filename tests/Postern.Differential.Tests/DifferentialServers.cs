@@ -39,8 +39,8 @@ public sealed class ServerPair(DjangoPeer peer, PosternTestServer postern) : IAs
 
 /// <summary>
 /// The servers every differential test talks to, started once: the modern Django peer and a Postern
-/// seeded with the same users, over plain HTTP; and a second pair that trusts
-/// <c>X-Forwarded-Proto</c> and marks cookies Secure, for the HTTPS-only rules (Referer checks).
+/// seeded with the same users and trusting the same origins, over plain HTTP; and a second pair that
+/// trusts <c>X-Forwarded-Proto</c> and marks cookies Secure, for the HTTPS-only rules (Referer checks).
 /// </summary>
 public sealed class DifferentialServers : IAsyncLifetime
 {
@@ -50,18 +50,14 @@ public sealed class DifferentialServers : IAsyncLifetime
     public ServerPair For(Transport transport) =>
         (transport == Transport.HttpsBehindProxy ? _https : _http) ?? throw new InvalidOperationException("The servers are not started.");
 
+    /// <summary>CSRF_TRUSTED_ORIGINS of both pairs: an exact origin, a wildcard domain, a plain-HTTP origin.</summary>
+    public static readonly IReadOnlyList<string> TrustedOrigins = ["https://app.example.com", "https://*.trusted.example", "http://plain.example"];
+
     public async Task InitializeAsync()
     {
         // The peers take seconds to start; start all four servers at once.
-        var http = ServerPair.StartAsync(null, null);
-        var https = ServerPair.StartAsync(
-            new Dictionary<string, string> { ["REFSITE_HTTPS"] = "1" },
-            new Dictionary<string, string?>
-            {
-                ["Postern:Proxy:TrustForwardedHeaders"] = "true",
-                ["Postern:Csrf:CookieSecure"] = "true",
-                ["Postern:Sessions:CookieSecure"] = "true",
-            });
+        var http = ServerPair.StartAsync(PeerEnvironment(https: false), PosternSettings(https: false));
+        var https = ServerPair.StartAsync(PeerEnvironment(https: true), PosternSettings(https: true));
         try
         {
             _http = await http;
@@ -72,6 +68,28 @@ public sealed class DifferentialServers : IAsyncLifetime
             await DisposeStartedAsync(http, https);
             throw;
         }
+    }
+
+    private static Dictionary<string, string> PeerEnvironment(bool https)
+    {
+        var environment = new Dictionary<string, string> { ["REFSITE_TRUSTED"] = string.Join(',', TrustedOrigins) };
+        if (https)
+            environment["REFSITE_HTTPS"] = "1";
+        return environment;
+    }
+
+    private static Dictionary<string, string?> PosternSettings(bool https)
+    {
+        var settings = new Dictionary<string, string?>();
+        for (var i = 0; i < TrustedOrigins.Count; i++)
+            settings[$"Postern:Csrf:TrustedOrigins:{i}"] = TrustedOrigins[i];
+        if (https)
+        {
+            settings["Postern:Proxy:TrustForwardedHeaders"] = "true";
+            settings["Postern:Csrf:CookieSecure"] = "true";
+            settings["Postern:Sessions:CookieSecure"] = "true";
+        }
+        return settings;
     }
 
     private static async Task DisposeStartedAsync(params Task<ServerPair>[] starting)
