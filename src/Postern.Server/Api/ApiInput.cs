@@ -69,7 +69,7 @@ public sealed class ApiInput
     {
         var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var media) ? media.MediaType.Value ?? "" : request.ContentType ?? "";
         if (request.HasFormContentType)
-            return new ApiInput(null, await request.ReadFormAsync(ct));
+            return new ApiInput(null, await Http.RequestForm.TryReadAsync(request, ct) ?? throw new ParseErrorException("Malformed request."));
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body, ct);
         if (body.Length == 0)

@@ -38,7 +38,7 @@ public static class LoginPages
             await JsonResponses.WriteMethodNotAllowedAsync(context, "GET, POST");
             return;
         }
-        var form = request.HasFormContentType ? await request.ReadFormAsync(context.RequestAborted) : null;
+        var form = request.HasFormContentType ? await RequestForm.TryReadAsync(request, context.RequestAborted) : null;
         var username = form?["username"].LastOrDefault() ?? "";
         var password = form?["password"].LastOrDefault() ?? "";
         var next = form?["next"].LastOrDefault() ?? request.Query["next"].LastOrDefault();
