@@ -28,7 +28,7 @@ namespace Postern.Differential.Tests;
 //     (Django's SECURE_PROXY_SSL_HEADER plus USE_X_FORWARDED_HOST=True); the peer trusts the scheme only.
 //  8. Body size: Postern refuses bodies over Postern:Limits:MaxRequestBodyBytes (1 MiB) with 413 JSON
 //     before reading them; Django reads up to DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), then answers an HTML 400.
-//  9. Malformed multipart: Postern's reader is strict (400 {"detail": "Malformed request."}); Django's
+//  9. Malformed multipart: Postern's reader is strict (400 {"detail": "Malformed request body."}); Django's
 //     parser salvages what it can (a body without its closing boundary still logs in) or answers an HTML 400.
 //
 // Every other difference found was a Postern bug and is fixed in src (see the git log of this branch).

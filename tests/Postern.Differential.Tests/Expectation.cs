@@ -124,12 +124,12 @@ public sealed class Expectation
         djangoStatus, 413, "Request body too large.");
 
     /// <summary>
-    /// Deliberate difference 9: a multipart body ASP.NET's reader cannot parse is 400 JSON "Malformed request." on
+    /// Deliberate difference 9: a multipart body ASP.NET's reader cannot parse is 400 JSON "Malformed request body." on
     /// Postern; Django's parser either salvages what it can (no closing boundary still yields the fields) or answers its HTML 400.
     /// </summary>
     public static Expectation StrictMultipart(int djangoStatus) => Diverges(
-        "malformed multipart: Postern's parser is strict (400 \"Malformed request.\"), Django's lenient or an HTML 400",
-        djangoStatus, 400, "Malformed request.");
+        "malformed multipart: Postern's parser is strict (400 \"Malformed request body.\"), Django's lenient or an HTML 400",
+        djangoStatus, 400, "Malformed request body.");
 
     /// <summary>The servers answer differently on purpose: only each one's status (and Postern's detail) are checked.</summary>
     private static Expectation Diverges(string why, int djangoStatus, int posternStatus, string? posternDetail) => Deliberate(
