@@ -76,18 +76,24 @@ public static class ApiDispatcher
 
     private static readonly JsonSerializerOptions WireJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    private static readonly JsonSerializerOptions[] Indented = Enumerable.Range(0, 9)
+        .Select(spaces => new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, WriteIndented = spaces > 0, IndentSize = Math.Max(spaces, 1) })
+        .ToArray();
+
+    private static JsonSerializerOptions IndentedJson(int spaces) => Indented[spaces];
+
     public static RequestDelegate For(ApiResource resource) => context => HandleAsync(context, resource);
 
     private static async Task HandleAsync(HttpContext context, ApiResource resource)
     {
-        var outcome = ContentNegotiation.Negotiate(context.Request, out var representation);
+        var outcome = ContentNegotiation.Negotiate(context.Request, out var representation, out var indent);
         var response = outcome switch
         {
             ContentNegotiation.Outcome.UnknownFormat => ApiResponse.NotFound(),
             ContentNegotiation.Outcome.NotAcceptable => ApiResponse.Detail(StatusCodes.Status406NotAcceptable, "Could not satisfy the request Accept header."),
             _ => await RespondAsync(context, resource),
         };
-        await RenderAsync(context, resource, response, outcome == ContentNegotiation.Outcome.Chosen ? representation : Representation.Json);
+        await RenderAsync(context, resource, response, outcome == ContentNegotiation.Outcome.Chosen ? representation : Representation.Json, indent);
     }
 
     private static async Task<ApiResponse> RespondAsync(HttpContext context, ApiResource resource)
@@ -138,7 +144,7 @@ public static class ApiDispatcher
         return metadata;
     }
 
-    private static async Task RenderAsync(HttpContext context, ApiResource resource, ApiResponse response, Representation representation)
+    private static async Task RenderAsync(HttpContext context, ApiResource resource, ApiResponse response, Representation representation, int? indent)
     {
         var http = context.Response;
         http.StatusCode = response.Status;
@@ -156,7 +162,7 @@ public static class ApiDispatcher
             http.ContentLength = 0;
             return;
         }
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(response.Body, WireJson);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(response.Body, indent is { } spaces ? IndentedJson(spaces) : WireJson);
         http.ContentType = JsonResponses.ContentType;
         http.ContentLength = bytes.Length;
         if (!HttpMethods.IsHead(context.Request.Method))

@@ -11,7 +11,7 @@ public enum Representation
 
 /// <summary>
 /// DRF's DefaultContentNegotiation: <c>?format=</c> wins; otherwise the Accept header's media types,
-/// most specific first (q-values are not weighed, as in DRF), against JSON then HTML.
+/// most specific first (q-values are not weighed, as in DRF), JSON before HTML among equally specific types.
 /// </summary>
 public static class ContentNegotiation
 {
@@ -26,9 +26,13 @@ public static class ContentNegotiation
         NotAcceptable,
     }
 
-    public static Outcome Negotiate(HttpRequest request, out Representation representation)
+    public static Outcome Negotiate(HttpRequest request, out Representation representation) => Negotiate(request, out representation, out _);
+
+    /// <param name="indent">DRF's <c>Accept: application/json; indent=N</c>: pretty JSON, N spaces (0 to 8).</param>
+    public static Outcome Negotiate(HttpRequest request, out Representation representation, out int? indent)
     {
         representation = Representation.Json;
+        indent = null;
         // A URL suffix (/api/users.json) or ?format= names the representation outright.
         var format = request.HttpContext.GetRouteValue("format")?.ToString()
             ?? (request.Query.TryGetValue("format", out var query) ? query.ToString() : null);
@@ -48,11 +52,17 @@ public static class ContentNegotiation
         var accept = request.Headers.Accept.ToString();
         if (accept.Length == 0 || !MediaTypeHeaderValue.TryParseList([accept], out var types))
             return Outcome.Chosen;
-        foreach (var media in types.OrderByDescending(Precedence))
+        // As DRF: the most specific group first; within a group the renderers' order decides (JSON, then HTML).
+        foreach (var group in types.GroupBy(Precedence).OrderByDescending(g => g.Key))
         {
-            if (Matches(media, "application", "json"))
+            if (group.FirstOrDefault(media => Matches(media, "application", "json")) is { } json)
+            {
+                if (json.Parameters.FirstOrDefault(p => p.Name.Equals("indent", StringComparison.OrdinalIgnoreCase))?.Value.Value is { } asked
+                    && int.TryParse(asked, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var spaces))
+                    indent = Math.Clamp(spaces, 0, 8);
                 return Outcome.Chosen;
-            if (Matches(media, "text", "html"))
+            }
+            if (group.Any(media => Matches(media, "text", "html")))
             {
                 representation = Representation.BrowsableHtml;
                 return Outcome.Chosen;

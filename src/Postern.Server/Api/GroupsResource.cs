@@ -122,7 +122,7 @@ public static class GroupsResource
         var errors = new FieldErrors();
         if (input.NotAnObjectTypeName is { } type)
         {
-            errors.Add("non_field_errors", $"Invalid data. Expected a dictionary, but got {type}.");
+            errors.Add("non_field_errors", type == "NoneType" ? "No data provided" : $"Invalid data. Expected a dictionary, but got {type}.");
             return (null, errors);
         }
         var name = Fields.ReadString(input, "name", errors, required: !partial, allowBlank: false, MaxNameLength, out _);

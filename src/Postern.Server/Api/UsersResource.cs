@@ -129,7 +129,7 @@ public static partial class UsersResource
         var errors = new FieldErrors();
         if (input.NotAnObjectTypeName is { } type)
         {
-            errors.Add("non_field_errors", $"Invalid data. Expected a dictionary, but got {type}.");
+            errors.Add("non_field_errors", type == "NoneType" ? "No data provided" : $"Invalid data. Expected a dictionary, but got {type}.");
             return (new UserChanges(), errors);
         }
         var username = Fields.ReadString(input, "username", errors, required: !partial, allowBlank: false, AccountService.MaxUsernameLength, out _);
