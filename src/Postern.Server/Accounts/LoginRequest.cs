@@ -31,9 +31,13 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
         await request.Body.CopyToAsync(body, ct);
         if (body.Length == 0)
             return new LoginRequest(null, null, false);
+        // Decoded first, as Python's json.loads decodes bytes: a BOM is fine, bytes invalid in the
+        // encoding are a malformed body (JsonDocument would only notice when a string is read, and throw).
+        if (JsonRequestText.Decode(body.ToArray()) is not { } text)
+            return new LoginRequest(null, null, true);
         try
         {
-            using var document = JsonDocument.Parse(body.ToArray());
+            using var document = JsonDocument.Parse(text);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return new LoginRequest(null, null, true);
             string? username = null, password = null;
@@ -49,6 +53,11 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
         }
         catch (JsonException)
         {
+            return new LoginRequest(null, null, true);
+        }
+        catch (InvalidOperationException)
+        {
+            // A string escaping half a surrogate pair ("\ud800") cannot become a .NET string of valid UTF-16.
             return new LoginRequest(null, null, true);
         }
     }
