@@ -256,6 +256,20 @@ public static class AuthProtocolScenarios
             LoginAs("""{"username": "alice", "password": "wrong", "password": "alice-password"}""").Expecting(200)),
         new("login: duplicate form fields, the last wins", FetchCsrf,
             LoginForm(("csrfmiddlewaretoken", Value.CsrfCookie), ("username", "mallory")).Expecting(401)),
+        new("login: a 10,000-character username", FetchCsrf,
+            LoginAs($$"""{"username": "{{new string('u', 10_000)}}", "password": "x"}""").Expecting(401)),
+        new("login: a NUL character in the username", FetchCsrf, LoginAs("""{"username": "ali\u0000ce", "password": "alice-password"}""").Expecting(401)),
+        new("login: JSON after a UTF-8 byte order mark", FetchCsrf,
+            Post(Login).WithCsrfHeader().WithRawBody([0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(AliceCredentials)], "application/json").Expecting(200)),
+        new("login: JSON in UTF-16 with a byte order mark", FetchCsrf,
+            Post(Login).WithCsrfHeader().WithRawBody(System.Text.Encoding.Unicode.GetPreamble().Concat(System.Text.Encoding.Unicode.GetBytes(AliceCredentials)).ToArray(),
+                "application/json").Expecting(200)),
+        new("login: JSON in UTF-16BE without a byte order mark", FetchCsrf,
+            Post(Login).WithCsrfHeader().WithRawBody(System.Text.Encoding.BigEndianUnicode.GetBytes(AliceCredentials), "application/json").Expecting(200)),
+        new("login: JSON that is not UTF-8", FetchCsrf,
+            Post(Login).WithCsrfHeader().WithRawBody([.. "{\"username\": \"al"u8, 0xFF, .. "ice\", \"password\": \"x\"}"u8], "application/json").Expecting(400)),
+        new("login: a form that is not UTF-8", FetchCsrf,
+            Post(Login).WithCsrfHeader().WithRawBody([.. "username=al"u8, 0xFF, .. "ice&password=x"u8], "application/x-www-form-urlencoded").Expecting(401)),
         new("login: urlencoded body holding JSON, token in the header", FetchCsrf,
             Post(Login).WithCsrfHeader().WithRawBody(AliceCredentials, "application/x-www-form-urlencoded").Expecting(400)),
         new("login: non-ASCII password", FetchCsrf, LoginAs("""{"username": "bob", "password": "pässwörd-✓"}""").Expecting(401)),
@@ -343,10 +357,11 @@ public static class AuthProtocolScenarios
         Scenario.OverHttps("https: X-Forwarded-Host names the origin for Postern only", FetchCsrf,
             LoginAs(AliceCredentials).WithHeader("X-Forwarded-Host", "evil.example").WithHeader("Origin", "https://evil.example")
                 .Differing(Expectation.ForwardedHostTrustedByPosternOnly(djangoStatus: 403, posternStatus: 200))),
+        // Expect: 100-continue lets Postern refuse the body before the client sends it, so the client
+        // never writes into a closed connection. (Over Django's 2.5 MB, Django answers 400 without reading
+        // the body and gunicorn closes the connection under the client's feet, so that case is not played.)
         new("limits: a 2 MB login body", FetchCsrf,
-            LoginAs(PaddedAliceCredentials(2_000_000)).Differing(Expectation.BodyOverPosternLimit(djangoStatus: 200))),
-        new("limits: a 3 MB login body", FetchCsrf,
-            LoginAs(PaddedAliceCredentials(3_000_000)).Differing(Expectation.BodyOverPosternLimit(djangoStatus: 400))),
+            LoginAs(PaddedAliceCredentials(2_000_000)).WithHeader("Expect", "100-continue").Differing(Expectation.BodyOverPosternLimit(djangoStatus: 200))),
         new("multipart: garbage after the first boundary, token in the header", FetchCsrf,
             Post(Login).WithCsrfHeader().WithRawBody("--x\r\ngarbage", "multipart/form-data; boundary=x")
                 .Differing(Expectation.StrictMultipart(djangoStatus: 400))),

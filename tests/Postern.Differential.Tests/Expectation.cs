@@ -117,7 +117,8 @@ public sealed class Expectation
 
     /// <summary>
     /// Deliberate difference 8: Postern refuses bodies over <c>Postern:Limits:MaxRequestBodyBytes</c> (1 MiB)
-    /// with 413 before reading them; Django reads up to DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), then answers its HTML 400.
+    /// with 413 before reading them; Django reads up to DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), then answers its HTML 400
+    /// (seen on the peer by hand; not played, see the scenario).
     /// </summary>
     public static Expectation BodyOverPosternLimit(int djangoStatus) => Diverges(
         "body size: Postern 413 over 1 MiB (Postern:Limits:MaxRequestBodyBytes), Django reads up to 2.5 MB and answers an HTML 400 beyond",

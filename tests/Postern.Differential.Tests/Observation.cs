@@ -15,6 +15,9 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
 {
     public const string Status = "status";
     public const string Content = "content";
+
+    /// <summary>Named so that setting <see cref="Content"/> aside (a prefix) sets this aside too.</summary>
+    public const string ContentType = "content-type";
     public const string VaryCookie = "vary: Cookie";
     public const string Allow = "allow";
     public const string JsonKeys = "json keys";
@@ -68,6 +71,10 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
         var facts = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         facts[Status] = response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
         facts[Content] = ContentClass(response);
+        if (response.Body.Length > 0 && response.ContentType is { } contentType)
+            facts[ContentType] = contentType;
+        foreach (var header in SecurityHeaders)
+            facts[$"header {header}"] = response.Header(header) ?? "(none)";
         facts[VaryCookie] = VaryMentionsCookie(response) ? "yes" : "no";
         if (response.Header("Allow") is { } allow)
             facts[Allow] = allow;
@@ -83,6 +90,9 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
             AddJsonFacts(facts, WithoutOwnAddress(response.Body, ownAuthority), csrfSecret);
         return new Observation(facts.ToImmutable());
     }
+
+    /// <summary>What Django's SecurityMiddleware adds to every response with default settings (and one it does not).</summary>
+    private static readonly string[] SecurityHeaders = ["X-Content-Type-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy", "X-Frame-Options"];
 
     private static string WithoutOwnAddress(string text, string ownAuthority) =>
         text.Replace(ownAuthority, OwnHost, StringComparison.Ordinal)

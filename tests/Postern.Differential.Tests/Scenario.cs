@@ -67,6 +67,16 @@ public abstract record Body
         }
     }
 
+    public sealed record RawBytes(ImmutableArray<byte> Bytes, string ContentType) : Body
+    {
+        public override HttpContent Create(ClientState client)
+        {
+            var content = new ByteArrayContent([.. Bytes]);
+            content.Headers.TryAddWithoutValidation("Content-Type", ContentType);
+            return content;
+        }
+    }
+
     public sealed record UrlEncodedForm(ImmutableArray<(string Name, Value Value)> Fields) : Body
     {
         public override HttpContent Create(ClientState client) =>
@@ -119,6 +129,7 @@ public sealed record ScenarioStep(string Method, string Path)
 
     public ScenarioStep WithJson(string json) => this with { Body = new Body.Json(json) };
     public ScenarioStep WithRawBody(string text, string contentType) => this with { Body = new Body.Raw(text, contentType) };
+    public ScenarioStep WithRawBody(byte[] bytes, string contentType) => this with { Body = new Body.RawBytes([.. bytes], contentType) };
     public ScenarioStep WithForm(params (string Name, Value Value)[] fields) => this with { Body = new Body.UrlEncodedForm([.. fields]) };
     public ScenarioStep WithMultipart(params (string Name, Value Value)[] fields) => this with { Body = new Body.MultipartForm([.. fields]) };
     public ScenarioStep WithoutCookies() => this with { SendsCookies = false };

@@ -33,14 +33,13 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
         await request.Body.CopyToAsync(body, ct);
         if (body.Length == 0)
             return new LoginRequest(null, null, false);
-        var bytes = body.ToArray();
-        // Python's json.loads decodes the bytes as strict UTF-8 first, so the peer answers invalid bytes with
-        // "Malformed request body."; System.Text.Json would only fail on reading such a string, with a 500.
-        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        // Decoded first, as Python's json.loads decodes bytes: a BOM is fine, bytes invalid in the
+        // encoding are a malformed body (JsonDocument would only notice when a string is read, and throw).
+        if (JsonRequestText.Decode(body.ToArray()) is not { } text)
             return new LoginRequest(null, null, true);
         try
         {
-            using var document = JsonDocument.Parse(bytes);
+            using var document = JsonDocument.Parse(text);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return new LoginRequest(null, null, true);
             string? username = null, password = null;
@@ -60,7 +59,7 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
         }
         catch (InvalidOperationException)
         {
-            // An escaped lone surrogate ("\ud800") is valid JSON but no string; Django would fail to encode it later with a 500.
+            // A string escaping half a surrogate pair ("\ud800") cannot become a .NET string of valid UTF-16.
             return new LoginRequest(null, null, true);
         }
     }

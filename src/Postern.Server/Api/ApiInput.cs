@@ -76,14 +76,16 @@ public sealed class ApiInput
             return Empty;
         if (!mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
             throw new UnsupportedMediaTypeException(request.ContentType ?? "");
+        // Decoded up front, strictly: a string with invalid bytes would otherwise fail only when read, as a 500.
+        var text = Http.JsonRequestText.Decode(body.ToArray()) ?? throw new ParseErrorException("JSON parse error - the body is not valid UTF-8.");
         try
         {
-            using var document = JsonDocument.Parse(body.ToArray());
+            using var document = JsonDocument.Parse(text);
             return new ApiInput(document.RootElement.Clone(), null);
         }
         catch (JsonException e)
         {
-            throw new ParseErrorException("JSON parse error - " + (e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]));
+            throw new ParseErrorException("JSON parse error - " + e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]);
         }
     }
 
