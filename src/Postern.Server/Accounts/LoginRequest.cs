@@ -33,14 +33,14 @@ public readonly record struct LoginRequest(string? Username, string? Password, b
         await request.Body.CopyToAsync(body, ct);
         if (body.Length == 0)
             return new LoginRequest(null, null, false);
-        var bytes = body.ToArray();
-        // Python's json.loads decodes the bytes as strict UTF-8 first, so the peer answers invalid bytes with
-        // "Malformed request body."; System.Text.Json would only fail on reading such a string, with a 500.
-        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        // Decoded first, strictly, as json.loads does in the peer: invalid bytes are a malformed body (System.Text.Json
+        // would only fail on reading such a string, with a 500), and UTF-16/32 or BOM-prefixed bodies parse as there.
+        var text = JsonBodyText.Decode(body.GetBuffer().AsSpan(0, (int)body.Length));
+        if (text is null)
             return new LoginRequest(null, null, true);
         try
         {
-            using var document = JsonDocument.Parse(bytes);
+            using var document = JsonDocument.Parse(text);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return new LoginRequest(null, null, true);
             string? username = null, password = null;
