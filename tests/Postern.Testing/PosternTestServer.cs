@@ -19,23 +19,25 @@ public sealed class PosternTestServer : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private PosternTestServer(WebApplication app, string folder, Uri baseAddress)
+    private PosternTestServer(WebApplication app, string folder, string databasePath, Uri baseAddress)
     {
         _app = app;
         Folder = folder;
+        DatabasePath = databasePath;
         BaseAddress = baseAddress;
     }
 
     public Uri BaseAddress { get; }
     public string Folder { get; }
-    public string DatabasePath => Path.Combine(Folder, "postern.sqlite3");
+    public string DatabasePath { get; }
     public IServiceProvider Services => _app.Services;
     public AccountService Accounts => Services.GetRequiredService<AccountService>();
     public IUserStore Users => Services.GetRequiredService<IUserStore>();
     public IGroupStore Groups => Services.GetRequiredService<IGroupStore>();
     public ISessionStore Sessions => Services.GetRequiredService<ISessionStore>();
 
-    public static async Task<PosternTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? folder = null)
+    /// <param name="databasePath">An existing database to share with another server (a second instance); by default a new one in the folder.</param>
+    public static async Task<PosternTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? folder = null, string? databasePath = null)
     {
         folder ??= Directory.CreateTempSubdirectory("postern-test-").FullName;
         var overrides = new Dictionary<string, string?>
@@ -46,10 +48,11 @@ public sealed class PosternTestServer : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             overrides[key] = value;
-        var app = await PosternApplication.BuildAsync(new HostSettings("http://127.0.0.1:0", Path.Combine(folder, "postern.sqlite3")) { Overrides = overrides });
+        databasePath ??= Path.Combine(folder, "postern.sqlite3");
+        var app = await PosternApplication.BuildAsync(new HostSettings("http://127.0.0.1:0", databasePath) { Overrides = overrides });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new PosternTestServer(app, folder, new Uri(address));
+        return new PosternTestServer(app, folder, databasePath, new Uri(address));
     }
 
     /// <summary>A client that neither stores cookies nor follows redirects: tests see the wire as it is.</summary>

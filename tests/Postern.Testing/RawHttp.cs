@@ -113,6 +113,9 @@ public sealed class CookieJar
         }
     }
 
+    /// <summary>What the jar holds now, copied: a later response does not change it.</summary>
+    public IReadOnlyDictionary<string, string> Snapshot() => new Dictionary<string, string>(_cookies, StringComparer.Ordinal);
+
     public void Absorb(RawResponse response)
     {
         foreach (var cookie in response.Cookies)

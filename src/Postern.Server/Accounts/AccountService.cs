@@ -42,7 +42,9 @@ public sealed partial class AccountService(IUserStore users, IGroupStore groups,
     public Task ChangePasswordAsync(User user, string password, string? keepSessionKey = null, CancellationToken ct = default)
     {
         Refuse(ValidatePassword(password));
-        return users.SetPasswordAsync(user.Id, hasher.Hash(password), keepSessionKey, ct);
+        var encoded = hasher.Hash(password);
+        var kept = keepSessionKey is null ? null : new KeptSession(keepSessionKey, authHash.For(encoded));
+        return users.SetPasswordAsync(user.Id, encoded, kept, ct);
     }
 
     /// <summary>Checks credentials as Django's ModelBackend does; null for a wrong password, unknown or inactive user.</summary>

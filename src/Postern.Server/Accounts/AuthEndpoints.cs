@@ -12,7 +12,7 @@ public sealed record CsrfTokenBody([property: System.Text.Json.Serialization.Jso
 
 public sealed record LoginSucceededBody(string Detail, string Username);
 
-public sealed record CurrentUserBody(string Username, string Email, bool IsStaff);
+public sealed record CurrentUserBody(string Url, string Username, string Email, bool IsStaff);
 
 /// <summary>
 /// The seed's <c>/auth/</c> endpoints. Each answers with and without a trailing slash, checks CSRF on
@@ -114,7 +114,7 @@ public static class AuthEndpoints
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, NotAuthenticated);
             return;
         }
-        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CurrentUserBody(user.Username, user.Email, user.IsStaff),
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CurrentUserBody(new Api.ApiLinks(context.Request).User(user.Id), user.Username, user.Email, user.IsStaff),
             PosternJsonContext.Wire.CurrentUserBody);
     }
 }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using Postern.Server.Accounts;
+using Postern.Server.Api;
+using Postern.Server.Browsable;
 using Postern.Server.Csrf;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
@@ -54,6 +56,7 @@ public static class PosternApplication
         services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
@@ -134,6 +137,8 @@ public static class PosternApplication
         app.UseRouting();
         app.UseMiddleware<CsrfProtectionMiddleware>();
         app.MapAuthEndpoints();
+        app.MapApi();
+        app.MapLoginPages();
         app.MapFallback(context => JsonResponses.WriteDetailAsync(context, StatusCodes.Status404NotFound, "Not found."));
     }
 }

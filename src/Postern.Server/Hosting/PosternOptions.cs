@@ -96,3 +96,17 @@ public sealed class LimitOptions
     [Range(1024, int.MaxValue)]
     public long MaxRequestBodyBytes { get; set; } = 1_048_576;
 }
+
+/// <summary>The hypermedia API (<c>Postern:Api</c>).</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Postern:Api";
+
+    /// <summary>DRF's PAGE_SIZE.</summary>
+    [Range(1, 10_000)]
+    public int PageSize { get; set; } = 10;
+
+    /// <summary>The largest <c>?page_size=</c> a client may ask for.</summary>
+    [Range(1, 10_000)]
+    public int MaxPageSize { get; set; } = 100;
+}

@@ -17,8 +17,16 @@ public static class SetCookieHeader
     public static string Set(string name, string value, int maxAgeSeconds, CookieAttributes attributes, DateTimeOffset now) =>
         Format(name, value, now.AddSeconds(maxAgeSeconds), maxAgeSeconds, attributes);
 
+    /// <summary>
+    /// Django's <c>delete_cookie</c>: Path, Domain and SameSite as set, but neither HttpOnly nor the Secure
+    /// setting. Secure is added only where a browser would otherwise ignore the deletion: a
+    /// <c>__Secure-</c>/<c>__Host-</c> name, or SameSite=None (which <see cref="Format"/> handles).
+    /// </summary>
     public static string Delete(string name, CookieAttributes attributes) =>
-        Format(name, "\"\"", Epoch, 0, attributes with { HttpOnly = false });
+        Format(name, "\"\"", Epoch, 0, attributes with { HttpOnly = false, Secure = NeedsSecureToBeHonoured(name) });
+
+    private static bool NeedsSecureToBeHonoured(string name) =>
+        name.StartsWith("__Secure-", StringComparison.Ordinal) || name.StartsWith("__Host-", StringComparison.Ordinal);
 
     private static string Format(string name, string value, DateTimeOffset expires, int maxAge, CookieAttributes a)
     {

@@ -13,7 +13,17 @@ public sealed record User(
     DateTimeOffset? LastLogin);
 
 /// <summary>What creating a user needs; the password is already encoded (or unusable).</summary>
-public sealed record NewUser(string Username, string Email, string Password, bool IsStaff = false, bool IsSuperuser = false, bool IsActive = true);
+public sealed record NewUser(string Username, string Email, string Password, bool IsStaff = false, bool IsSuperuser = false, bool IsActive = true)
+{
+    /// <summary>Groups to join, in the same transaction as the creation.</summary>
+    public IReadOnlyList<long> GroupIds { get; init; } = [];
+}
+
+/// <summary>A user with the ids of their groups, as the API shows them.</summary>
+public sealed record UserWithGroups(User User, IReadOnlyList<long> GroupIds);
+
+/// <summary>Profile changes; null leaves a field as it is.</summary>
+public sealed record UserChanges(string? Username = null, string? Email = null, IReadOnlyList<long>? GroupIds = null);
 
 public sealed record Group(long Id, string Name);
 

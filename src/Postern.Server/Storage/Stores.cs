@@ -7,11 +7,23 @@ public interface IUserStore
     Task<User?> FindUserByIdAsync(long id, CancellationToken ct = default);
     Task<long> CountUsersAsync(CancellationToken ct = default);
 
+    /// <summary>A page of users in id order, each with their group ids.</summary>
+    Task<IReadOnlyList<UserWithGroups>> ListUsersAsync(int offset, int limit, CancellationToken ct = default);
+
+    Task<UserWithGroups?> FindUserWithGroupsAsync(long id, CancellationToken ct = default);
+
+    /// <summary>Applies profile changes (memberships replaced when given) in one transaction; null if there is no such user.</summary>
+    /// <exception cref="DuplicateUsernameException">The new username is taken.</exception>
+    Task<UserWithGroups?> UpdateUserAsync(long id, UserChanges changes, CancellationToken ct = default);
+
     /// <exception cref="DuplicateUsernameException">The username is taken.</exception>
     Task<User> CreateUserAsync(NewUser user, CancellationToken ct = default);
 
-    /// <summary>Sets the encoded password and, in the same transaction, ends every session of the user but <paramref name="keepSessionKey"/>.</summary>
-    Task SetPasswordAsync(long userId, string encodedPassword, string? keepSessionKey = null, CancellationToken ct = default);
+    /// <summary>
+    /// Sets the encoded password and, in the same transaction, ends every session of the user but
+    /// <paramref name="kept"/>, which is re-tied to the new password (Django's update_session_auth_hash).
+    /// </summary>
+    Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default);
 
     /// <summary>Activates or deactivates; deactivation ends every session of the user in the same transaction.</summary>
     Task SetActiveAsync(long userId, bool isActive, CancellationToken ct = default);
@@ -23,6 +35,9 @@ public interface IUserStore
     Task RecordLoginAsync(long userId, DateTimeOffset at, PasswordUpgrade? upgrade, CancellationToken ct = default);
 }
 
+/// <summary>The session that asked for a password change, and its auth hash under the new password.</summary>
+public sealed record KeptSession(string Key, string AuthHash);
+
 /// <summary>A password re-hashed at login (more iterations), and the session auth hashes before and after.</summary>
 public sealed record PasswordUpgrade(string EncodedPassword, string OldAuthHash, string NewAuthHash);
 
@@ -31,6 +46,20 @@ public interface IGroupStore
     /// <exception cref="DuplicateGroupNameException">The name is taken.</exception>
     Task<Group> CreateGroupAsync(string name, CancellationToken ct = default);
     Task<Group?> FindGroupByNameAsync(string name, CancellationToken ct = default);
+    Task<Group?> FindGroupByIdAsync(long id, CancellationToken ct = default);
+    Task<long> CountGroupsAsync(CancellationToken ct = default);
+
+    /// <summary>A page of groups in id order.</summary>
+    Task<IReadOnlyList<Group>> ListGroupsAsync(int offset, int limit, CancellationToken ct = default);
+
+    /// <summary>Which of <paramref name="ids"/> name existing groups.</summary>
+    Task<IReadOnlySet<long>> FindExistingGroupIdsAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default);
+
+    /// <exception cref="DuplicateGroupNameException">The name is taken.</exception>
+    Task<Group?> RenameGroupAsync(long id, string name, CancellationToken ct = default);
+
+    /// <summary>Deletes the group and its memberships; false if there was none.</summary>
+    Task<bool> DeleteGroupAsync(long id, CancellationToken ct = default);
     Task AddUserToGroupAsync(long userId, long groupId, CancellationToken ct = default);
     Task<IReadOnlyList<Group>> ListGroupsOfUserAsync(long userId, CancellationToken ct = default);
 }

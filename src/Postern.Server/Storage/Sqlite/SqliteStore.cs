@@ -92,12 +92,15 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
         var now = Micros(DateTimeOffset.UtcNow);
         try
         {
+            await using var tx = await BeginImmediateAsync(db, ct);
             var id = await db.ExecuteScalarAsync<long>(
                 """
                 INSERT INTO users (username, email, password, is_active, is_staff, is_superuser, date_joined)
                 VALUES (@Username, @Email, @Password, @IsActive, @IsStaff, @IsSuperuser, @now) RETURNING id;
                 """,
-                new { user.Username, user.Email, user.Password, user.IsActive, user.IsStaff, user.IsSuperuser, now });
+                new { user.Username, user.Email, user.Password, user.IsActive, user.IsStaff, user.IsSuperuser, now }, tx);
+            await ReplaceMembershipsAsync(db, tx, id, user.GroupIds);
+            await tx.CommitAsync(ct);
             return new User(id, user.Username, user.Email, user.Password, user.IsActive, user.IsStaff, user.IsSuperuser, FromMicros(now), null);
         }
         catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
@@ -106,11 +109,67 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
         }
     }, ct);
 
-    public Task SetPasswordAsync(long userId, string encodedPassword, string? keepSessionKey = null, CancellationToken ct = default) => RunAsync(async db =>
+    public Task<IReadOnlyList<UserWithGroups>> ListUsersAsync(int offset, int limit, CancellationToken ct = default) => RunAsync(async db =>
+    {
+        var users = (await db.QueryAsync<UserRow>($"SELECT {UserColumns} FROM users ORDER BY id LIMIT @limit OFFSET @offset;", new { limit, offset })).ToList();
+        if (users.Count == 0)
+            return (IReadOnlyList<UserWithGroups>)[];
+        var memberships = (await db.QueryAsync<(long UserId, long GroupId)>(
+            "SELECT user_id, group_id FROM user_groups WHERE user_id >= @first AND user_id <= @last ORDER BY group_id;",
+            new { first = users[0].id, last = users[^1].id })).ToLookup(m => m.UserId, m => m.GroupId);
+        return users.Select(u => new UserWithGroups(u.ToUser(), memberships[u.id].ToList())).ToList();
+    }, ct);
+
+    public Task<UserWithGroups?> FindUserWithGroupsAsync(long id, CancellationToken ct = default) =>
+        RunAsync(db => FindUserWithGroupsAsync(db, null, id), ct);
+
+    private static async Task<UserWithGroups?> FindUserWithGroupsAsync(SqliteConnection db, DbTransaction? tx, long id)
+    {
+        var user = await db.QuerySingleOrDefaultAsync<UserRow>($"SELECT {UserColumns} FROM users WHERE id = @id;", new { id }, tx);
+        if (user is null)
+            return null;
+        var groups = await db.QueryAsync<long>("SELECT group_id FROM user_groups WHERE user_id = @id ORDER BY group_id;", new { id }, tx);
+        return new UserWithGroups(user.ToUser(), groups.ToList());
+    }
+
+    public Task<UserWithGroups?> UpdateUserAsync(long id, UserChanges changes, CancellationToken ct = default) => RunAsync(async db =>
+    {
+        await using var tx = await BeginImmediateAsync(db, ct);
+        try
+        {
+            var found = await db.ExecuteAsync(
+                "UPDATE users SET username = COALESCE(@Username, username), email = COALESCE(@Email, email) WHERE id = @id;",
+                new { id, changes.Username, changes.Email }, tx);
+            if (found == 0)
+                return null;
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+        {
+            throw new DuplicateUsernameException(changes.Username ?? "");
+        }
+        if (changes.GroupIds is not null)
+        {
+            await db.ExecuteAsync("DELETE FROM user_groups WHERE user_id = @id;", new { id }, tx);
+            await ReplaceMembershipsAsync(db, tx, id, changes.GroupIds);
+        }
+        var updated = await FindUserWithGroupsAsync(db, tx, id);
+        await tx.CommitAsync(ct);
+        return updated;
+    }, ct);
+
+    private static async Task ReplaceMembershipsAsync(SqliteConnection db, DbTransaction tx, long userId, IReadOnlyList<long> groupIds)
+    {
+        foreach (var groupId in groupIds.Distinct())
+            await db.ExecuteAsync("INSERT OR IGNORE INTO user_groups (user_id, group_id) VALUES (@userId, @groupId);", new { userId, groupId }, tx);
+    }
+
+    public Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default) => RunAsync(async db =>
     {
         await using var tx = await BeginImmediateAsync(db, ct);
         await db.ExecuteAsync("UPDATE users SET password = @encodedPassword WHERE id = @userId;", new { userId, encodedPassword }, tx);
-        await db.ExecuteAsync("DELETE FROM sessions WHERE user_id = @userId AND session_key IS NOT @keepSessionKey;", new { userId, keepSessionKey }, tx);
+        await db.ExecuteAsync("DELETE FROM sessions WHERE user_id = @userId AND session_key IS NOT @key;", new { userId, key = kept?.Key }, tx);
+        if (kept is not null)
+            await db.ExecuteAsync("UPDATE sessions SET auth_hash = @AuthHash WHERE session_key = @Key AND user_id = @userId;", new { userId, kept.Key, kept.AuthHash }, tx);
         await tx.CommitAsync(ct);
         return 0;
     }, ct);
@@ -159,6 +218,37 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
 
     public Task<Group?> FindGroupByNameAsync(string name, CancellationToken ct = default) => RunAsync(async db =>
         (await db.QuerySingleOrDefaultAsync<GroupRow>("SELECT id, name FROM groups WHERE name = @name;", new { name }))?.ToGroup(), ct);
+
+    public Task<Group?> FindGroupByIdAsync(long id, CancellationToken ct = default) => RunAsync(async db =>
+        (await db.QuerySingleOrDefaultAsync<GroupRow>("SELECT id, name FROM groups WHERE id = @id;", new { id }))?.ToGroup(), ct);
+
+    public Task<long> CountGroupsAsync(CancellationToken ct = default) =>
+        RunAsync(db => db.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM groups;"), ct);
+
+    public Task<IReadOnlyList<Group>> ListGroupsAsync(int offset, int limit, CancellationToken ct = default) => RunAsync(async db =>
+        (IReadOnlyList<Group>)(await db.QueryAsync<GroupRow>("SELECT id, name FROM groups ORDER BY id LIMIT @limit OFFSET @offset;", new { limit, offset }))
+            .Select(r => r.ToGroup()).ToList(), ct);
+
+    public Task<IReadOnlySet<long>> FindExistingGroupIdsAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default) => RunAsync(async db =>
+        ids.Count == 0
+            ? (IReadOnlySet<long>)new HashSet<long>()
+            : (await db.QueryAsync<long>("SELECT id FROM groups WHERE id IN @ids;", new { ids })).ToHashSet(), ct);
+
+    public Task<Group?> RenameGroupAsync(long id, string name, CancellationToken ct = default) => RunAsync(async db =>
+    {
+        try
+        {
+            var found = await db.ExecuteAsync("UPDATE groups SET name = @name WHERE id = @id;", new { id, name });
+            return found == 0 ? null : new Group(id, name);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+        {
+            throw new DuplicateGroupNameException(name);
+        }
+    }, ct);
+
+    public Task<bool> DeleteGroupAsync(long id, CancellationToken ct = default) =>
+        RunAsync(async db => await db.ExecuteAsync("DELETE FROM groups WHERE id = @id;", new { id }) > 0, ct);
 
     public Task AddUserToGroupAsync(long userId, long groupId, CancellationToken ct = default) =>
         RunAsync(db => db.ExecuteAsync("INSERT OR IGNORE INTO user_groups (user_id, group_id) VALUES (@userId, @groupId);", new { userId, groupId }), ct);

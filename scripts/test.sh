@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test of Postern. Installs what the tests need first (as root, from Debian's archive:
+# the Django peers' packages), then builds and runs all test projects. Each suite starts and stops
+# its own servers on loopback. Prints "N passed, N failed" at the end; exits non-zero on any failure.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+
+say() { printf '\n== %s\n' "$*"; }
+
+# The Django peers live beside the checkout (../shared); POSTERN_PEERS_DIR may point elsewhere.
+peers="${POSTERN_PEERS_DIR:-$here/../shared/peers/django}"
+if [ ! -f "$peers/install.sh" ]; then
+  echo "cannot find the Django peers at $peers (set POSTERN_PEERS_DIR)" >&2
+  exit 1
+fi
+export POSTERN_PEERS_DIR="$(cd "$peers" && pwd)"
+
+say "installing test dependencies (Debian packages)"
+# chromium: the browsable API's browser tests (Playwright drives Debian's Chromium; no browser download)
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+if [ "$(id -u)" = 0 ]; then
+  bash "$POSTERN_PEERS_DIR/install.sh"
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+else
+  echo "not root: assuming the Django peers and ${need[*]:-everything else} are installed already"
+fi
+# screenshots and other evidence the tests leave behind
+export POSTERN_TEST_ARTIFACTS="${POSTERN_TEST_ARTIFACTS:-$here/artifacts}"
+mkdir -p "$POSTERN_TEST_ARTIFACTS"
+
+if ! command -v dotnet >/dev/null; then
+  echo "dotnet (the .NET 10 SDK) is required" >&2
+  exit 1
+fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+say "building"
+dotnet build Postern.slnx -c Release -warnaserror -nologo -v quiet
+
+say "checking formatting"
+dotnet format Postern.slnx --verify-no-changes --no-restore
+
+say "testing"
+log="$(mktemp)"
+status=0
+# One test assembly at a time: each starts real servers, and two cores shared by all of them make timing-sensitive steps flaky.
+dotnet test Postern.slnx -c Release --no-build --nologo -m:1 2>&1 | tee "$log" || status=$?
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+echo
+echo "Total: $passed passed, $failed failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi

@@ -1,0 +1,66 @@
+using System.Net;
+
+namespace Postern.Client;
+
+/// <summary>A request the backend refused or could not answer. Carries the status, DRF's <c>detail</c> and field errors.</summary>
+public class PosternException : Exception
+{
+    public PosternException(string message, HttpStatusCode? status = null, string? detail = null,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? fieldErrors = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        Status = status;
+        Detail = detail;
+        FieldErrors = fieldErrors ?? new Dictionary<string, IReadOnlyList<string>>();
+    }
+
+    public PosternException() : this("The request failed.")
+    {
+    }
+
+    public PosternException(string message) : this(message, null)
+    {
+    }
+
+    public PosternException(string message, Exception? inner) : this(message, null, null, null, inner)
+    {
+    }
+
+    public HttpStatusCode? Status { get; }
+
+    /// <summary>DRF's <c>{"detail": ...}</c>, when the backend sent one.</summary>
+    public string? Detail { get; }
+
+    /// <summary>DRF's validation errors: field name → messages.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> FieldErrors { get; }
+}
+
+/// <summary>The request needed a signed-in session and had none (DRF's 403 "Authentication credentials were not provided.").</summary>
+public sealed class NotAuthenticatedException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+
+/// <summary>The session this client had is no longer valid (expired, logged out elsewhere, password changed).</summary>
+public sealed class SessionExpiredException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+
+/// <summary>Wrong username or password (or an inactive user).</summary>
+public sealed class InvalidCredentialsException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+
+/// <summary>Signed in, but not allowed (DRF's "You do not have permission to perform this action.").</summary>
+public sealed class PermissionDeniedException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+
+/// <summary>The backend's CSRF check refused the request, even after one token refresh.</summary>
+public sealed class CsrfFailedException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+
+/// <summary>400 with DRF field errors.</summary>
+public sealed class ValidationException(string message, HttpStatusCode? status, string? detail, IReadOnlyDictionary<string, IReadOnlyList<string>> fieldErrors)
+    : PosternException(message, status, detail, fieldErrors);
+
+public sealed class NotFoundException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+
+/// <summary>5xx: the backend failed.</summary>
+public sealed class ServerErrorException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+
+/// <summary>No answer at all: connection refused, reset, TLS failure, timeout.</summary>
+public sealed class TransportException(string message, Exception? inner) : PosternException(message, inner);
+
+/// <summary>A link led to another origin and the options say not to follow it.</summary>
+public sealed class CrossOriginException(string message) : PosternException(message);

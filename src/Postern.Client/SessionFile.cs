@@ -1,0 +1,58 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Postern.Client;
+
+/// <summary>A saved session: the backend's address and the cookie jar, as JSON in a file only its owner can read.</summary>
+internal static class SessionFile
+{
+    private sealed record SavedCookie(string Name, string Value, string Domain, string Path, DateTime? Expires, bool Secure, bool HttpOnly);
+
+    private sealed record Saved(Uri BaseAddress, List<SavedCookie> Cookies);
+
+    private static readonly JsonSerializerOptions Format = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    public static async Task SaveAsync(string path, Uri baseAddress, CookieContainer jar, CancellationToken ct)
+    {
+        var cookies = jar.GetAllCookies().Where(c => !c.Expired)
+            .Select(c => new SavedCookie(c.Name, c.Value, c.Domain, c.Path, c.Expires == DateTime.MinValue ? null : c.Expires.ToUniversalTime(), c.Secure, c.HttpOnly))
+            .ToList();
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+            Directory.CreateDirectory(directory);
+        var temporary = path + ".tmp";
+        // Session cookies are credentials: the file is created readable by its owner alone.
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using (var stream = new FileStream(temporary, options))
+            await JsonSerializer.SerializeAsync(stream, new Saved(baseAddress, cookies), Format, ct);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static async Task<(Uri BaseAddress, CookieContainer Jar)> LoadAsync(string path, CancellationToken ct)
+    {
+        Saved saved;
+        try
+        {
+            await using var stream = File.OpenRead(path);
+            saved = await JsonSerializer.DeserializeAsync<Saved>(stream, Format, ct) ?? throw new PosternException($"{path} is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new PosternException($"{path} is not a saved session: {e.Message}", e);
+        }
+        var jar = new CookieContainer();
+        foreach (var c in saved.Cookies)
+        {
+            var cookie = new Cookie(c.Name, c.Value, c.Path, c.Domain) { Secure = c.Secure, HttpOnly = c.HttpOnly };
+            if (c.Expires is { } expires)
+                cookie.Expires = expires;
+            jar.Add(cookie);
+        }
+        return (saved.BaseAddress, jar);
+    }
+}

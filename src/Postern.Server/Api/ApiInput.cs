@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Net.Http.Headers;
+
+namespace Postern.Server.Api;
+
+/// <summary>A field as the client sent it: from a JSON body, or the values of a form field.</summary>
+public readonly record struct FieldValue(JsonElement? Json, IReadOnlyList<string>? Form)
+{
+    /// <summary>Python's name for the type of the value, which DRF puts in its messages.</summary>
+    public string PythonTypeName => Json is { } json ? ApiInput.PythonTypeName(json) : "str";
+}
+
+/// <summary>
+/// The parsed body of an API request, as DRF's parsers give it: JSON, urlencoded or multipart;
+/// an empty body is an empty object; anything else is 415.
+/// </summary>
+public sealed class ApiInput
+{
+    private readonly JsonElement? _json;
+    private readonly IFormCollection? _form;
+
+    private ApiInput(JsonElement? json, IFormCollection? form)
+    {
+        _json = json;
+        _form = form;
+    }
+
+    public static readonly ApiInput Empty = new(null, null);
+
+    /// <summary>Whether the body is an object (a dict, in DRF's words); otherwise the Python type name of what it is.</summary>
+    public string? NotAnObjectTypeName => _json is { ValueKind: not JsonValueKind.Object } json ? PythonTypeName(json) : null;
+
+    /// <summary>Whether the body came from a form (missing list fields then mean "none", as DRF reads HTML input).</summary>
+    public bool IsForm => _form is not null;
+
+    public bool TryGet(string name, out FieldValue value)
+    {
+        value = default;
+        if (_json is { ValueKind: JsonValueKind.Object } json)
+        {
+            // The last duplicate key wins, as in Python's json.
+            JsonElement? found = null;
+            foreach (var property in json.EnumerateObject())
+            {
+                if (property.NameEquals(name))
+                    found = property.Value;
+            }
+            if (found is null)
+                return false;
+            value = new FieldValue(found, null);
+            return true;
+        }
+        if (_form is not null && _form.TryGetValue(name, out var values))
+        {
+            value = new FieldValue(null, values.Select(v => v ?? "").ToList());
+            return true;
+        }
+        return false;
+    }
+
+    public sealed class UnsupportedMediaTypeException(string mediaType) : Exception($"Unsupported media type \"{mediaType}\" in request.");
+
+    public sealed class ParseErrorException(string message) : Exception(message);
+
+    /// <exception cref="UnsupportedMediaTypeException">A body of a type no parser takes.</exception>
+    /// <exception cref="ParseErrorException">Malformed JSON.</exception>
+    public static async Task<ApiInput> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var media) ? media.MediaType.Value ?? "" : request.ContentType ?? "";
+        if (request.HasFormContentType)
+            return new ApiInput(null, await Http.RequestForm.TryReadAsync(request, ct) ?? throw new ParseErrorException("Malformed request."));
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, ct);
+        if (body.Length == 0)
+            return Empty;
+        if (!mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            throw new UnsupportedMediaTypeException(request.ContentType ?? "");
+        try
+        {
+            using var document = JsonDocument.Parse(body.ToArray());
+            return new ApiInput(document.RootElement.Clone(), null);
+        }
+        catch (JsonException e)
+        {
+            throw new ParseErrorException("JSON parse error - " + (e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]));
+        }
+    }
+
+    internal static string PythonTypeName(JsonElement json) => json.ValueKind switch
+    {
+        JsonValueKind.String => "str",
+        JsonValueKind.Number => json.TryGetInt64(out _) ? "int" : "float",
+        JsonValueKind.True or JsonValueKind.False => "bool",
+        JsonValueKind.Null => "NoneType",
+        JsonValueKind.Array => "list",
+        _ => "dict",
+    };
+
+    /// <summary>Python's str() of a JSON number, as DRF's CharField turns numbers into strings.</summary>
+    internal static string PythonNumberText(JsonElement number) =>
+        number.TryGetInt64(out var integer)
+            ? integer.ToString(CultureInfo.InvariantCulture)
+            : number.GetDouble().ToString("R", CultureInfo.InvariantCulture) is var text && !text.Contains('.', StringComparison.Ordinal) && !text.Contains('E', StringComparison.Ordinal) ? text + ".0" : number.GetDouble().ToString("R", CultureInfo.InvariantCulture);
+}

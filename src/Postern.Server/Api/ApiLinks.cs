@@ -1,0 +1,49 @@
+using System.Text;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Postern.Server.Api;
+
+/// <summary>
+/// Absolute links as DRF builds them: scheme and host of the request (the proxy's, when forwarded
+/// headers are trusted), and the <c>format</c> query parameter carried along so a client that asked
+/// for JSON keeps getting JSON as it follows links.
+/// </summary>
+public sealed class ApiLinks(HttpRequest request)
+{
+    private readonly string _origin = $"{request.Scheme}://{request.Host}{request.PathBase}";
+    private readonly string? _suffix = request.HttpContext.GetRouteValue("format")?.ToString();
+    private readonly string _format = request.Query.TryGetValue("format", out var f) ? "?format=" + Uri.EscapeDataString(f.ToString()) : "";
+
+    public string Root => To("/api/", "/api/.");
+    public string UserList => To("/api/users/", "/api/users.");
+    public string User(long id) => To($"/api/users/{id}/", $"/api/users/{id}.");
+    public string GroupList => To("/api/groups/", "/api/groups.");
+    public string Group(long id) => To($"/api/groups/{id}/", $"/api/groups/{id}.");
+    public string SessionList => To("/api/sessions/", "/api/sessions.");
+    public string Session(string id) => To($"/api/sessions/{id}/", $"/api/sessions/{id}.");
+
+    // With a format suffix in the request, links carry it too, as DRF reverses with format=.
+    private string To(string path, string suffixed) => _origin + (_suffix is null ? path : suffixed + _suffix) + _format;
+
+    /// <summary>DRF's replace_query_param on the request's own absolute URL: other parameters kept, sorted by name.</summary>
+    public static string WithQueryParameter(HttpRequest request, string name, string? value)
+    {
+        var query = QueryHelpers.ParseQuery(request.QueryString.Value)
+            .Where(p => p.Key != name)
+            .SelectMany(p => p.Value.Select(v => (p.Key, Value: v ?? "")))
+            .ToList();
+        if (value is not null)
+            query.Add((name, value));
+        var url = new StringBuilder($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}");
+        var first = true;
+        foreach (var (key, v) in query.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            url.Append(first ? '?' : '&').Append(PlusEncode(key)).Append('=').Append(PlusEncode(v));
+            first = false;
+        }
+        return url.ToString();
+    }
+
+    // Python's quote_plus, as urlencode writes query strings.
+    private static string PlusEncode(string value) => Uri.EscapeDataString(value).Replace("%20", "+", StringComparison.Ordinal);
+}
