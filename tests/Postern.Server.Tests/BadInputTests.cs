@@ -145,6 +145,22 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         await AssertRefusedAsync(400, () => fixture.PostLoginAsync(Json, body));
     }
 
+    [Theory]
+    [InlineData("{\"name\": \"bad\u00ff\"}")]
+    [InlineData("{\"name\": \"bad\u00c3\"}")]
+    [InlineData("{\"name\": \"\\ud800\"}")]
+    [InlineData("{\"name\": \"fine\", \"extra\": [{\"\\udc00\": 1}]}")]
+    public async Task ApiJsonThatIsNoTextIs400(string latin1Body)
+    {
+        var (session, csrf) = await fixture.StaffSessionAsync();
+        var body = Encoding.Latin1.GetBytes(latin1Body);
+        var head = SocketHttp.Head("POST", "/api/groups/", Address,
+            ("Cookie", $"sessionid={session}; csrftoken={csrf}"), ("X-CSRFToken", csrf), ("Content-Type", Json), ("Content-Length", body.Length.ToString(Inv)));
+        var response = await AssertRefusedAsync(400, () => SocketHttp.ExchangeAsync(Address, head, body));
+        Assert.StartsWith("JSON parse error - ", SocketHttp.JsonDetail(response.Body), StringComparison.Ordinal);
+        Assert.Null(await fixture.Server.Groups.FindGroupByNameAsync("fine"));
+    }
+
     // ---- other content types ----
 
     [Theory]
