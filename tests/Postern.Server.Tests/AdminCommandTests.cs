@@ -116,6 +116,7 @@ public static class AdminCommandTests
         }
 
         [Theory]
+        [InlineData("")]
         [InlineData("al ice")]
         [InlineData("alice!")]
         [InlineData(" ")]
@@ -135,6 +136,29 @@ public static class AdminCommandTests
         {
             var result = await CreateUserAsync(new string('u', 150), "some-password");
             Assert.True(result.ExitCode == 0, result.ToString());
+        }
+
+        [Fact]
+        public async Task NonAsciiPasswordFromStdinIsTheOneThatLogsIn()
+        {
+            // stdin is decoded as UTF-8 and JSON bodies too: the same characters must hash alike on both paths.
+            const string password = "pässwörd-ünïcode-密码";
+            var result = await CreateUserAsync("alice", password);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            await using var server = await PosternTestServer.StartAsync(folder: Folder);
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(server.BaseAddress, "alice", password)).Response.Status);
+        }
+
+        [Fact]
+        public async Task TwoCreateusersRacingForOneNameMakeOneUserAndOneErrorLine()
+        {
+            Assert.Equal(0, (await RunAsync(null, "migrate", "--db", Db)).ExitCode);
+            var results = await Task.WhenAll(CreateUserAsync("alice", "first-password"), CreateUserAsync("alice", "second-password"));
+            Assert.Single(results, r => r.ExitCode == 0);
+            var loser = Assert.Single(results, r => r.ExitCode != 0);
+            Assert.True(loser.ExitCode == 1, loser.ToString());
+            Assert.Equal("error: A user with the username 'alice' already exists.", loser.Stderr.Trim());
+            Assert.Equal(1, await new SqliteStore(Db).CountUsersAsync());
         }
 
         [Theory]
@@ -278,6 +302,30 @@ public static class AdminCommandTests
             Assert.Equal(HttpStatusCode.OK, (await LogInAsync(second.Address, "admin", password)).Response.Status);
             Assert.Equal(1, await new SqliteStore(Db).CountUsersAsync());
         }
+
+        [Fact]
+        public async Task TwoServersStartingOnOneEmptyDatabaseCreateOneAdmin()
+        {
+            var starting = new[] { ServeProcess.StartAsync(Folder, Db), ServeProcess.StartAsync(Folder, Db) };
+            try
+            {
+                var servers = await Task.WhenAll(starting);
+                var announcements = servers.Sum(s => CountOccurrences(s.Stdout, "Created the first user 'admin'"));
+                Assert.True(announcements == 1, string.Join("\n---\n", servers.Select(s => s.Stdout + s.Stderr)));
+                Assert.Equal(1, await new SqliteStore(Db).CountUsersAsync());
+            }
+            finally
+            {
+                foreach (var start in starting)
+                {
+                    if (await Task.WhenAny(start) is { IsCompletedSuccessfully: true } started)
+                        await (await started).DisposeAsync();
+                }
+            }
+        }
+
+        private static int CountOccurrences(string text, string part) =>
+            (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
 
         [Fact]
         public async Task ServeOnADatabaseWithUsersCreatesNoAdmin()

@@ -98,6 +98,69 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         await fixture.Server.Sessions.DeleteSessionAsync(response.SetCookies.Single(c => c.StartsWith("sessionid=", StringComparison.Ordinal))[10..42]);
     }
 
+    [Theory]
+    [InlineData("utf-8 with BOM")]
+    [InlineData("utf-16le")]
+    [InlineData("utf-16be")]
+    [InlineData("utf-16le with BOM")]
+    [InlineData("utf-16be with BOM")]
+    [InlineData("utf-32le")]
+    [InlineData("utf-32be")]
+    [InlineData("utf-32be with BOM")]
+    public async Task JsonInAnEncodingPythonDetectsLogsInAsInDjango(string encoding)
+    {
+        // Odd but valid: the peer's json.loads(request.body) detects these (json.detect_encoding) and logs in.
+        var json = "{" + Credentials + "}";
+        byte[] body = encoding switch
+        {
+            "utf-8 with BOM" => [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(json)],
+            "utf-16le" => Encoding.Unicode.GetBytes(json),
+            "utf-16be" => Encoding.BigEndianUnicode.GetBytes(json),
+            "utf-16le with BOM" => [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(json)],
+            "utf-16be with BOM" => [.. Encoding.BigEndianUnicode.GetPreamble(), .. Encoding.BigEndianUnicode.GetBytes(json)],
+            "utf-32le" => Encoding.UTF32.GetBytes(json),
+            "utf-32be" => new UTF32Encoding(bigEndian: true, byteOrderMark: true).GetBytes(json),
+            _ => [.. new UTF32Encoding(bigEndian: true, byteOrderMark: true).GetPreamble(), .. new UTF32Encoding(bigEndian: true, byteOrderMark: true).GetBytes(json)],
+        };
+        var response = await fixture.PostLoginAsync(Json, body);
+        Assert.True(response.Status == 200, response.ToString());
+        await fixture.Server.Sessions.DeleteSessionAsync(response.SetCookies.Single(c => c.StartsWith("sessionid=", StringComparison.Ordinal))[10..42]);
+    }
+
+    [Theory]
+    [InlineData("two UTF-8 BOMs")]
+    [InlineData("utf-16le with a lone surrogate")]
+    [InlineData("utf-16le of odd length")]
+    [InlineData("utf-32le beyond U+10FFFF")]
+    public async Task JsonInvalidInItsDetectedEncodingIs400(string shape)
+    {
+        var json = "{" + Credentials + "}";
+        byte[] body = shape switch
+        {
+            "two UTF-8 BOMs" => [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(json)],
+            "utf-16le with a lone surrogate" => [.. Encoding.Unicode.GetBytes("{\"username\": \"alice"), 0x00, 0xD8, .. Encoding.Unicode.GetBytes("\", \"password\": \"x\"}")],
+            "utf-16le of odd length" => [.. Encoding.Unicode.GetBytes(json), 0x41],
+            _ => [.. Encoding.UTF32.GetBytes("{\"username\": \""), 0x00, 0x00, 0x11, 0x00, .. Encoding.UTF32.GetBytes("\", \"password\": \"x\"}")],
+        };
+        await AssertRefusedAsync(400, () => fixture.PostLoginAsync(Json, body));
+    }
+
+    [Theory]
+    [InlineData("{\"name\": \"bad\u00ff\"}")]
+    [InlineData("{\"name\": \"bad\u00c3\"}")]
+    [InlineData("{\"name\": \"\\ud800\"}")]
+    [InlineData("{\"name\": \"fine\", \"extra\": [{\"\\udc00\": 1}]}")]
+    public async Task ApiJsonThatIsNoTextIs400(string latin1Body)
+    {
+        var (session, csrf) = await fixture.StaffSessionAsync();
+        var body = Encoding.Latin1.GetBytes(latin1Body);
+        var head = SocketHttp.Head("POST", "/api/groups/", Address,
+            ("Cookie", $"sessionid={session}; csrftoken={csrf}"), ("X-CSRFToken", csrf), ("Content-Type", Json), ("Content-Length", body.Length.ToString(Inv)));
+        var response = await AssertRefusedAsync(400, () => SocketHttp.ExchangeAsync(Address, head, body));
+        Assert.StartsWith("JSON parse error - ", SocketHttp.JsonDetail(response.Body), StringComparison.Ordinal);
+        Assert.Null(await fixture.Server.Groups.FindGroupByNameAsync("fine"));
+    }
+
     // ---- other content types ----
 
     [Theory]

@@ -76,16 +76,81 @@ public sealed class ApiInput
             return Empty;
         if (!mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
             throw new UnsupportedMediaTypeException(request.ContentType ?? "");
-        // Decoded up front, strictly: a string with invalid bytes would otherwise fail only when read, as a 500.
-        var text = Http.JsonRequestText.Decode(body.ToArray()) ?? throw new ParseErrorException("JSON parse error - the body is not valid UTF-8.");
+        var bytes = body.ToArray();
+        // DRF decodes the stream as UTF-8 before parsing, so invalid bytes are its ParseError; System.Text.Json
+        // would only fail when a field reads the string, as a 500.
+        if (Utf8Problem(bytes) is { } problem)
+            throw new ParseErrorException("JSON parse error - " + problem);
         try
         {
-            using var document = JsonDocument.Parse(text);
+            using var document = JsonDocument.Parse(bytes);
+            if (!AllStringsReadable(document.RootElement))
+                throw new ParseErrorException("JSON parse error - a string holds a lone surrogate escape (\\ud800-\\udfff).");
             return new ApiInput(document.RootElement.Clone(), null);
         }
         catch (JsonException e)
         {
-            throw new ParseErrorException("JSON parse error - " + e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]);
+            throw new ParseErrorException("JSON parse error - " + (e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]));
+        }
+    }
+
+    /// <summary>Where strict UTF-8 decoding fails, worded after CPython's UnicodeDecodeError; null for valid UTF-8.</summary>
+    private static string? Utf8Problem(ReadOnlySpan<byte> bytes)
+    {
+        for (var i = 0; i < bytes.Length;)
+        {
+            var status = System.Text.Rune.DecodeFromUtf8(bytes[i..], out _, out var consumed);
+            if (status != System.Buffers.OperationStatus.Done)
+            {
+                var reason = status == System.Buffers.OperationStatus.NeedMoreData ? "unexpected end of data"
+                    : consumed <= 1 ? "invalid start byte" : "invalid continuation byte";
+                return $"'utf-8' codec can't decode byte 0x{bytes[i]:x2} in position {i}: {reason}";
+            }
+            i += consumed;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// An escaped lone surrogate ("\ud800") is valid JSON but no .NET string: reading it throws. Python keeps it
+    /// and Django fails later, with a 500, when the database encodes it; refusing it here makes it the client's 400.
+    /// </summary>
+    private static bool AllStringsReadable(JsonElement element)
+    {
+        try
+        {
+            return Readable(element);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+
+        static bool Readable(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (!Readable(item))
+                            return false;
+                    }
+                    return true;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        if (!Readable(property.Value))
+                            return false;
+                    }
+                    return true;
+                default:
+                    return true;
+            }
         }
     }
 

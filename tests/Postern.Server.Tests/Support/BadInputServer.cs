@@ -35,6 +35,18 @@ public sealed class BadInputServer : IAsyncLifetime
             ["Postern:Csrf:TrustedOrigins:0"] = "https://*.trusted.example",
         });
         User = await Server.CreateUserAsync(Username, Password);
+        await Server.CreateUserAsync(StaffUsername, StaffPassword, staff: true);
+    }
+
+    public const string StaffUsername = "staffer";
+    public const string StaffPassword = "staffer-password";
+
+    /// <summary>A signed-in staff session (key, and the CSRF secret login rotated to), for the API's write endpoints.</summary>
+    public async Task<(string Session, string Csrf)> StaffSessionAsync()
+    {
+        var login = await PostLoginAsync("application/json", $"{{\"username\": \"{StaffUsername}\", \"password\": \"{StaffPassword}\"}}");
+        string Cookie(string name) => login.SetCookies.Single(c => c.StartsWith(name + "=", StringComparison.Ordinal)).Split(';')[0][(name.Length + 1)..];
+        return (Cookie("sessionid"), Cookie("csrftoken"));
     }
 
     public async Task DisposeAsync()
