@@ -30,6 +30,23 @@ public sealed class NginxProxy : IAsyncDisposable
 {
     public const string NginxPath = "/usr/sbin/nginx";
 
+    /// <summary>
+    /// Runs nginx ($0 "$@") in the background and prints its pid; a watcher stops it (TERM: master and workers)
+    /// when our stdin closes; the shell exits with nginx's status when nginx exits on its own.
+    /// </summary>
+    private const string Watchdog = """
+        exec 3<&0
+        "$0" "$@" </dev/null 3<&- &
+        nginx=$!
+        echo "$nginx"
+        { while read -r _ <&3; do :; done; kill -TERM "$nginx" 2>/dev/null; } &
+        watcher=$!
+        wait "$nginx"
+        status=$?
+        kill "$watcher" 2>/dev/null
+        exit "$status"
+        """;
+
     private readonly Process _process;
 
     private NginxProxy(Process process, string folder, Uri baseAddress, X509Certificate2? certificate)
@@ -78,25 +95,28 @@ public sealed class NginxProxy : IAsyncDisposable
             var configuration = Path.Combine(folder, "nginx.conf");
             await File.WriteAllTextAsync(configuration, Configuration(options, folder, port));
 
-            var start = new ProcessStartInfo(NginxPath, ["-p", folder + "/", "-c", configuration, "-e", Path.Combine(folder, "error.log"), "-g", "daemon off;"])
+            // nginx does not die with its parent: if the test host crashes or is killed before Dispose, it would
+            // linger on its port. So a shell watchdog holds our stdin pipe and stops nginx when that pipe closes
+            // (Dispose closes it; so does the kernel when the test host dies).
+            var start = new ProcessStartInfo("bash", ["-c", Watchdog, NginxPath, "-p", folder + "/", "-c", configuration, "-e", Path.Combine(folder, "error.log"), "-g", "daemon off;"])
             {
+                RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
             var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start nginx.");
             var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
-            process.BeginOutputReadLine();
             process.BeginErrorReadLine();
+            var nginxPid = int.TryParse(await process.StandardOutput.ReadLineAsync(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1;
 
             var proxy = new NginxProxy(process, folder, new Uri($"{(options.Tls ? "https" : "http")}://127.0.0.1:{port}/"), certificate);
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (DateTime.UtcNow < deadline && !process.HasExited)
             {
                 // A bare TCP accept could be someone else's listener on the port; nginx writes its pid file only once it has bound.
-                if (await WrotePidAsync(proxy, process.Id) && await AcceptsAsync(port))
+                if (await WrotePidAsync(proxy, nginxPid) && await AcceptsAsync(port))
                     return proxy;
                 await Task.Delay(100);
             }
@@ -235,11 +255,27 @@ public sealed class NginxProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // The master and its workers: only the processes this instance started.
+        // Closing stdin makes the watchdog stop nginx; if that takes too long, kill the watchdog, nginx and its
+        // workers: only the processes this instance started.
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            try
+            {
+                _process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+            }
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(patience.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
         }
         _process.Dispose();
         Certificate?.Dispose();
