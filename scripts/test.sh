@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Postern. Installs what the tests need first (as root, from Debian's archive:
-# the Django peers' packages), then builds and runs all test projects. Each suite starts and stops
-# its own servers on loopback. Prints "N passed, N failed" at the end; exits non-zero on any failure.
+# the Django peers' packages, Chromium, nginx and openssl), then builds and runs all test projects.
+# Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
+# exits non-zero on any failure.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -18,14 +19,19 @@ export POSTERN_PEERS_DIR="$(cd "$peers" && pwd)"
 
 say "installing test dependencies (Debian packages)"
 # chromium: the browsable API's browser tests (Playwright drives Debian's Chromium; no browser download)
+# nginx, openssl: the HTTPS tests put the backends behind Debian's nginx with a self-signed certificate
 need=()
 command -v chromium >/dev/null || need+=(chromium)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v openssl >/dev/null || need+=(openssl)
 if [ "$(id -u)" = 0 ]; then
   bash "$POSTERN_PEERS_DIR/install.sh"
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
+      || { echo "could not install ${need[*]} with apt-get" >&2; exit 1; }
   fi
+  # Debian's package may also start a system nginx on port 80: the tests never use it (their own config and ports).
 else
   echo "not root: assuming the Django peers and ${need[*]:-everything else} are installed already"
 fi

@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Postern.Protocol;
 
 namespace Postern.Client;
@@ -48,6 +50,32 @@ public sealed class PosternClientOptions
     public CredentialProvider? Credentials { get; set; }
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>
+    /// For test and development backends with a self-signed certificate or a private CA: when set, this
+    /// certificate is the <em>only</em> trust root for the backend's TLS certificate (the system's roots are
+    /// not consulted), while expiry and the host name are still checked as usual. Leave unset in
+    /// production: the system's trust store applies. There is deliberately no "accept any certificate".
+    /// </summary>
+    public X509Certificate2? TrustedCertificate { get; set; }
+
+    /// <summary>The connection handler these options ask for (cookies and redirects are the session's job).</summary>
+    public SocketsHttpHandler CreateHandler()
+    {
+        var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false };
+        if (TrustedCertificate is { } root)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                // A self-signed test certificate or a private dev CA publishes no revocation list to ask.
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.Add(root);
+            handler.SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy };
+        }
+        return handler;
+    }
 }
 
 internal static class PosternClientOptionsCopy
@@ -64,5 +92,6 @@ internal static class PosternClientOptionsCopy
         CrossOrigin = options.CrossOrigin,
         Credentials = options.Credentials,
         Timeout = options.Timeout,
+        TrustedCertificate = options.TrustedCertificate,
     };
 }

@@ -28,6 +28,6 @@ public static class PosternClientServiceCollectionExtensions
         services.Configure(configure);
         services.AddSingleton<IPosternSessionFactory, PosternSessionFactory>();
         return services.AddHttpClient(PosternSessionFactory.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false });
+            .ConfigurePrimaryHttpMessageHandler(provider => provider.GetRequiredService<IOptions<PosternClientOptions>>().Value.CreateHandler());
     }
 }

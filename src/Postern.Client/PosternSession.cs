@@ -24,7 +24,12 @@ public sealed partial class PosternSession : IDisposable
 
     /// <summary>A session with its own connection handler.</summary>
     public PosternSession(Uri baseAddress, PosternClientOptions? options = null)
-        : this(WithBase(options, baseAddress), new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }, disposeInner: true)
+        : this(WithBase(options, baseAddress), disposeInner: true)
+    {
+    }
+
+    private PosternSession(PosternClientOptions options, bool disposeInner, CookieContainer? cookies = null)
+        : this(options, options.CreateHandler(), disposeInner, cookies)
     {
     }
 
@@ -262,7 +267,7 @@ public sealed partial class PosternSession : IDisposable
     {
         var (baseAddress, cookies) = await SessionFile.LoadAsync(path, ct);
         var effective = WithBase(options, baseAddress);
-        return new PosternSession(effective, new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }, disposeInner: true, cookies);
+        return new PosternSession(effective, disposeInner: true, cookies);
     }
 
     private static PosternClientOptions WithBase(PosternClientOptions? options, Uri baseAddress)

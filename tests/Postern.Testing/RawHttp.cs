@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
@@ -58,12 +60,22 @@ public sealed class RawResponse
 /// <summary>Raw HTTP for tests: no cookie handling, no redirects, the request exactly as built.</summary>
 public static class RawHttp
 {
-    public static HttpClient CreateClient(Uri baseAddress) =>
-        new(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromSeconds(30) })
+    /// <param name="trustedRoot">For HTTPS with a test certificate: the only root trusted (host name and expiry still checked).</param>
+    public static HttpClient CreateClient(Uri baseAddress, X509Certificate2? trustedRoot = null)
+    {
+        var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromSeconds(30) };
+        if (trustedRoot is not null)
+        {
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.Add(trustedRoot);
+            handler.SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy };
+        }
+        return new HttpClient(handler)
         {
             BaseAddress = baseAddress,
             Timeout = TimeSpan.FromSeconds(30),
         };
+    }
 
     public static async Task<RawResponse> SendAsync(this HttpClient client, HttpMethod method, string path,
         IEnumerable<(string Name, string Value)>? headers = null, HttpContent? content = null)

@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace Postern.Testing;
+
+/// <summary>What an <see cref="NginxProxy"/> fronts and how it listens.</summary>
+public sealed record NginxProxyOptions
+{
+    /// <summary>The backends, e.g. <c>http://127.0.0.1:8001/</c>; more than one are balanced round-robin.</summary>
+    public required IReadOnlyList<Uri> Upstreams { get; init; }
+
+    /// <summary>Serve HTTPS with a self-signed certificate made at start (CN=localhost, SAN IP:127.0.0.1 and DNS:localhost).</summary>
+    public bool Tls { get; init; } = true;
+
+    /// <summary>The loopback port to listen on; a free one when null.</summary>
+    public int? Port { get; init; }
+}
+
+/// <summary>
+/// Debian's nginx as a reverse proxy on 127.0.0.1, in the foreground (<c>daemon off</c>) with its own prefix
+/// folder, configuration, pid file and logs in a temporary folder, so it never touches a system nginx.
+/// It forwards what Django's <c>SECURE_PROXY_SSL_HEADER</c> and Postern's trusted forwarded headers read:
+/// <c>X-Forwarded-Proto</c>, <c>X-Forwarded-Host</c>, and the client's <c>Host</c>. Dispose stops it.
+/// Installing nginx and openssl is the test command's job (scripts/test.sh).
+/// </summary>
+public sealed class NginxProxy : IAsyncDisposable
+{
+    public const string NginxPath = "/usr/sbin/nginx";
+
+    /// <summary>
+    /// Runs nginx ($0 "$@") in the background and prints its pid; a watcher stops it (TERM: master and workers)
+    /// when our stdin closes; the shell exits with nginx's status when nginx exits on its own.
+    /// </summary>
+    private const string Watchdog = """
+        exec 3<&0
+        "$0" "$@" </dev/null 3<&- &
+        nginx=$!
+        echo "$nginx"
+        { while read -r _ <&3; do :; done; kill -TERM "$nginx" 2>/dev/null; } &
+        watcher=$!
+        wait "$nginx"
+        status=$?
+        kill "$watcher" 2>/dev/null
+        exit "$status"
+        """;
+
+    private readonly Process _process;
+
+    private NginxProxy(Process process, string folder, Uri baseAddress, X509Certificate2? certificate)
+    {
+        _process = process;
+        Folder = folder;
+        BaseAddress = baseAddress;
+        Certificate = certificate;
+    }
+
+    /// <summary>Where clients connect: <c>https://127.0.0.1:PORT/</c> (or http without TLS).</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The self-signed certificate nginx serves (its own trust root), or null without TLS.</summary>
+    public X509Certificate2? Certificate { get; }
+
+    /// <summary>The prefix folder: nginx.conf, cert.pem, key.pem, error.log, access.log, nginx.pid.</summary>
+    public string Folder { get; }
+
+    public string ErrorLog => Path.Combine(Folder, "error.log");
+    public string AccessLog => Path.Combine(Folder, "access.log");
+
+    /// <summary>A cookie-less, redirect-less client that trusts this proxy's certificate and nothing else.</summary>
+    public HttpClient CreateRawClient() => RawHttp.CreateClient(BaseAddress, Certificate);
+
+    public static Task<NginxProxy> StartTlsAsync(Uri upstream) => StartAsync(new NginxProxyOptions { Upstreams = [upstream] });
+
+    public static async Task<NginxProxy> StartAsync(NginxProxyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Upstreams.Count == 0)
+            throw new ArgumentException("An nginx proxy needs at least one upstream.", nameof(options));
+        if (!File.Exists(NginxPath))
+            throw new InvalidOperationException($"nginx is not installed ({NginxPath} is missing): run scripts/test.sh as root, or apt-get install nginx openssl.");
+
+        var folder = Directory.CreateTempSubdirectory("postern-nginx-").FullName;
+        // nginx's workers drop to nobody when the master runs as root; they must reach the temp paths below.
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        X509Certificate2? certificate = null;
+        try
+        {
+            if (options.Tls)
+                certificate = await MakeCertificateAsync(folder);
+            var port = options.Port ?? DjangoPeer.FreePort();
+            var configuration = Path.Combine(folder, "nginx.conf");
+            await File.WriteAllTextAsync(configuration, Configuration(options, folder, port));
+
+            // nginx does not die with its parent: if the test host crashes or is killed before Dispose, it would
+            // linger on its port. So a shell watchdog holds our stdin pipe and stops nginx when that pipe closes
+            // (Dispose closes it; so does the kernel when the test host dies).
+            var start = new ProcessStartInfo("bash", ["-c", Watchdog, NginxPath, "-p", folder + "/", "-c", configuration, "-e", Path.Combine(folder, "error.log"), "-g", "daemon off;"])
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start nginx.");
+            var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+            process.BeginErrorReadLine();
+            var nginxPid = int.TryParse(await process.StandardOutput.ReadLineAsync(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1;
+
+            var proxy = new NginxProxy(process, folder, new Uri($"{(options.Tls ? "https" : "http")}://127.0.0.1:{port}/"), certificate);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                // A bare TCP accept could be someone else's listener on the port; nginx writes its pid file only once it has bound.
+                if (await WrotePidAsync(proxy, nginxPid) && await AcceptsAsync(port))
+                    return proxy;
+                await Task.Delay(100);
+            }
+            var why = process.HasExited ? $"exited with code {process.ExitCode}" : "did not listen within 20 s";
+            // Read it all before dispose removes the folder.
+            var log = File.Exists(proxy.ErrorLog) ? await File.ReadAllTextAsync(proxy.ErrorLog) : "(no error.log)";
+            var message = $"nginx on 127.0.0.1:{port} {why}.\nconfiguration:\n{await File.ReadAllTextAsync(configuration)}\noutput:\n{string.Join('\n', output)}\nerror.log:\n{log}";
+            await proxy.DisposeAsync();
+            certificate = null; // disposed with the proxy
+            throw new InvalidOperationException(message);
+        }
+        catch
+        {
+            certificate?.Dispose();
+            TryDelete(folder);
+            throw;
+        }
+    }
+
+    /// <summary>The nginx.conf for these options, with every path inside <paramref name="folder"/>.</summary>
+    public static string Configuration(NginxProxyOptions options, string folder, int port)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string At(string name) => Path.Combine(folder, name);
+        var config = new StringBuilder();
+        // No user directive: as root the workers run as nobody, otherwise as the caller.
+        config.AppendLine(CultureInfo.InvariantCulture, $"worker_processes 1;\npid {At("nginx.pid")};\nerror_log {At("error.log")} info;");
+        config.AppendLine("events { worker_connections 256; }");
+        config.AppendLine("http {");
+        config.AppendLine(CultureInfo.InvariantCulture, $"  access_log {At("access.log")};");
+        // The compiled-in temp paths live under /var/lib/nginx; keep everything in our own folder.
+        foreach (var temp in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi" })
+            config.AppendLine(CultureInfo.InvariantCulture, $"  {temp}_temp_path {At(temp + "_temp")};");
+        config.AppendLine("  upstream backend {");
+        foreach (var upstream in options.Upstreams)
+            config.AppendLine(CultureInfo.InvariantCulture, $"    server {upstream.Authority};");
+        config.AppendLine("  }");
+        config.AppendLine("  server {");
+        if (options.Tls)
+        {
+            config.AppendLine(CultureInfo.InvariantCulture, $"    listen 127.0.0.1:{port} ssl;");
+            config.AppendLine(CultureInfo.InvariantCulture, $"    ssl_certificate {At("cert.pem")};\n    ssl_certificate_key {At("key.pem")};");
+        }
+        else
+        {
+            config.AppendLine(CultureInfo.InvariantCulture, $"    listen 127.0.0.1:{port};");
+        }
+        config.AppendLine("""
+                location / {
+                  proxy_pass http://backend;
+                  proxy_http_version 1.1;
+                  proxy_set_header Connection "";
+                  # The backend builds its own origin from these: Host and X-Forwarded-Host keep the port.
+                  proxy_set_header Host $http_host;
+                  proxy_set_header X-Forwarded-Host $http_host;
+                  proxy_set_header X-Forwarded-Proto $scheme;
+                  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                }
+              }
+            }
+            """);
+        return config.ToString();
+    }
+
+    private static async Task<X509Certificate2> MakeCertificateAsync(string folder)
+    {
+        var start = new ProcessStartInfo("openssl",
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+             "-keyout", Path.Combine(folder, "key.pem"), "-out", Path.Combine(folder, "cert.pem")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        Process openssl;
+        try
+        {
+            openssl = Process.Start(start) ?? throw new InvalidOperationException("Could not start openssl.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException("openssl is not installed: run scripts/test.sh as root, or apt-get install openssl.", e);
+        }
+        using (openssl)
+        {
+            var stderr = openssl.StandardError.ReadToEndAsync();
+            await openssl.StandardOutput.ReadToEndAsync();
+            await openssl.WaitForExitAsync();
+            if (openssl.ExitCode != 0)
+                throw new InvalidOperationException($"openssl could not make a test certificate (exit {openssl.ExitCode}):\n{await stderr}");
+        }
+        return X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(folder, "cert.pem")));
+    }
+
+    private static async Task<bool> WrotePidAsync(NginxProxy proxy, int pid)
+    {
+        try
+        {
+            var text = await File.ReadAllTextAsync(Path.Combine(proxy.Folder, "nginx.pid"));
+            return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var written) && written == pid;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> AcceptsAsync(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Closing stdin makes the watchdog stop nginx; if that takes too long, kill the watchdog, nginx and its
+        // workers: only the processes this instance started.
+        if (!_process.HasExited)
+        {
+            try
+            {
+                _process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+            }
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(patience.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        _process.Dispose();
+        Certificate?.Dispose();
+        TryDelete(Folder);
+    }
+}
