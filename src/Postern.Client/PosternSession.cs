@@ -70,7 +70,7 @@ public sealed partial class PosternSession : IDisposable
         }
         if (CsrfToken is null)
         {
-            using var csrf = await _http.GetAsync(_options.CsrfPath, ct);
+            using var csrf = await SendRawAsync(HttpMethod.Get, _options.CsrfPath, null, ct);
             if (_options.LoginMode == LoginMode.Auto && csrf.StatusCode == HttpStatusCode.NotFound)
             {
                 await FormLoginAsync(username, password, ct);
@@ -91,7 +91,7 @@ public sealed partial class PosternSession : IDisposable
     /// <summary>Django's LoginView: GET the form, POST it back with <c>csrfmiddlewaretoken</c>; a 302 means success.</summary>
     private async Task FormLoginAsync(string username, string password, CancellationToken ct)
     {
-        using var form = await _http.GetAsync(_options.FormLoginPath, ct);
+        using var form = await SendRawAsync(HttpMethod.Get, _options.FormLoginPath, null, ct);
         await ErrorMapping.EnsureSuccessAsync(form, hadSession: false, ct);
         var html = await form.Content.ReadAsStringAsync(ct);
         var token = CsrfField().Match(html) is { Success: true } match ? WebUtility.HtmlDecode(match.Groups["token"].Value) : CsrfToken ?? "";
