@@ -24,6 +24,7 @@ public static class Commands
         }
         catch (PosternException e)
         {
+            saved.Discarded = !saved.Loaded;
             throw new CommandFailedException(Failure.From(e, resumed: false));
         }
         await saved.SaveIfChangedAsync(ct);
@@ -107,7 +108,7 @@ public static class Commands
             throw new CommandFailedException(Failure.From(e, saved.Loaded));
         }
         context.Store.Remove(saved.File);
-        saved.Removed = true;
+        saved.Discarded = true;
         await context.Terminal.Error.WriteLineAsync($"postern: logged out of {saved.Session.BaseAddress} (removed {saved.File})");
         return ExitCodes.Success;
     }

@@ -31,7 +31,7 @@ public static class PosternCommandLine
         var root = new RootCommand("postern: JSON requests to Django-style session + CSRF backends (Django, DRF, Postern)") { sessionName, sessionFile, timeout };
         var context = (ParseResult parse) => new CommandContext(
             terminal,
-            SessionStore.FromEnvironment(Environment.GetEnvironmentVariable),
+            SessionStore.FromEnvironment(terminal.Environment),
             new SessionChoice(parse.GetValue(sessionName), parse.GetValue(sessionFile)),
             new PosternClientOptions { Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) });
 

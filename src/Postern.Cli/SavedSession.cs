@@ -29,8 +29,8 @@ public sealed class SavedSession : IAsyncDisposable
     /// <summary>Whether it was resumed from a file (so a refusal means the session expired, not that nobody logged in).</summary>
     public bool Loaded { get; }
 
-    /// <summary>Logout removed the file: nothing to save any more.</summary>
-    public bool Removed { get; set; }
+    /// <summary>Nothing to save: logout removed the file, or a first login failed (a token alone is no session worth a file).</summary>
+    public bool Discarded { get; set; }
 
     /// <summary>
     /// The session for a request to <paramref name="target"/>: the chosen one; else, for an absolute URL,
@@ -98,7 +98,7 @@ public sealed class SavedSession : IAsyncDisposable
     /// <summary>Writes the session back if its cookies changed since it was loaded or last saved.</summary>
     public async Task SaveIfChangedAsync(CancellationToken ct = default)
     {
-        if (File is null || Removed)
+        if (File is null || Discarded)
             return;
         var now = Fingerprint(Session.Cookies);
         if (now == _savedCookies)

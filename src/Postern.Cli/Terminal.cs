@@ -15,6 +15,9 @@ public sealed class Terminal(TextReader input, TextWriter output, TextWriter err
     public bool InputIsTerminal { get; } = inputIsTerminal;
     public bool ErrorIsTerminal { get; } = errorIsTerminal;
 
+    /// <summary>The process's environment variables (XDG_CONFIG_HOME, NO_COLOR, ...).</summary>
+    public Func<string, string?> Environment { get; } = environment;
+
     /// <summary>
     /// Colours on stdout: never with <c>NO_COLOR</c> (no-color.org), always with <c>FORCE_COLOR</c>,
     /// otherwise only when stdout is a terminal that can show them, so that <c>| jq</c> gets plain JSON.
@@ -30,7 +33,7 @@ public sealed class Terminal(TextReader input, TextWriter output, TextWriter err
         var output = new StreamWriter(Console.OpenStandardOutput(), utf8) { AutoFlush = true };
         var error = new StreamWriter(Console.OpenStandardError(), utf8) { AutoFlush = true };
         return new Terminal(Console.In, output, error, !Console.IsInputRedirected, !Console.IsOutputRedirected, !Console.IsErrorRedirected,
-            Environment.GetEnvironmentVariable);
+            System.Environment.GetEnvironmentVariable);
     }
 
     /// <summary>Asks for a secret on the terminal without echoing it.</summary>
