@@ -40,9 +40,10 @@ public sealed class CliHome : IDisposable
     public Task<CliResult> LoginAsync(Uri backend, string username, params string[] more) =>
         RunAsync(["login", backend.ToString(), username, "--password-stdin", .. more], stdin: username + "-password\n");
 
-    public async Task<CliResult> RunAsync(string[] args, string? stdin, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="program">null: <paramref name="args"/> is a whole command line of another program (e.g. <c>script</c>) run in this home.</param>
+    public async Task<CliResult> RunAsync(string[] args, string? stdin, IReadOnlyDictionary<string, string>? environment = null, string? program = "postern")
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program is null ? args[0] : "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -51,8 +52,9 @@ public sealed class CliHome : IDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "postern.dll"));
-        foreach (var arg in args)
+        if (program is not null)
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "postern.dll"));
+        foreach (var arg in program is null ? args[1..] : args)
             start.ArgumentList.Add(arg);
         start.Environment["XDG_CONFIG_HOME"] = ConfigHome;
         start.Environment["HOME"] = Folder;

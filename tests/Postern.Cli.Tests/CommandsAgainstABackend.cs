@@ -38,7 +38,10 @@ public abstract class CommandsAgainstABackend(Backend backend) : IDisposable
         var file = _home.HostSessionFile(backend.BaseAddress);
         Assert.True(File.Exists(file), file);
         if (!OperatingSystem.IsWindows())
+        {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_home.SessionsFolder));
+        }
         Assert.NotNull(SavedSessionFile.Cookie(file, "sessionid"));
 
         var whoami = await _home.RunAsync("whoami");
