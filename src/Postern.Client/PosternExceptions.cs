@@ -33,6 +33,17 @@ public class PosternException : Exception
 
     /// <summary>DRF's validation errors: field name → messages.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> FieldErrors { get; }
+
+    /// <summary>
+    /// The typed exception a failed response means — what the JSON methods throw — for callers of
+    /// <see cref="PosternSession.SendRawAsync"/> who look at the response themselves. The body is read (and buffered).
+    /// </summary>
+    /// <param name="hadSession">Whether the request carried a session cookie: a refusal then means the session expired rather than "not logged in".</param>
+    public static Task<PosternException> FromResponseAsync(HttpResponseMessage response, bool hadSession, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        return ErrorMapping.ToExceptionAsync(response, hadSession, login: false, ct);
+    }
 }
 
 /// <summary>The request needed a signed-in session and had none (DRF's 403 "Authentication credentials were not provided.").</summary>

@@ -11,6 +11,9 @@ namespace Postern.Client;
 /// <summary>Who the session belongs to, as <c>/auth/user</c> says.</summary>
 public sealed record CurrentUser(string Username, string? Email, bool? IsStaff, string? Url);
 
+/// <summary>How far a walk through a paginated list has got: pages and items fetched so far, and DRF's <c>count</c> when the list gives one.</summary>
+public sealed record PageProgress(int Pages, int Items, int? Count);
+
 /// <summary>
 /// One user's session with a Django-style backend (Django, DRF, Postern): its own cookie jar, login and
 /// logout, the CSRF token pair on every unsafe request, JSON in and out, link following, pagination,
@@ -70,7 +73,7 @@ public sealed partial class PosternSession : IDisposable
         }
         if (CsrfToken is null)
         {
-            using var csrf = await SendRawAsync(HttpMethod.Get, _options.CsrfPath, null, ct);
+            using var csrf = await GetPageAsync(_options.CsrfPath, ct);
             if (_options.LoginMode == LoginMode.Auto && csrf.StatusCode == HttpStatusCode.NotFound)
             {
                 await FormLoginAsync(username, password, ct);
@@ -91,7 +94,7 @@ public sealed partial class PosternSession : IDisposable
     /// <summary>Django's LoginView: GET the form, POST it back with <c>csrfmiddlewaretoken</c>; a 302 means success.</summary>
     private async Task FormLoginAsync(string username, string password, CancellationToken ct)
     {
-        using var form = await SendRawAsync(HttpMethod.Get, _options.FormLoginPath, null, ct);
+        using var form = await GetPageAsync(_options.FormLoginPath, ct);
         await ErrorMapping.EnsureSuccessAsync(form, hadSession: false, ct);
         var html = await form.Content.ReadAsStringAsync(ct);
         var token = CsrfField().Match(html) is { Success: true } match ? WebUtility.HtmlDecode(match.Groups["token"].Value) : CsrfToken ?? "";
@@ -165,18 +168,28 @@ public sealed partial class PosternSession : IDisposable
     /// Every item of a paginated list, following the pages to the end: DRF's <c>next</c> (page-number
     /// and limit/offset pagination alike), or a <c>Link: &lt;...&gt;; rel="next"</c> header on a plain array.
     /// </summary>
-    public async IAsyncEnumerable<T> PaginateAsync<T>(string urlOrPath, [EnumeratorCancellation] CancellationToken ct = default)
+    public IAsyncEnumerable<T> PaginateAsync<T>(string urlOrPath, CancellationToken ct = default) => PaginateAsync<T>(urlOrPath, progress: null, ct);
+
+    /// <inheritdoc cref="PaginateAsync{T}(string, CancellationToken)"/>
+    /// <param name="progress">Told after each page, e.g. to show how far a long walk has got.</param>
+    public async IAsyncEnumerable<T> PaginateAsync<T>(string urlOrPath, IProgress<PageProgress>? progress, [EnumeratorCancellation] CancellationToken ct = default)
     {
         string? next = urlOrPath;
+        var pages = 0;
+        var items = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (next is not null && seen.Add(next))
         {
             using var response = await SendCheckedAsync(HttpMethod.Get, next, null, ct);
             var page = await response.Content.ReadFromJsonAsync<JsonElement>(Json, ct);
-            var items = page.ValueKind == JsonValueKind.Array ? page
-                : page.TryGetProperty("results", out var results) ? results
+            var pageItems = page.ValueKind == JsonValueKind.Array ? page
+                : page.TryGetProperty("results", out var results) && results.ValueKind == JsonValueKind.Array ? results
                 : throw new PosternException($"{next} is not a paginated list.");
-            foreach (var item in items.EnumerateArray())
+            pages++;
+            items += pageItems.GetArrayLength();
+            progress?.Report(new PageProgress(pages, items,
+                page.ValueKind == JsonValueKind.Object && page.TryGetProperty("count", out var count) && count.TryGetInt32(out var total) ? total : null));
+            foreach (var item in pageItems.EnumerateArray())
                 yield return item.Deserialize<T>(Json)!;
             next = page.ValueKind == JsonValueKind.Object && page.TryGetProperty("next", out var link) && link.ValueKind == JsonValueKind.String
                 ? link.GetString()
@@ -205,6 +218,19 @@ public sealed partial class PosternSession : IDisposable
     {
         using var request = new HttpRequestMessage(method, Resolve(urlOrPath)) { Content = content };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return await SendAsync(request, ct);
+    }
+
+    /// <summary>A GET as a browser would send it (no JSON Accept), for the CSRF bootstrap and Django's login form.</summary>
+    private async Task<HttpResponseMessage> GetPageAsync(string path, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Resolve(path));
+        return await SendAsync(request, ct);
+    }
+
+    /// <summary>Every request of the session goes through here, so that no answer at all is always a <see cref="TransportException"/>.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
         try
         {
             return await _http.SendAsync(request, ct);

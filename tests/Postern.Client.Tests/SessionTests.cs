@@ -167,6 +167,37 @@ public sealed class SessionTests(Backends backends)
     }
 
     [Fact]
+    public async Task NoAnswerIsATransportFailureEvenDuringLogin()
+    {
+        using var session = new PosternSession(new Uri($"http://127.0.0.1:{Postern.Testing.DjangoPeer.FreePort()}/"));
+        await Assert.ThrowsAsync<TransportException>(() => session.LoginAsync("alice", "alice-password"));
+        await Assert.ThrowsAsync<TransportException>(() => session.GetJsonAsync("/api/"));
+    }
+
+    [Fact]
+    public async Task PaginationReportsItsProgressAndARawFailureMapsToItsTypedException()
+    {
+        using var session = NewSession("postern");
+        await session.LoginAsync("bob", "bob-password");
+        var reports = new List<PageProgress>();
+        var count = 0;
+        await foreach (var _ in session.PaginateAsync<UserResource>("/api/users/", new SynchronousProgress(reports.Add)))
+            count++;
+        Assert.Equal(27, count);
+        Assert.Equal([new PageProgress(1, 10, 27), new PageProgress(2, 20, 27), new PageProgress(3, 27, 27)], reports);
+
+        using var response = await session.SendRawAsync(HttpMethod.Post, "/api/groups/", System.Net.Http.Json.JsonContent.Create(new { name = "x" }));
+        var error = await PosternException.FromResponseAsync(response, hadSession: true);
+        Assert.IsType<PermissionDeniedException>(error);
+        Assert.Equal("You do not have permission to perform this action.", error.Detail);
+    }
+
+    private sealed class SynchronousProgress(Action<PageProgress> report) : IProgress<PageProgress>
+    {
+        public void Report(PageProgress value) => report(value);
+    }
+
+    [Fact]
     public async Task TwoSessionsInOneProcessNeverShareCookies()
     {
         using var alice = NewSession("postern");

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Postern.Client;
+
+namespace Postern.Cli;
+
+/// <summary>What each subcommand does, once the command line is parsed.</summary>
+public static class Commands
+{
+    /// <summary>Redirects worth following for a GET (Django's APPEND_SLASH, a moved page), within reason.</summary>
+    private const int MaxRedirects = 10;
+
+    public static async Task<int> LoginAsync(CommandContext context, string baseUrl, string username, bool passwordFromStdin, CancellationToken ct)
+    {
+        var backend = BackendAddress(baseUrl);
+        var password = await ReadPasswordAsync(context.Terminal, passwordFromStdin, username, backend, ct);
+        if (context.Choice.File is null)
+            context.Store.CreateSessionsFolder();
+        await using var saved = await SavedSession.OpenForLoginAsync(context.Store, context.Choice, backend, context.Options, ct);
+        try
+        {
+            await saved.Session.LoginAsync(username, password, ct);
+        }
+        catch (PosternException e)
+        {
+            saved.Discarded = !saved.Loaded;
+            throw new CommandFailedException(Failure.From(e, resumed: false));
+        }
+        await saved.SaveIfChangedAsync(ct);
+        // Paths without --session go to the last host logged into; named sessions are used only when named.
+        if (context.Choice is { Name: null, File: null })
+            context.Store.MakeCurrent(saved.File!);
+        await context.Terminal.Error.WriteLineAsync($"postern: logged in to {backend} as {username} (session saved in {saved.File})");
+        return ExitCodes.Success;
+    }
+
+    private static async Task<string> ReadPasswordAsync(Terminal terminal, bool fromStdin, string username, Uri backend, CancellationToken ct)
+    {
+        if (fromStdin)
+        {
+            var line = await terminal.In.ReadLineAsync(ct);
+            return line ?? throw new UsageException("--password-stdin: standard input was empty");
+        }
+        if (!terminal.InputIsTerminal)
+            throw new UsageException("cannot prompt for a password: standard input is not a terminal (pipe the password in with --password-stdin)");
+        return terminal.ReadSecret($"Password for {username} at {backend}: ");
+    }
+
+    /// <summary><c>127.0.0.1:8000</c> → <c>http://127.0.0.1:8000/</c>; always ends with a slash so that relative paths resolve under it.</summary>
+    private static Uri BackendAddress(string baseUrl)
+    {
+        var text = baseUrl.Contains("://", StringComparison.Ordinal) ? baseUrl : "http://" + baseUrl;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
+            throw new UsageException($"'{baseUrl}' is not an http(s) URL");
+        var path = uri.AbsolutePath.EndsWith('/') ? uri.AbsolutePath : uri.AbsolutePath + "/";
+        return new UriBuilder(uri.Scheme, uri.Host, uri.Port, path).Uri;
+    }
+
+    public static async Task<int> RequestAsync(CommandContext context, RequestCommand request, CancellationToken ct)
+    {
+        var items = RequestItems.Parse(request.Items);
+        var body = await BodyAsync(context.Terminal, request, items, ct);
+        if (request.All && request.Print.Head)
+            throw new UsageException("--all prints the results of every page as one array; --print=h is not available with it");
+        var url = items.WithQuery(request.Target);
+        await using var saved = await SavedSession.OpenAsync(context.Store, context.Choice, request.Target, context.Options, ct);
+        try
+        {
+            return request.All
+                ? await PrintAllPagesAsync(context.Terminal, saved.Session, url, ct)
+                : await SendAndPrintAsync(context.Terminal, saved.Session, request.Method, url, body, request.Print, ct);
+        }
+        catch (PosternException e)
+        {
+            throw new CommandFailedException(Failure.From(e, saved.Loaded));
+        }
+    }
+
+    public static async Task<int> WhoAmIAsync(CommandContext context, string? baseUrl, PrintParts print, CancellationToken ct)
+    {
+        await using var saved = await OpenByBackendAsync(context, baseUrl, ct);
+        try
+        {
+            return await SendAndPrintAsync(context.Terminal, saved.Session, HttpMethod.Get, context.Options.WhoAmIPath, body: null, print, ct);
+        }
+        catch (PosternException e)
+        {
+            throw new CommandFailedException(Failure.From(e, saved.Loaded));
+        }
+    }
+
+    public static async Task<int> LogoutAsync(CommandContext context, string? baseUrl, CancellationToken ct)
+    {
+        await using var saved = await OpenByBackendAsync(context, baseUrl, ct);
+        if (saved.File is null)
+            throw new UsageException($"not logged in to {baseUrl}");
+        try
+        {
+            await saved.Session.LogoutAsync(ct);
+        }
+        catch (PosternException e) when (e is SessionExpiredException or NotAuthenticatedException)
+        {
+            // The server had already ended it: the file is just as useless.
+        }
+        catch (PosternException e)
+        {
+            throw new CommandFailedException(Failure.From(e, saved.Loaded));
+        }
+        context.Store.Remove(saved.File);
+        saved.Discarded = true;
+        await context.Terminal.Error.WriteLineAsync($"postern: logged out of {saved.Session.BaseAddress} (removed {saved.File})");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>whoami and logout take an optional BASE_URL instead of a request target.</summary>
+    private static Task<SavedSession> OpenByBackendAsync(CommandContext context, string? baseUrl, CancellationToken ct) =>
+        SavedSession.OpenAsync(context.Store, context.Choice, baseUrl is null ? null : BackendAddress(baseUrl).ToString(), context.Options, ct);
+
+    private static async Task<HttpContent?> BodyAsync(Terminal terminal, RequestCommand request, RequestItems items, CancellationToken ct)
+    {
+        if (request.Json is not null && items.Body is not null)
+            throw new UsageException("give the body either as --json or as field=value items, not both");
+        if (items.Body is not null && (request.Method == HttpMethod.Get || request.Method == HttpMethod.Delete))
+            throw new UsageException($"{request.Method.Method.ToLowerInvariant()} sends no body; use name==value for query parameters");
+        string? json = items.Body?.ToJsonString();
+        if (request.Json is { } given)
+        {
+            json = given switch
+            {
+                "@-" => await terminal.In.ReadToEndAsync(ct),
+                ['@', .. var path] => await File.ReadAllTextAsync(path, ct),
+                _ => given,
+            };
+            RequestItems.ParseJson(json, "--json: the body must be JSON");
+        }
+        return json is null ? null : new StringContent(json, new UTF8Encoding(false), "application/json");
+    }
+
+    private static async Task<int> SendAndPrintAsync(Terminal terminal, PosternSession session, HttpMethod method, string url, HttpContent? body,
+        PrintParts print, CancellationToken ct)
+    {
+        var hadSession = session.HasSession;
+        var response = await session.SendRawAsync(method, url, body, ct);
+        for (var redirects = 0; method == HttpMethod.Get && IsRedirect(response) && response.Headers.Location is { } location && redirects < MaxRedirects; redirects++)
+        {
+            var next = new Uri(response.RequestMessage!.RequestUri!, location);
+            response.Dispose();
+            response = await session.SendRawAsync(HttpMethod.Get, next.ToString(), null, ct);
+        }
+        using (response)
+        {
+            var printer = new ResponsePrinter(terminal.Out, terminal.Colors);
+            await response.Content.LoadIntoBufferAsync(ct);
+            if (print.Head)
+                printer.WriteHead(response);
+            if ((int)response.StatusCode >= 400)
+            {
+                // The response is shown only when headers were asked for; the error itself is the line on stderr.
+                if (print.Head && print.Body)
+                    await printer.WriteBodyAsync(response, ct);
+                throw await PosternException.FromResponseAsync(response, hadSession, ct);
+            }
+            if (print.Body)
+                await printer.WriteBodyAsync(response, ct);
+            if (IsRedirect(response))
+                await terminal.Error.WriteLineAsync($"postern: {(int)response.StatusCode} {response.ReasonPhrase}: Location: {response.Headers.Location} (not followed for {method.Method})");
+            return ExitCodes.Success;
+        }
+    }
+
+    private static bool IsRedirect(HttpResponseMessage response) => (int)response.StatusCode is >= 300 and < 400 && response.StatusCode != HttpStatusCode.NotModified;
+
+    private static async Task<int> PrintAllPagesAsync(Terminal terminal, PosternSession session, string url, CancellationToken ct)
+    {
+        var results = new List<JsonElement>();
+        var progress = terminal.ErrorIsTerminal ? new PageProgressLine(terminal.Error) : null;
+        try
+        {
+            await foreach (var item in session.PaginateAsync<JsonElement>(url, progress, ct))
+                results.Add(item);
+        }
+        finally
+        {
+            progress?.Clear();
+        }
+        new JsonPrinter(terminal.Out, terminal.Colors).Write(JsonSerializer.SerializeToElement(results));
+        return ExitCodes.Success;
+    }
+
+    /// <summary>"page 2, 20 of 27 results" rewritten in place on a terminal's stderr while --all walks the pages.</summary>
+    private sealed class PageProgressLine(TextWriter error) : IProgress<PageProgress>
+    {
+        public void Report(PageProgress value) =>
+            error.Write($"\r\u001b[Kpostern: page {value.Pages}, {value.Items}{(value.Count is { } count ? $" of {count}" : "")} results");
+
+        public void Clear() => error.Write("\r\u001b[K");
+    }
+}

@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Postern.Client;
+
+namespace Postern.Cli;
+
+/// <summary>
+/// <c>postern login | get | post | put | patch | delete | whoami | logout</c>. Exit codes: 0 success,
+/// 1 usage, 2 HTTP 4xx, 3 HTTP 5xx, 4 no answer (<see cref="ExitCodes"/>); every failure is one line on stderr.
+/// </summary>
+public static class PosternCommandLine
+{
+    public static async Task<int> RunAsync(string[] args, Terminal terminal)
+    {
+        var sessionName = new Option<string?>("--session") { Description = "Use the named session (saved as NAME.json) instead of the host's", HelpName = "NAME", Recursive = true };
+        var sessionFile = new Option<string?>("--session-file") { Description = "Use the session saved in this file", HelpName = "PATH", Recursive = true };
+        var timeout = new Option<double>("--timeout")
+        {
+            Description = "Give up on a request after this many seconds",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 30,
+            Recursive = true,
+        };
+        timeout.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double>() is not > 0)
+                result.AddError("--timeout must be a positive number of seconds");
+        });
+
+        var root = new RootCommand("postern: JSON requests to Django-style session + CSRF backends (Django, DRF, Postern)") { sessionName, sessionFile, timeout };
+        var context = (ParseResult parse) => new CommandContext(
+            terminal,
+            SessionStore.FromEnvironment(terminal.Environment),
+            new SessionChoice(parse.GetValue(sessionName), parse.GetValue(sessionFile)),
+            new PosternClientOptions { Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) });
+
+        // login
+        var baseUrl = new Argument<string>("BASE_URL") { Description = "The backend, e.g. http://127.0.0.1:8000" };
+        var username = new Argument<string>("USERNAME");
+        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input" };
+        var login = new Command("login", "Log in and save the session (per host, or --session NAME / --session-file PATH)") { baseUrl, username, passwordStdin };
+        login.SetAction((parse, ct) => Guarded(terminal, c => Commands.LoginAsync(context(parse), parse.GetValue(baseUrl)!, parse.GetValue(username)!, parse.GetValue(passwordStdin), c), ct));
+        root.Subcommands.Add(login);
+
+        // get, post, put, patch, delete
+        var print = PrintOption();
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Post, HttpMethod.Put, HttpMethod.Patch, HttpMethod.Delete })
+        {
+            var target = new Argument<string>("URL|PATH") { Description = "An absolute URL (its host's session is used) or a path on the session's backend" };
+            var hasBody = method != HttpMethod.Get && method != HttpMethod.Delete;
+            var items = new Argument<string[]>("ITEMS")
+            {
+                Description = hasBody ? "field=value (a string), field:=json (a raw JSON value), name==value (a query parameter)" : "name==value (a query parameter)",
+                Arity = ArgumentArity.ZeroOrMore,
+            };
+            var command = new Command(method.Method.ToLowerInvariant(), $"Send a {method.Method} request and print the response") { target, items, print };
+            Option<string?>? json = null;
+            Option<bool>? all = null;
+            if (hasBody)
+            {
+                json = new Option<string?>("--json") { Description = "The request body: JSON text, @FILE, or @- for standard input", HelpName = "BODY|@FILE" };
+                command.Options.Add(json);
+            }
+            if (method == HttpMethod.Get)
+            {
+                all = new Option<bool>("--all") { Description = "Follow 'next' to the last page and print one JSON array of every result" };
+                command.Options.Add(all);
+            }
+            command.SetAction((parse, ct) => Guarded(terminal, c => Commands.RequestAsync(context(parse), new RequestCommand(
+                method,
+                parse.GetValue(target)!,
+                parse.GetValue(items) ?? [],
+                json is null ? null : parse.GetValue(json),
+                all is not null && parse.GetValue(all),
+                PrintParts.Parse(parse.GetValue(print))), c), ct));
+            root.Subcommands.Add(command);
+        }
+
+        // whoami, logout
+        var optionalBase = new Argument<string?>("BASE_URL") { Description = "Whose session (default: the last login's)", Arity = ArgumentArity.ZeroOrOne };
+        var whoAmI = new Command("whoami", "Show who the session is logged in as") { optionalBase, print };
+        whoAmI.SetAction((parse, ct) => Guarded(terminal, c => Commands.WhoAmIAsync(context(parse), parse.GetValue(optionalBase), PrintParts.Parse(parse.GetValue(print)), c), ct));
+        root.Subcommands.Add(whoAmI);
+        var logout = new Command("logout", "End the session on the server and remove its file") { optionalBase };
+        logout.SetAction((parse, ct) => Guarded(terminal, c => Commands.LogoutAsync(context(parse), parse.GetValue(optionalBase), c), ct));
+        root.Subcommands.Add(logout);
+
+        // "@file" is ours (--json @body.json), not a response file of arguments.
+        var result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (result.Errors.Count > 0)
+        {
+            var command = result.CommandResult.Command;
+            var help = command == root ? "postern --help" : $"postern {command.Name} --help";
+            // "Unrecognized command" says more than the "Required command was not provided." it causes.
+            var errors = string.Join(" ", result.Errors.Select(e => e.Message).Distinct().OrderBy(m => m.StartsWith("Required command", StringComparison.Ordinal)));
+            await terminal.Error.WriteLineAsync($"postern: {errors} (see {help})");
+            return ExitCodes.Usage;
+        }
+        return await result.InvokeAsync(new InvocationConfiguration { Output = terminal.Out, Error = terminal.Error });
+    }
+
+    private static Option<string?> PrintOption()
+    {
+        var print = new Option<string?>("--print", "-p")
+        {
+            Description = "What to print: h = status line and headers, b = body (default: b), e.g. --print=hb",
+            HelpName = PrintParts.Letters,
+        };
+        print.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } letters && (letters.Length == 0 || letters.Any(c => !PrintParts.Letters.Contains(c))))
+                result.AddError($"--print takes the letters h (status line and headers) and b (body), e.g. --print=hb; not '{letters}'");
+        });
+        return print;
+    }
+
+    /// <summary>Runs a command, turning every expected failure into one line on stderr and its exit code.</summary>
+    private static async Task<int> Guarded(Terminal terminal, Func<CancellationToken, Task<int>> command, CancellationToken ct)
+    {
+        Failure failure;
+        try
+        {
+            return await command(ct);
+        }
+        catch (UsageException e)
+        {
+            failure = new Failure(ExitCodes.Usage, e.Message);
+        }
+        catch (CommandFailedException e)
+        {
+            failure = e.Failure;
+        }
+        catch (PosternException e)
+        {
+            failure = Failure.From(e, resumed: false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            failure = new Failure(ExitCodes.Interrupted, "interrupted");
+        }
+        catch (IOException e)
+        {
+            failure = new Failure(ExitCodes.Usage, e.Message);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            failure = new Failure(ExitCodes.Usage, e.Message);
+        }
+        await terminal.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"postern: {failure.Message}"));
+        return failure.ExitCode;
+    }
+}
+
+/// <summary>A failure already described (with what the command knew, e.g. that its session was resumed).</summary>
+public sealed class CommandFailedException(Failure failure) : Exception(failure.Message)
+{
+    public Failure Failure { get; } = failure;
+}
+
+/// <summary>What every command needs: the streams, where sessions live, which one was asked for, and the client's options.</summary>
+public sealed record CommandContext(Terminal Terminal, SessionStore Store, SessionChoice Choice, PosternClientOptions Options);
+
+/// <summary>One request as the command line gave it.</summary>
+public sealed record RequestCommand(HttpMethod Method, string Target, IReadOnlyList<string> Items, string? Json, bool All, PrintParts Print);

@@ -1,0 +1,3 @@
+using Postern.Cli;
+
+return await PosternCommandLine.RunAsync(args, Terminal.FromConsole());
