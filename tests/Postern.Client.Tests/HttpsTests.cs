@@ -26,7 +26,7 @@ public sealed class HttpsBackends : IAsyncLifetime
         var legacy = DjangoPeer.StartAsync(PeerKind.Legacy, https);
         _postern = await PosternTestServer.StartAsync(new Dictionary<string, string?>
         {
-            ["Postern:Proxy:TrustForwardedHeaders"] = "true",
+            ["Postern:Proxy:TrustForwardedProto"] = "true",
             ["Postern:Csrf:CookieSecure"] = "true",
             ["Postern:Sessions:CookieSecure"] = "true",
         });

@@ -24,8 +24,7 @@ namespace Postern.Differential.Tests;
 //
 // Found by this suite beyond the seed's steps and declared deliberate, because Postern documents the
 // choice (README, PosternOptions) or matching Django would need its exact parser:
-//  7. X-Forwarded-Host: Postern:Proxy:TrustForwardedHeaders trusts it as well as X-Forwarded-Proto
-//     (Django's SECURE_PROXY_SSL_HEADER plus USE_X_FORWARDED_HOST=True); the peer trusts the scheme only.
+//  7. (none any more: trusting X-Forwarded-Host is now its own setting, off by default like USE_X_FORWARDED_HOST)
 //  8. Body size: Postern refuses bodies over Postern:Limits:MaxRequestBodyBytes (1 MiB) with 413 JSON
 //     before reading them; Django reads up to DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), then answers an HTML 400.
 //  9. Malformed multipart: Postern's reader is strict (400 {"detail": "Malformed request body."}); Django's
@@ -354,9 +353,9 @@ public static class AuthProtocolScenarios
                 .Expecting(200).Differing(Expectation.CurrentUserSuperset)),
         new("logout: POST with a stale session and the token", FetchCsrf,
             Post(Logout).WithCsrfHeader().Plant(CookieNames.Session, "doesnotexist1234567890").Expecting(200)),
-        Scenario.OverHttps("https: X-Forwarded-Host names the origin for Postern only", FetchCsrf,
+        Scenario.OverHttps("https: a client's X-Forwarded-Host does not make its Origin ours", FetchCsrf,
             LoginAs(AliceCredentials).WithHeader("X-Forwarded-Host", "evil.example").WithHeader("Origin", "https://evil.example")
-                .Differing(Expectation.ForwardedHostTrustedByPosternOnly(djangoStatus: 403, posternStatus: 200))),
+                .Differing(Expectation.CsrfFailure("Origin checking failed - https://evil.example does not match any trusted origins."))),
         // Expect: 100-continue lets Postern refuse the body before the client sends it, so the client
         // never writes into a closed connection. (Over Django's 2.5 MB, Django answers 400 without reading
         // the body and gunicorn closes the connection under the client's feet, so that case is not played.)

@@ -85,7 +85,7 @@ public sealed class DifferentialServers : IAsyncLifetime
             settings[$"Postern:Csrf:TrustedOrigins:{i}"] = TrustedOrigins[i];
         if (https)
         {
-            settings["Postern:Proxy:TrustForwardedHeaders"] = "true";
+            settings["Postern:Proxy:TrustForwardedProto"] = "true";
             settings["Postern:Csrf:CookieSecure"] = "true";
             settings["Postern:Sessions:CookieSecure"] = "true";
         }

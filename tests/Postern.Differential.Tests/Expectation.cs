@@ -108,14 +108,6 @@ public sealed class Expectation
                 $"postern's detail should name the limit, was {postern[Observation.Detail] ?? "(none)"}")));
 
     /// <summary>
-    /// Deliberate difference 7: with <c>Postern:Proxy:TrustForwardedHeaders</c>, Postern takes the host from
-    /// <c>X-Forwarded-Host</c> (Django's USE_X_FORWARDED_HOST=True); the peer trusts X-Forwarded-Proto only.
-    /// </summary>
-    public static Expectation ForwardedHostTrustedByPosternOnly(int djangoStatus, int posternStatus) => Diverges(
-        "X-Forwarded-Host: Postern's TrustForwardedHeaders also trusts it (documented), the peer does not (USE_X_FORWARDED_HOST is off)",
-        djangoStatus, posternStatus, posternDetail: null);
-
-    /// <summary>
     /// Deliberate difference 8: Postern refuses bodies over <c>Postern:Limits:MaxRequestBodyBytes</c> (1 MiB)
     /// with 413 before reading them; Django reads up to DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), then answers its HTML 400
     /// (seen on the peer by hand; not played, see the scenario).

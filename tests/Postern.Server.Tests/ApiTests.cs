@@ -309,7 +309,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     [Fact]
     public async Task LinksFollowTheProxysSchemeAndHostWhenTrusted()
     {
-        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Proxy:TrustForwardedHeaders"] = "true" });
+        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Proxy:TrustForwardedProto"] = "true", ["Postern:Proxy:TrustForwardedHost"] = "true" });
         await server.SeedLikeDjangoPeerAsync(extraUsers: 0);
         var visitor = new Visitor(server.CreateRawClient());
         await visitor.GetAsync("/auth/csrf");

@@ -140,7 +140,8 @@ public sealed class CsrfOverHttpsTests : IAsyncLifetime
     {
         _server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
         {
-            ["Postern:Proxy:TrustForwardedHeaders"] = "true",
+            ["Postern:Proxy:TrustForwardedProto"] = "true",
+            ["Postern:Proxy:TrustForwardedHost"] = "true",
             ["Postern:Csrf:TrustedOrigins:0"] = "https://dashboard.example.com",
             ["Postern:Csrf:TrustedOrigins:1"] = "https://*.trusted.example",
             ["Postern:Csrf:CookieSecure"] = "true",

@@ -118,11 +118,14 @@ public static class PosternApplication
 
     private static void UsePostern(WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value.TrustForwardedHeaders)
+        var proxy = app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value;
+        if (proxy.TrustForwardedProto || proxy.TrustForwardedHost)
         {
             var forwarded = new ForwardedHeadersOptions
             {
-                ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost | ForwardedHeaders.XForwardedFor,
+                ForwardedHeaders = ForwardedHeaders.XForwardedFor
+                    | (proxy.TrustForwardedProto ? ForwardedHeaders.XForwardedProto : ForwardedHeaders.None)
+                    | (proxy.TrustForwardedHost ? ForwardedHeaders.XForwardedHost : ForwardedHeaders.None),
                 ForwardLimit = 1,
             };
             // The operator said a proxy fronts every request; its address is not known in advance (Docker networks).

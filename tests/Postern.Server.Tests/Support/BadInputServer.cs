@@ -31,7 +31,8 @@ public sealed class BadInputServer : IAsyncLifetime
     {
         _server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
         {
-            ["Postern:Proxy:TrustForwardedHeaders"] = "true",
+            ["Postern:Proxy:TrustForwardedProto"] = "true",
+            ["Postern:Proxy:TrustForwardedHost"] = "true",
             ["Postern:Csrf:TrustedOrigins:0"] = "https://*.trusted.example",
         });
         User = await Server.CreateUserAsync(Username, Password);
