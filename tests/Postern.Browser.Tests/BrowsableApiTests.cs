@@ -40,10 +40,21 @@ public sealed class BrowsableApiTests : IAsyncLifetime
 
     private string Url(string path) => new Uri(_server.BaseAddress, path).ToString();
 
+    /// <summary>
+    /// Waits until the page is at <paramref name="url"/> and its document is parsed. Not the full load
+    /// event: on a busy two-core machine that wait, not the page, was what timed out.
+    /// </summary>
+    private static Task ArrivedAsync(IPage page, string url) =>
+        page.WaitForURLAsync(url, new PageWaitForURLOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
+
+    private static Task ArrivedAsync(IPage page, System.Text.RegularExpressions.Regex url) =>
+        page.WaitForURLAsync(url, new PageWaitForURLOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
+
     [Fact]
     public async Task LogInClickThroughAndLogOut()
     {
         var page = await _browser.NewPageAsync();
+        page.SetDefaultTimeout(60_000);
         await page.GotoAsync(Url("/api/"));
         // Anonymous: the API refuses, the header offers to log in.
         Assert.Contains("Authentication credentials were not provided.", await page.ContentAsync(), StringComparison.Ordinal);
@@ -52,23 +63,23 @@ public sealed class BrowsableApiTests : IAsyncLifetime
         await page.FillAsync("#id_username", "alice");
         await page.FillAsync("#id_password", "alice-password");
         await page.ClickAsync("#submit-id-submit");
-        await page.WaitForURLAsync(Url("/api/"));
+        await ArrivedAsync(page, Url("/api/"));
         Assert.Equal("alice", await page.InnerTextAsync("#whoami"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "api-root.png"), FullPage = true });
 
         await page.ClickAsync($"a[href='{Url("/api/users/")}']");
-        await page.WaitForURLAsync(Url("/api/users/"));
+        await ArrivedAsync(page, Url("/api/users/"));
         await page.ClickAsync($"a[href='{Url("/api/users/1/")}']");
-        await page.WaitForURLAsync(Url("/api/users/1/"));
+        await ArrivedAsync(page, Url("/api/users/1/"));
         Assert.Contains("alice@example.org", await page.InnerTextAsync("pre.response"), StringComparison.Ordinal);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "user-detail.png"), FullPage = true });
 
         await page.ClickAsync($"pre.response a[href='{Url("/api/groups/1/")}']");
-        await page.WaitForURLAsync(Url("/api/groups/1/"));
+        await ArrivedAsync(page, Url("/api/groups/1/"));
         Assert.Contains("\"staff\"", await page.InnerTextAsync("pre.response"), StringComparison.Ordinal);
 
         await page.ClickAsync("#logout");
-        await page.WaitForURLAsync(Url("/api/"));
+        await ArrivedAsync(page, Url("/api/"));
         Assert.Equal(1, await page.Locator("#login").CountAsync());
         Assert.Equal(0, await page.Locator("#whoami").CountAsync());
     }
@@ -77,18 +88,19 @@ public sealed class BrowsableApiTests : IAsyncLifetime
     public async Task StaffWriteThroughTheFormsWithTheCsrfToken()
     {
         var page = await _browser.NewPageAsync();
+        page.SetDefaultTimeout(60_000);
         await page.GotoAsync(Url("/api-auth/login/?next=/api/groups/"));
         await page.FillAsync("#id_username", "alice");
         await page.FillAsync("#id_password", "alice-password");
         await page.ClickAsync("#submit-id-submit");
-        await page.WaitForURLAsync(Url("/api/groups/"));
+        await ArrivedAsync(page, Url("/api/groups/"));
 
         await page.FillAsync("#content-POST", """{"name": "<img src=x onerror=alert(1)>"}""");
         await page.ClickAsync("#submit-POST");
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/api/groups/[0-9]+/$"));
+        await ArrivedAsync(page, new System.Text.RegularExpressions.Regex("/api/groups/[0-9]+/$"));
         var dialogs = 0;
         page.Dialog += (_, dialog) => { dialogs++; _ = dialog.DismissAsync(); };
-        await page.ReloadAsync();
+        await page.ReloadAsync(new PageReloadOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
         // The name is shown as text: no element was injected, no script ran.
         Assert.Contains("<img src=x onerror=alert(1)>", await page.InnerTextAsync("pre.response"), StringComparison.Ordinal);
         Assert.Equal(0, await page.Locator("pre.response img").CountAsync());
@@ -96,7 +108,7 @@ public sealed class BrowsableApiTests : IAsyncLifetime
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "group-created.png"), FullPage = true });
 
         await page.ClickAsync("#submit-DELETE");
-        await page.WaitForURLAsync(Url("/api/groups/"));
+        await ArrivedAsync(page, Url("/api/groups/"));
         Assert.DoesNotContain("onerror", await page.InnerTextAsync("pre.response"), StringComparison.Ordinal);
     }
 
@@ -104,11 +116,12 @@ public sealed class BrowsableApiTests : IAsyncLifetime
     public async Task ReadersGetNoWriteForms()
     {
         var page = await _browser.NewPageAsync();
+        page.SetDefaultTimeout(60_000);
         await page.GotoAsync(Url("/api-auth/login/?next=/api/groups/"));
         await page.FillAsync("#id_username", "bob");
         await page.FillAsync("#id_password", "bob-password");
         await page.ClickAsync("#submit-id-submit");
-        await page.WaitForURLAsync(Url("/api/groups/"));
+        await ArrivedAsync(page, Url("/api/groups/"));
         Assert.Equal(0, await page.Locator("form.write").CountAsync());
     }
 }
