@@ -211,6 +211,16 @@ public sealed class SessionTests(Backends backends)
 
     [Theory]
     [MemberData(nameof(All))]
+    public async Task AutoFallsBackToTheFormWhereThereIsNoJsonLogin(string backend)
+    {
+        // A stock Django site: no /auth/csrf, no JSON login; Auto finds the LoginView instead.
+        using var session = NewSession(backend, new PosternClientOptions { CsrfPath = "/no-json-login/csrf", LoginPath = "/no-json-login/login" });
+        await session.LoginAsync("bob", "bob-password");
+        Assert.Equal("bob", (await session.GetJsonAsync("/auth/user")).GetProperty("username").GetString());
+    }
+
+    [Theory]
+    [MemberData(nameof(All))]
     public async Task StockDjangoFormLogin(string backend)
     {
         using var session = NewSession(backend, new PosternClientOptions { LoginMode = LoginMode.DjangoForm, FormLoginPath = "/api-auth/login/" });
