@@ -44,6 +44,10 @@ public sealed class ApiCall(HttpContext context, SessionWithUser session)
     public T Service<T>() where T : notnull => context.RequestServices.GetRequiredService<T>();
     public ApiOptions Options => Service<IOptions<ApiOptions>>().Value;
     public string? RouteValue(string name) => context.GetRouteValue(name)?.ToString();
+
+    /// <summary>The numeric <c>{id}</c> of a detail URL; false for anything else (DRF answers those 404 "Not found.").</summary>
+    public bool TryGetNumericId(out long id) =>
+        long.TryParse(RouteValue("id"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id);
     public Task<ApiInput> ReadInputAsync() => ApiInput.ReadAsync(context.Request, context.RequestAborted);
 }
 

@@ -37,14 +37,10 @@ public static class GroupsResource
         ["name"] = group.Name,
     };
 
-    private static async Task<ApiResponse> ListAsync(ApiCall call)
+    private static Task<ApiResponse> ListAsync(ApiCall call)
     {
         var groups = call.Service<IGroupStore>();
-        var count = await groups.CountGroupsAsync(call.Aborted);
-        if (!Pagination.TryPaginate(call.Request, count, call.Options, out var page))
-            return ApiResponse.NotFound(Pagination.InvalidPage);
-        var rows = await groups.ListGroupsAsync(page.Offset, page.Size, call.Aborted);
-        return ApiResponse.Ok(PageBody.Of(page, rows.Select(g => Represent(g, call.Links))));
+        return PageBody.RespondAsync(call, groups.CountGroupsAsync, groups.ListGroupsAsync, g => Represent(g, call.Links));
     }
 
     private static async Task<ApiResponse> GetAsync(ApiCall call)
@@ -101,7 +97,7 @@ public static class GroupsResource
 
     private static async Task<(Group? Group, ApiResponse? Response)> FindAsync(ApiCall call)
     {
-        if (!long.TryParse(call.RouteValue("id"), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        if (!call.TryGetNumericId(out var id))
             return (null, ApiResponse.NotFound());
         var group = await call.Service<IGroupStore>().FindGroupByIdAsync(id, call.Aborted);
         return group is null ? (null, NoSuchGroup()) : (group, null);

@@ -42,14 +42,10 @@ public static partial class UsersResource
         ["groups"] = new JsonArray(user.GroupIds.Select(id => (JsonNode?)links.Group(id)).ToArray()),
     };
 
-    private static async Task<ApiResponse> ListAsync(ApiCall call)
+    private static Task<ApiResponse> ListAsync(ApiCall call)
     {
         var users = call.Service<IUserStore>();
-        var count = await users.CountUsersAsync(call.Aborted);
-        if (!Pagination.TryPaginate(call.Request, count, call.Options, out var page))
-            return ApiResponse.NotFound(Pagination.InvalidPage);
-        var rows = await users.ListUsersAsync(page.Offset, page.Size, call.Aborted);
-        return ApiResponse.Ok(PageBody.Of(page, rows.Select(u => Represent(u, call.Links))));
+        return PageBody.RespondAsync(call, users.CountUsersAsync, users.ListUsersAsync, u => Represent(u, call.Links));
     }
 
     private static async Task<ApiResponse> GetAsync(ApiCall call)
@@ -109,7 +105,7 @@ public static partial class UsersResource
 
     private static async Task<(UserWithGroups? User, ApiResponse? Response)> FindAsync(ApiCall call)
     {
-        if (!long.TryParse(call.RouteValue("id"), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        if (!call.TryGetNumericId(out var id))
             return (null, ApiResponse.NotFound());
         var user = await call.Service<IUserStore>().FindUserWithGroupsAsync(id, call.Aborted);
         return user is null ? (null, NoSuchUser()) : (user, null);
@@ -206,4 +202,14 @@ public static class PageBody
         ["previous"] = page.Previous,
         ["results"] = new JsonArray(results.ToArray()),
     };
+
+    /// <summary>A list answer: count the rows, pick the page the query asks for (404 if there is none), fetch and represent it.</summary>
+    public static async Task<ApiResponse> RespondAsync<T>(ApiCall call, Func<CancellationToken, Task<long>> count,
+        Func<int, int, CancellationToken, Task<IReadOnlyList<T>>> fetch, Func<T, JsonNode> represent)
+    {
+        if (!Pagination.TryPaginate(call.Request, await count(call.Aborted), call.Options, out var page))
+            return ApiResponse.NotFound(Pagination.InvalidPage);
+        var rows = await fetch(page.Offset, page.Size, call.Aborted);
+        return ApiResponse.Ok(Of(page, rows.Select(represent)));
+    }
 }
