@@ -68,6 +68,17 @@ public sealed class DeploymentFileTests
     }
 
     [Fact]
+    public void ComposeSetsEveryPlaceholderOfTheNginxTemplate()
+    {
+        // The image's envsubst replaces only variables that are set: one compose forgets would reach nginx as text.
+        var template = File.ReadAllText(NginxProxy.TemplatePath);
+        var placeholders = System.Text.RegularExpressions.Regex.Matches(template, @"\$\{(\w+)\}").Select(match => match.Groups[1].Value).Distinct().Order();
+        Assert.Equal(["POSTERN_LISTEN", "POSTERN_UPSTREAM_SERVERS"], placeholders);
+        var environment = Map(Service("proxy"), "environment").Children.Keys.Select(key => ((YamlScalarNode)key).Value);
+        Assert.All(placeholders, placeholder => Assert.Contains(placeholder, environment));
+    }
+
+    [Fact]
     public void PostgresAndRedisKeepTheirDataInVolumes()
     {
         var db = Service("db");
