@@ -67,6 +67,7 @@ public sealed class NginxProxy : IAsyncDisposable
     public string Folder { get; }
 
     public string ErrorLog => Path.Combine(Folder, "error.log");
+    /// <summary>One line per request: <c>CLIENT "METHOD URI PROTOCOL" STATUS upstream=ADDRESS</c>.</summary>
     public string AccessLog => Path.Combine(Folder, "access.log");
 
     /// <summary>A cookie-less, redirect-less client that trusts this proxy's certificate and nothing else.</summary>
@@ -136,7 +137,13 @@ public sealed class NginxProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>The nginx.conf for these options, with every path inside <paramref name="folder"/>.</summary>
+    /// <summary>deploy/nginx/postern.conf.template: the proxy configuration docker-compose uses, which these tests run.</summary>
+    public static string TemplatePath => RepositoryFiles.Find("deploy/nginx/postern.conf.template");
+
+    /// <summary>
+    /// The nginx.conf for these options: a main context with every path inside <paramref name="folder"/>, around
+    /// deploy/nginx/postern.conf.template with its placeholders replaced (as compose's envsubst does).
+    /// </summary>
     public static string Configuration(NginxProxyOptions options, string folder, int port)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -146,39 +153,33 @@ public sealed class NginxProxy : IAsyncDisposable
         config.AppendLine(CultureInfo.InvariantCulture, $"worker_processes 1;\npid {At("nginx.pid")};\nerror_log {At("error.log")} info;");
         config.AppendLine("events { worker_connections 256; }");
         config.AppendLine("http {");
-        config.AppendLine(CultureInfo.InvariantCulture, $"  access_log {At("access.log")};");
+        // Which instance served each request, so tests can see the round-robin.
+        config.AppendLine("  log_format postern_upstream '$remote_addr \"$request\" $status upstream=$upstream_addr';");
+        config.AppendLine(CultureInfo.InvariantCulture, $"  access_log {At("access.log")} postern_upstream;");
         // The compiled-in temp paths live under /var/lib/nginx; keep everything in our own folder.
         foreach (var temp in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi" })
             config.AppendLine(CultureInfo.InvariantCulture, $"  {temp}_temp_path {At(temp + "_temp")};");
-        config.AppendLine("  upstream backend {");
-        foreach (var upstream in options.Upstreams)
-            config.AppendLine(CultureInfo.InvariantCulture, $"    server {upstream.Authority};");
-        config.AppendLine("  }");
-        config.AppendLine("  server {");
         if (options.Tls)
-        {
-            config.AppendLine(CultureInfo.InvariantCulture, $"    listen 127.0.0.1:{port} ssl;");
-            config.AppendLine(CultureInfo.InvariantCulture, $"    ssl_certificate {At("cert.pem")};\n    ssl_certificate_key {At("key.pem")};");
-        }
-        else
-        {
-            config.AppendLine(CultureInfo.InvariantCulture, $"    listen 127.0.0.1:{port};");
-        }
-        config.AppendLine("""
-                location / {
-                  proxy_pass http://backend;
-                  proxy_http_version 1.1;
-                  proxy_set_header Connection "";
-                  # The backend builds its own origin from these: Host and X-Forwarded-Host keep the port.
-                  proxy_set_header Host $http_host;
-                  proxy_set_header X-Forwarded-Host $http_host;
-                  proxy_set_header X-Forwarded-Proto $scheme;
-                  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                }
-              }
-            }
-            """);
+            config.AppendLine(CultureInfo.InvariantCulture, $"  ssl_certificate {At("cert.pem")};\n  ssl_certificate_key {At("key.pem")};");
+        config.AppendLine(RenderTemplate(File.ReadAllText(TemplatePath), options.Upstreams, $"127.0.0.1:{port}{(options.Tls ? " ssl" : "")}"));
+        config.AppendLine("}");
         return config.ToString();
+    }
+
+    public const string UpstreamServersPlaceholder = "${POSTERN_UPSTREAM_SERVERS}";
+    public const string ListenPlaceholder = "${POSTERN_LISTEN}";
+
+    /// <summary>The template with its placeholders replaced; fails if the template no longer has them.</summary>
+    public static string RenderTemplate(string template, IEnumerable<Uri> upstreams, string listen)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        foreach (var placeholder in new[] { UpstreamServersPlaceholder, ListenPlaceholder })
+        {
+            if (!template.Contains(placeholder, StringComparison.Ordinal))
+                throw new InvalidOperationException($"The nginx template has no {placeholder}.");
+        }
+        var servers = string.Join(" ", upstreams.Select(upstream => $"server {upstream.Authority};"));
+        return template.Replace(UpstreamServersPlaceholder, servers, StringComparison.Ordinal).Replace(ListenPlaceholder, listen, StringComparison.Ordinal);
     }
 
     private static async Task<X509Certificate2> MakeCertificateAsync(string folder)

@@ -38,7 +38,11 @@ public static class PosternCommandLine
         var migrate = new Command("migrate", "Create or migrate the database schema");
         migrate.SetAction((parse, ct) => AdminCommands.MigrateAsync(Settings(parse.GetValue(db)), ct));
 
-        var root = new RootCommand("Postern: a Django-compatible session + CSRF backend") { db, urls, serve, createUser, changePassword, migrate };
+        var healthUrl = new Option<string>("--url") { Description = "The liveness URL to ask", DefaultValueFactory = _ => HealthCheckCommand.DefaultUrl };
+        var healthCheck = new Command("healthcheck", "Exit 0 if the server answers 200 on /healthz, else 1 (for Docker's HEALTHCHECK: the runtime image has no curl)") { healthUrl };
+        healthCheck.SetAction((parse, ct) => HealthCheckCommand.RunAsync(parse.GetValue(healthUrl)!, Console.Error, ct));
+
+        var root = new RootCommand("Postern: a Django-compatible session + CSRF backend") { db, urls, serve, createUser, changePassword, migrate, healthCheck };
         root.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls)), ct));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -14,4 +14,7 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Error, "Unhandled error for {Method} {Path}")]
     public static partial void UnhandledError(this ILogger logger, Exception error, string method, string path);
+
+    [LoggerMessage(5, LogLevel.Warning, "Not ready: the database does not answer")]
+    public static partial void NotReady(this ILogger logger, Exception error);
 }

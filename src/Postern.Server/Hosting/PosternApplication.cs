@@ -134,6 +134,7 @@ public static class PosternApplication
             app.UseForwardedHeaders(forwarded);
         }
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseMiddleware<HealthEndpointsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<CsrfCookieMiddleware>();
         app.UseMiddleware<SessionMiddleware>();

@@ -91,4 +91,8 @@ public interface IStoreAdministration
 
     /// <summary>The stored value of <paramref name="name"/>, created with <paramref name="create"/> if absent (first writer wins).</summary>
     Task<string> GetOrCreateSettingAsync(string name, Func<string> create, CancellationToken ct = default);
+
+    /// <summary>Runs a trivial query (<c>SELECT 1</c>) against the database itself, for the readiness probe.</summary>
+    /// <exception cref="StoreUnavailableException">The database does not answer.</exception>
+    Task PingAsync(CancellationToken ct = default);
 }

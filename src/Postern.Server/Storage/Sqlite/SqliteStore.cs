@@ -12,6 +12,7 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
 {
     private const int SqliteConstraint = 19;
     private readonly string _connectionString;
+    private readonly string _pingConnectionString;
 
     public SqliteStore(string path)
     {
@@ -24,6 +25,13 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
             Pooling = true,
             ForeignKeys = true,
             DefaultTimeout = 10,
+        }.ToString();
+        _pingConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = false,
+            DefaultTimeout = 2,
         }.ToString();
     }
 
@@ -73,6 +81,24 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
         await db.ExecuteAsync("INSERT OR IGNORE INTO settings (name, value) VALUES (@name, @value);", new { name, value = create() });
         return await db.ExecuteScalarAsync<string>("SELECT value FROM settings WHERE name = @name;", new { name }) ?? "";
     }, ct);
+
+    /// <summary>
+    /// On a fresh, unpooled connection that may not create the file: a pooled connection keeps the file
+    /// open and would answer <c>SELECT 1</c> even after the file or its folder was deleted.
+    /// </summary>
+    public async Task PingAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            await using var db = new SqliteConnection(_pingConnectionString);
+            await db.OpenAsync(ct);
+            await db.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1 FROM schema_version LIMIT 1;", cancellationToken: ct));
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreUnavailableException($"SQLite error {e.SqliteErrorCode} on {Path}.", e);
+        }
+    }
 
     // ---- users
 

@@ -1,0 +1,66 @@
+using System.Text.Json.Serialization;
+using Postern.Server.Storage;
+
+namespace Postern.Server.Hosting;
+
+/// <summary>A probe's answer: <c>{"status": "ok"}</c>, <c>{"status": "ready"}</c> or <c>{"status": "unavailable", "detail": ...}</c>.</summary>
+public sealed record HealthBody(string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail = null);
+
+[JsonSerializable(typeof(HealthBody))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+internal sealed partial class HealthJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// <c>GET /healthz</c> (the process answers, no I/O) and <c>GET /readyz</c> (the database answers a trivial query).
+/// Placed before the session and CSRF middleware: probes from orchestrators and load balancers carry no cookies,
+/// must never create a session or a CSRF cookie, and must not be cached by anything in between.
+/// </summary>
+public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdministration store, ILogger<HealthEndpointsMiddleware> logger)
+{
+    public const string LivenessPath = "/healthz";
+    public const string ReadinessPath = "/readyz";
+
+    /// <summary>A probe that waits longer than this is as good as a failure to the orchestrator asking.</summary>
+    private static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(3);
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+            return next(context);
+        var path = request.Path.Value?.TrimEnd('/');
+        if (string.Equals(path, LivenessPath, StringComparison.Ordinal))
+            return WriteAsync(context, StatusCodes.Status200OK, new HealthBody("ok"));
+        if (string.Equals(path, ReadinessPath, StringComparison.Ordinal))
+            return ReadinessAsync(context);
+        return next(context);
+    }
+
+    private async Task ReadinessAsync(HttpContext context)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(ReadinessTimeout);
+        try
+        {
+            await store.PingAsync(timeout.Token);
+            await WriteAsync(context, StatusCodes.Status200OK, new HealthBody("ready"));
+        }
+        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
+        {
+            logger.NotReady(e);
+            var detail = e is OperationCanceledException ? "The database did not answer in time." : "The database does not answer.";
+            await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, new HealthBody("unavailable", detail));
+        }
+    }
+
+    private static Task WriteAsync(HttpContext context, int status, HealthBody body)
+    {
+        var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, HealthJsonContext.Default.HealthBody);
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        response.Headers.CacheControl = "no-store";
+        response.ContentLength = bytes.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
+    }
+}
