@@ -293,6 +293,26 @@ public sealed class PostgresStorageTests(PostgresFixture fixture) : IClassFixtur
     }
 
     [Theory]
+    [InlineData("postgres://", "Cannot use the database: A PostgreSQL URL looks like postgres://user:password@host:port/name.")]
+    [InlineData("postgres://postgres@127.0.0.1:{port}/nothing", "Cannot use the database: ")]
+    public async Task AnUnusableDatabaseUrlIsOneErrorLine(string url, string expected)
+    {
+        var folder = Directory.CreateTempSubdirectory("postern-pg-cli-").FullName;
+        try
+        {
+            var result = await PosternProcess.RunAsync(folder, ["migrate", "--db", url.Replace("{port}", ClosedPort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)]);
+            Assert.True(result.ExitCode == 1, result.ToString());
+            var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+            Assert.Contains(expected, line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData("postgres://app:s%3Acr%40t@db.example:6543/postern", "db.example", 6543, "postern", "app", "s:cr@t")]
     [InlineData("postgresql://u@localhost/x", "localhost", 5432, "x", "u", null)]
     public void DatabaseUrlsBecomeConnectionStrings(string url, string host, int port, string database, string username, string? password)
