@@ -10,7 +10,7 @@ namespace Postern.Server.Storage.Postgres;
 /// per operation. Same tables and semantics as <see cref="Sqlite.SqliteStore"/>; timestamps are bigint
 /// microseconds since the Unix epoch there too.
 /// </summary>
-public sealed class PostgresStore : IUserStore, IGroupStore, ISessionStore, IStoreAdministration, IAsyncDisposable
+public sealed class PostgresStore : IUserStore, IGroupStore, ISessionStore, IStoreAdministration, IAsyncDisposable, IDisposable
 {
     private const string UniqueViolation = "23505";
 
@@ -37,6 +37,9 @@ public sealed class PostgresStore : IUserStore, IGroupStore, ISessionStore, ISto
     public string Description { get; }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>Also synchronous: a service provider disposed with Dispose() refuses services that are only IAsyncDisposable.</summary>
+    public void Dispose() => _dataSource.Dispose();
 
     // ---- administration
 
