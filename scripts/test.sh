@@ -20,10 +20,12 @@ export POSTERN_PEERS_DIR="$(cd "$peers" && pwd)"
 say "installing test dependencies (Debian packages)"
 # chromium: the browsable API's browser tests (Playwright drives Debian's Chromium; no browser download)
 # nginx, openssl: the HTTPS tests put the backends behind Debian's nginx with a self-signed certificate
+# postgresql: the PostgreSQL storage tests start a private cluster of their own with Debian's binaries
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v openssl >/dev/null || need+=(openssl)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ "$(id -u)" = 0 ]; then
   bash "$POSTERN_PEERS_DIR/install.sh"
   if [ ${#need[@]} -gt 0 ]; then
@@ -31,7 +33,8 @@ if [ "$(id -u)" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
       || { echo "could not install ${need[*]} with apt-get" >&2; exit 1; }
   fi
-  # Debian's package may also start a system nginx on port 80: the tests never use it (their own config and ports).
+  # Debian's packages may also start a system nginx on port 80 and a system PostgreSQL cluster on 5432:
+  # the tests never use them (their own configs, data folders and ports).
 else
   echo "not root: assuming the Django peers and ${need[*]:-everything else} are installed already"
 fi

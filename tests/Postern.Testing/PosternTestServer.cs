@@ -9,7 +9,8 @@ using Postern.Server.Storage;
 namespace Postern.Testing;
 
 /// <summary>
-/// A real Postern server: Kestrel on a free loopback port, a fresh SQLite file in a temporary folder.
+/// A real Postern server: Kestrel on a free loopback port, a fresh SQLite file in a temporary folder
+/// (or a PostgreSQL database given by URL, see <see cref="PostgresServer"/>).
 /// Password hashing uses few iterations unless a test asks otherwise, so that logins stay fast; the
 /// hash format and Django's counts are tested on their own.
 /// </summary>
@@ -36,7 +37,10 @@ public sealed class PosternTestServer : IAsyncDisposable
     public IGroupStore Groups => Services.GetRequiredService<IGroupStore>();
     public ISessionStore Sessions => Services.GetRequiredService<ISessionStore>();
 
-    /// <param name="databasePath">An existing database to share with another server (a second instance); by default a new one in the folder.</param>
+    /// <param name="databasePath">
+    /// An existing database to share with another server (a second instance), as a SQLite path or a
+    /// <c>postgres://</c> URL; by default a new SQLite file in the folder.
+    /// </param>
     public static async Task<PosternTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? folder = null, string? databasePath = null)
     {
         folder ??= Directory.CreateTempSubdirectory("postern-test-").FullName;

@@ -16,7 +16,7 @@ public static class PosternCommandLine
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var db = new Option<string?>("--db") { Description = $"SQLite file of the database (default: ${DatabaseVariable}, else configuration, else ./postern.sqlite3)", Recursive = true };
+        var db = new Option<string?>("--db") { Description = $"SQLite file or postgres://user:password@host:port/name URL of the database (default: ${DatabaseVariable}, else configuration, else ./postern.sqlite3)", Recursive = true };
         var urls = new Option<string?>("--urls") { Description = "Addresses to listen on, e.g. http://0.0.0.0:8000" };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input instead of prompting" };
 

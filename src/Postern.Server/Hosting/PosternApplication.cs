@@ -7,6 +7,7 @@ using Postern.Server.Csrf;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
+using Postern.Server.Storage.Postgres;
 using Postern.Server.Storage.Sqlite;
 
 namespace Postern.Server.Hosting;
@@ -89,14 +90,21 @@ public static class PosternApplication
         services.AddRouting();
     }
 
+    /// <summary>One store object serves all four seams: a PostgreSQL URL selects PostgreSQL, anything else is a SQLite path.</summary>
     private static void AddStorage(this IServiceCollection services)
     {
-        services.AddSingleton(provider => new SqliteStore(provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database));
-        services.AddSingleton<IUserStore>(provider => provider.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IGroupStore>(provider => provider.GetRequiredService<SqliteStore>());
-        services.AddSingleton<ISessionStore>(provider => provider.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IStoreAdministration>(provider => provider.GetRequiredService<SqliteStore>());
+        services.AddKeyedSingleton<object>(StoreKey, (provider, _) =>
+        {
+            var database = provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database;
+            return PostgresDatabaseUrl.IsPostgres(database) ? new PostgresStore(database) : new SqliteStore(database);
+        });
+        services.AddSingleton(provider => (IUserStore)provider.GetRequiredKeyedService<object>(StoreKey));
+        services.AddSingleton(provider => (IGroupStore)provider.GetRequiredKeyedService<object>(StoreKey));
+        services.AddSingleton(provider => (ISessionStore)provider.GetRequiredKeyedService<object>(StoreKey));
+        services.AddSingleton(provider => (IStoreAdministration)provider.GetRequiredKeyedService<object>(StoreKey));
     }
+
+    private const string StoreKey = "Postern.Storage";
 
     private const string SecretKeySetting = "secret_key";
 

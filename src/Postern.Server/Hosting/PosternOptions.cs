@@ -8,7 +8,7 @@ public sealed class StorageOptions
 {
     public const string Section = "Postern:Storage";
 
-    /// <summary>A SQLite file path. <c>--db</c> and <c>POSTERN_DB</c> set it too.</summary>
+    /// <summary>A SQLite file path, or a PostgreSQL URL <c>postgres://user:password@host:port/name</c>. <c>--db</c> and <c>POSTERN_DB</c> set it too.</summary>
     [Required]
     public string Database { get; set; } = "postern.sqlite3";
 }

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Postern.Testing;
+
+/// <summary>
+/// A private PostgreSQL cluster for the tests: Debian's binaries, a fresh data folder, a free loopback
+/// port, trust authentication (it listens on 127.0.0.1 only and lives as long as the tests). It never
+/// touches a system cluster, and is stopped by its own PID.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    private const string Superuser = "postgres";
+    private readonly string _folder;
+    private readonly int _postmasterPid;
+    private int _databases;
+
+    private PostgresServer(string folder, int port, int postmasterPid)
+    {
+        _folder = folder;
+        Port = port;
+        _postmasterPid = postmasterPid;
+    }
+
+    public int Port { get; }
+
+    /// <summary>initdb refuses to run as root: as root, the cluster belongs to the postgres OS user.</summary>
+    private static bool RunAsPostgresUser => Environment.UserName == "root";
+
+    public static async Task<PostgresServer> StartAsync()
+    {
+        var bin = FindBinaries();
+        var folder = Directory.CreateTempSubdirectory("postern-pg-").FullName;
+        var data = Path.Combine(folder, "data");
+        if (RunAsPostgresUser)
+            await RunAsync("chown", ["postgres:", folder]);
+        await RunClusterToolAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", Superuser, "--auth=trust", "--no-sync", "-E", "UTF8", "--no-locale"]);
+        var port = FreePort();
+        // fsync off: the cluster is thrown away after the tests; the socket folder is private so the system cluster's is untouched.
+        var options = $"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off -c full_page_writes=off -c synchronous_commit=off";
+        await RunClusterToolAsync(Path.Combine(bin, "pg_ctl"), ["start", "-w", "-t", "60", "-D", data, "-l", Path.Combine(folder, "postgres.log"), "-o", options]);
+        var pid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        return new PostgresServer(folder, port, pid);
+    }
+
+    /// <summary>A new, empty database; returns its URL in the form <c>--db</c> takes.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"postern_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
+        await ExecuteAsync($"CREATE DATABASE {name};");
+        return $"postgres://{Superuser}@127.0.0.1:{Port}/{name}";
+    }
+
+    /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, ending the sessions still connected to it.</summary>
+    public async Task DropDatabaseAsync(string url)
+    {
+        var name = new Uri(url).AbsolutePath.TrimStart('/');
+        await ExecuteAsync($"DROP DATABASE {name} WITH (FORCE);");
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var db = new NpgsqlConnection($"Host=127.0.0.1;Port={Port};Username={Superuser};Database=postgres;Pooling=false");
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, db);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            using var postmaster = Process.GetProcessById(_postmasterPid);
+            // SIGINT is PostgreSQL's fast shutdown: it ends the backends and exits.
+            await RunAsync("kill", ["-INT", _postmasterPid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await postmaster.WaitForExitAsync(timeout.Token);
+        }
+        catch (ArgumentException)
+        {
+            // Already gone.
+        }
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string FindBinaries()
+    {
+        var root = "/usr/lib/postgresql";
+        var newest = Directory.Exists(root)
+            ? Directory.GetDirectories(root)
+                .Select(d => (Folder: d, Version: int.TryParse(Path.GetFileName(d), out var v) ? v : 0))
+                .Where(d => File.Exists(Path.Combine(d.Folder, "bin", "initdb")))
+                .OrderByDescending(d => d.Version).Select(d => d.Folder).FirstOrDefault()
+            : null;
+        return newest is null
+            ? throw new InvalidOperationException("PostgreSQL is not installed (apt-get install postgresql; scripts/test.sh does it).")
+            : Path.Combine(newest, "bin");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static Task RunClusterToolAsync(string tool, string[] arguments) =>
+        RunAsPostgresUser ? RunAsync("runuser", ["-u", "postgres", "--", tool, .. arguments]) : RunAsync(tool, arguments);
+
+    private static async Task RunAsync(string file, string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/tmp" };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        // pg_ctl's postmaster inherits the pipes: read to the tool's exit, not to their end.
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {process.ExitCode}: {await error}{await output}");
+    }
+}
