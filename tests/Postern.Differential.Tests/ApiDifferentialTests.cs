@@ -249,6 +249,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
     [InlineData("/api/groups/", """{"name": "staff"}""")]
     [InlineData("/api/groups/", """{"name": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}""")]
     [InlineData("/api/groups/", """{}""")]
+    [InlineData("/api/groups/", """{"name": "a\u0000b"}""")]
+    [InlineData("/api/users/", """{"username": "a\u0000b"}""")]
     [InlineData("/api/groups/", "\"just a string\"")]
     [InlineData("/api/groups/", "5")]
     [InlineData("/api/groups/", "null")]

@@ -52,7 +52,7 @@ public sealed class PosternTestServer : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             overrides[key] = value;
-        databasePath ??= Path.Combine(folder, "postern.sqlite3");
+        databasePath ??= await TestStore.NewDatabaseAsync(folder);
         var app = await PosternApplication.BuildAsync(new HostSettings("http://127.0.0.1:0", databasePath) { Overrides = overrides });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -17,6 +17,9 @@ public sealed partial class AccountService(IUserStore users, IGroupStore groups,
     [GeneratedRegex(@"^[\w.@+-]+\z")]
     private static partial Regex UsernamePattern();
 
+    /// <summary>Django's UnicodeUsernameValidator alone (length is checked apart).</summary>
+    public static bool IsUsernamePattern(string username) => UsernamePattern().IsMatch(username);
+
     public static string? ValidateUsername(string username) =>
         username.Length == 0 ? "The username cannot be empty."
         : username.Length > MaxUsernameLength ? $"Ensure the username has no more than {MaxUsernameLength} characters."
@@ -50,7 +53,10 @@ public sealed partial class AccountService(IUserStore users, IGroupStore groups,
     /// <summary>Checks credentials as Django's ModelBackend does; null for a wrong password, unknown or inactive user.</summary>
     public async Task<User?> AuthenticateAsync(string username, string password, CancellationToken ct)
     {
-        var user = username.Length <= MaxUsernameLength ? await users.FindUserByUsernameAsync(username, ct) : null;
+        // No stored username is that long or holds NUL (PostgreSQL cannot even compare such text): such names are unknown users.
+        var user = username.Length <= MaxUsernameLength && !username.Contains('\0', StringComparison.Ordinal)
+            ? await users.FindUserByUsernameAsync(username, ct)
+            : null;
         var check = await hasher.CheckAsync(user?.Password, password, ct);
         // The inactive user's password was still hashed above, so timing says nothing about activity either.
         if (user is null || !check.Matches || !user.IsActive)

@@ -44,7 +44,9 @@ public static partial class Fields
     /// DRF's CharField: strings (trimmed), numbers become strings, anything else is refused; blank and
     /// max length checked. Returns null when invalid (the error is recorded) or absent (<paramref name="present"/> false).
     /// </summary>
-    public static string? ReadString(ApiInput input, string name, FieldErrors errors, bool required, bool allowBlank, int maxLength, out bool present)
+    /// <param name="validate">The model field's own validator (e.g. the username pattern), which DRF runs before the length and NUL checks.</param>
+    public static string? ReadString(ApiInput input, string name, FieldErrors errors, bool required, bool allowBlank, int maxLength, out bool present,
+        Func<string, string?>? validate = null)
     {
         present = input.TryGet(name, out var value);
         if (!present)
@@ -87,12 +89,17 @@ public static partial class Fields
             }
             return "";
         }
-        if (text.Length > maxLength)
-        {
+        // DRF runs every validator and reports each failure: the model's own, the length, and no NUL (which no database column stores).
+        var problem = validate?.Invoke(text);
+        var tooLong = text.Length > maxLength;
+        var holdsNul = text.Contains('\0', StringComparison.Ordinal);
+        if (problem is not null)
+            errors.Add(name, problem);
+        if (tooLong)
             errors.Add(name, FieldErrors.MaxLength(maxLength));
-            return null;
-        }
-        return text;
+        if (holdsNul)
+            errors.Add(name, "Null characters are not allowed.");
+        return problem is not null || tooLong || holdsNul ? null : text;
     }
 
     /// <summary>

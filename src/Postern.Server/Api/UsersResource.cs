@@ -128,14 +128,10 @@ public static partial class UsersResource
             errors.Add("non_field_errors", type == "NoneType" ? "No data provided" : $"Invalid data. Expected a dictionary, but got {type}.");
             return (new UserChanges(), errors);
         }
-        var username = Fields.ReadString(input, "username", errors, required: !partial, allowBlank: false, AccountService.MaxUsernameLength, out _);
-        if (username is not null)
-        {
-            if (AccountService.ValidateUsername(username) is not null)
-                errors.Add("username", "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.");
-            else if (await call.Service<IUserStore>().FindUserByUsernameAsync(username, call.Aborted) is { } other && other.Id != currentId)
-                errors.Add("username", "A user with that username already exists.");
-        }
+        var username = Fields.ReadString(input, "username", errors, required: !partial, allowBlank: false, AccountService.MaxUsernameLength, out _,
+            validate: name => AccountService.IsUsernamePattern(name) ? null : "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.");
+        if (username is not null && await call.Service<IUserStore>().FindUserByUsernameAsync(username, call.Aborted) is { } other && other.Id != currentId)
+            errors.Add("username", "A user with that username already exists.");
         var email = Fields.ReadString(input, "email", errors, required: false, allowBlank: true, MaxEmailLength, out _);
         if (email is { Length: > 0 } && !IsEmail(email))
             errors.Add("email", "Enter a valid email address.");
