@@ -2,6 +2,8 @@ using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
+using static Postern.Server.Storage.StoredRows;
+
 namespace Postern.Server.Storage.Sqlite;
 
 /// <summary>
@@ -364,46 +366,5 @@ public sealed class SqliteStore : IUserStore, IGroupStore, ISessionStore, IStore
     {
         ct.ThrowIfCancellationRequested();
         return Task.FromResult<DbTransaction>(db.BeginTransaction(deferred: false));
-    }
-
-    internal static long Micros(DateTimeOffset at) => (at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
-
-    internal static DateTimeOffset FromMicros(long micros) => new(DateTimeOffset.UnixEpoch.UtcTicks + (micros * 10), TimeSpan.Zero);
-
-    private class UserRow
-    {
-        public long id { get; set; }
-        public string username { get; set; } = "";
-        public string email { get; set; } = "";
-        public string password { get; set; } = "";
-        public long is_active { get; set; }
-        public long is_staff { get; set; }
-        public long is_superuser { get; set; }
-        public long date_joined { get; set; }
-        public long? last_login { get; set; }
-
-        public User ToUser() => new(id, username, email, password, is_active != 0, is_staff != 0, is_superuser != 0,
-            FromMicros(date_joined), last_login is { } l ? FromMicros(l) : null);
-    }
-
-    private sealed class SessionUserRow : UserRow
-    {
-        public string session_key { get; set; } = "";
-        public long user_id { get; set; }
-        public string auth_hash { get; set; } = "";
-        public long created_at { get; set; }
-        public long last_seen_at { get; set; }
-        public long expires_at { get; set; }
-        public string? user_agent { get; set; }
-
-        public SessionRecord ToSession() => new(session_key, user_id, auth_hash, FromMicros(created_at), FromMicros(last_seen_at), FromMicros(expires_at), user_agent);
-    }
-
-    private sealed class GroupRow
-    {
-        public long id { get; set; }
-        public string name { get; set; } = "";
-
-        public Group ToGroup() => new(id, name);
     }
 }
