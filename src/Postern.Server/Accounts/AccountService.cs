@@ -32,22 +32,22 @@ public sealed partial class AccountService(IUserStore users, IGroupStore groups,
         : null;
 
     /// <summary>Creates a user; a null password makes it unusable (the user cannot log in until one is set).</summary>
-    public Task<User> CreateUserAsync(string username, string? password, string email = "", bool isStaff = false, bool isSuperuser = false, CancellationToken ct = default)
+    public async Task<User> CreateUserAsync(string username, string? password, string email = "", bool isStaff = false, bool isSuperuser = false, CancellationToken ct = default)
     {
         Refuse(ValidateUsername(username));
         if (password is not null)
             Refuse(ValidatePassword(password));
-        var encoded = password is null ? DjangoPasswordHash.NewUnusable() : hasher.Hash(password);
-        return users.CreateUserAsync(new NewUser(username, email, encoded, isStaff, isSuperuser), ct);
+        var encoded = password is null ? DjangoPasswordHash.NewUnusable() : await hasher.HashAsync(password, ct);
+        return await users.CreateUserAsync(new NewUser(username, email, encoded, isStaff, isSuperuser), ct);
     }
 
     /// <summary>Sets a new password. Every session of the user ends, except <paramref name="keepSessionKey"/> (the one that asked for the change).</summary>
-    public Task ChangePasswordAsync(User user, string password, string? keepSessionKey = null, CancellationToken ct = default)
+    public async Task ChangePasswordAsync(User user, string password, string? keepSessionKey = null, CancellationToken ct = default)
     {
         Refuse(ValidatePassword(password));
-        var encoded = hasher.Hash(password);
+        var encoded = await hasher.HashAsync(password, ct);
         var kept = keepSessionKey is null ? null : new KeptSession(keepSessionKey, authHash.For(encoded));
-        return users.SetPasswordAsync(user.Id, encoded, kept, ct);
+        await users.SetPasswordAsync(user.Id, encoded, kept, ct);
     }
 
     /// <summary>Checks credentials as Django's ModelBackend does; null for a wrong password, unknown or inactive user.</summary>

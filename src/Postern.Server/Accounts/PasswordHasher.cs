@@ -8,13 +8,13 @@ namespace Postern.Server.Accounts;
 public readonly record struct PasswordCheck(bool Matches, string? UpgradedHash);
 
 /// <summary>
-/// PBKDF2 in Django's format, with a bound on how many hashes run at once: each costs a core for a
-/// few hundred milliseconds, and a login flood must not take every core from other requests.
+/// PBKDF2 in Django's format, on <see cref="HashingThreads"/>: each hash costs a core for a few hundred
+/// milliseconds, so how many run at once is bounded and a login flood cannot take the CPU from other requests.
 /// </summary>
 public sealed class PasswordHasher(IOptions<AccountOptions> options) : IDisposable
 {
     private readonly int _iterations = options.Value.PasswordIterations;
-    private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentHashes, options.Value.MaxConcurrentHashes);
+    private readonly HashingThreads _threads = new(options.Value.MaxConcurrentHashes);
     private readonly Lazy<DjangoPasswordHash> _dummy = new(() =>
     {
         DjangoPasswordHash.TryParse(DjangoPasswordHash.Encode(CsrfToken.NewSecret(), options.Value.PasswordIterations), out var hash);
@@ -23,32 +23,29 @@ public sealed class PasswordHasher(IOptions<AccountOptions> options) : IDisposab
 
     public int Iterations => _iterations;
 
-    public void Dispose() => _slots.Dispose();
+    public void Dispose() => _threads.Dispose();
 
-    public string Hash(string password) => DjangoPasswordHash.Encode(password, _iterations);
+    public Task<string> HashAsync(string password, CancellationToken ct) => _threads.RunAsync(() => Hash(password), ct);
+
+    private string Hash(string password) => DjangoPasswordHash.Encode(password, _iterations);
 
     /// <summary>
     /// Checks <paramref name="password"/> against <paramref name="encoded"/>. Unknown users (null),
     /// unusable and unreadable hashes cost one full hash too, so response time does not tell which
     /// usernames exist (Django #20760, CVE-2024-39329).
     /// </summary>
-    public async Task<PasswordCheck> CheckAsync(string? encoded, string password, CancellationToken ct)
+    public Task<PasswordCheck> CheckAsync(string? encoded, string password, CancellationToken ct) =>
+        _threads.RunAsync(() => Check(encoded, password), ct);
+
+    private PasswordCheck Check(string? encoded, string password)
     {
-        await _slots.WaitAsync(ct);
-        try
+        if (!DjangoPasswordHash.TryParse(encoded, out var hash))
         {
-            if (!DjangoPasswordHash.TryParse(encoded, out var hash))
-            {
-                _dummy.Value.Verify(password);
-                return new PasswordCheck(false, null);
-            }
-            if (!hash.Verify(password))
-                return new PasswordCheck(false, null);
-            return new PasswordCheck(true, hash.NeedsUpgrade(_iterations) ? Hash(password) : null);
+            _dummy.Value.Verify(password);
+            return new PasswordCheck(false, null);
         }
-        finally
-        {
-            _slots.Release();
-        }
+        if (!hash.Verify(password))
+            return new PasswordCheck(false, null);
+        return new PasswordCheck(true, hash.NeedsUpgrade(_iterations) ? Hash(password) : null);
     }
 }

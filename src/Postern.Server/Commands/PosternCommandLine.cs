@@ -13,15 +13,17 @@ namespace Postern.Server.Commands;
 public static class PosternCommandLine
 {
     public const string DatabaseVariable = "POSTERN_DB";
+    public const string RedisVariable = "POSTERN_REDIS";
 
     public static async Task<int> RunAsync(string[] args)
     {
         var db = new Option<string?>("--db") { Description = $"SQLite file or postgres://user:password@host:port/name URL of the database (default: ${DatabaseVariable}, else configuration, else ./postern.sqlite3)", Recursive = true };
         var urls = new Option<string?>("--urls") { Description = "Addresses to listen on, e.g. http://0.0.0.0:8000" };
+        var redis = new Option<string?>("--redis") { Description = $"HOST:PORT of Redis, which lets instances sharing a PostgreSQL database cache sessions (default: ${RedisVariable})" };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input instead of prompting" };
 
-        var serve = new Command("serve", "Run the backend (the default command)") { urls };
-        serve.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls)), ct));
+        var serve = new Command("serve", "Run the backend (the default command)") { urls, redis };
+        serve.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), ct));
 
         var username = new Argument<string>("username") { Description = "The user's username" };
         var email = new Option<string>("--email") { Description = "Email address", DefaultValueFactory = _ => "" };
@@ -42,8 +44,8 @@ public static class PosternCommandLine
         var healthCheck = new Command("healthcheck", "Exit 0 if the server answers 200 on /healthz, else 1 (for Docker's HEALTHCHECK: the runtime image has no curl)") { healthUrl };
         healthCheck.SetAction((parse, ct) => HealthCheckCommand.RunAsync(parse.GetValue(healthUrl)!, Console.Error, ct));
 
-        var root = new RootCommand("Postern: a Django-compatible session + CSRF backend") { db, urls, serve, createUser, changePassword, migrate, healthCheck };
-        root.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls)), ct));
+        var root = new RootCommand("Postern: a Django-compatible session + CSRF backend") { db, urls, redis, serve, createUser, changePassword, migrate, healthCheck };
+        root.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), ct));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
             return await ReportUsageErrorAsync(parsed);
@@ -63,8 +65,8 @@ public static class PosternCommandLine
 
     public const int UsageExitCode = 2;
 
-    private static HostSettings Settings(string? db, string? urls = null) =>
-        new(urls, db ?? NullIfEmpty(Environment.GetEnvironmentVariable(DatabaseVariable)));
+    private static HostSettings Settings(string? db, string? urls = null, string? redis = null) =>
+        new(urls, db ?? NullIfEmpty(Environment.GetEnvironmentVariable(DatabaseVariable)), redis ?? NullIfEmpty(Environment.GetEnvironmentVariable(RedisVariable)));
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -11,11 +11,11 @@ public sealed record HealthBody(string Status, [property: JsonIgnore(Condition =
 internal sealed partial class HealthJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// <c>GET /healthz</c> (the process answers, no I/O) and <c>GET /readyz</c> (the database answers a trivial query).
+/// <c>GET /healthz</c> (the process answers, no I/O) and <c>GET /readyz</c> (the database answers a trivial query, and Redis a PING when configured).
 /// Placed before the session and CSRF middleware: probes from orchestrators and load balancers carry no cookies,
 /// must never create a session or a CSRF cookie, and must not be cached by anything in between.
 /// </summary>
-public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdministration store, ILogger<HealthEndpointsMiddleware> logger)
+public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdministration store, RedisConnectionHolder redis, ILogger<HealthEndpointsMiddleware> logger)
 {
     public const string LivenessPath = "/healthz";
     public const string ReadinessPath = "/readyz";
@@ -43,14 +43,26 @@ public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdmini
         try
         {
             await store.PingAsync(timeout.Token);
-            await WriteAsync(context, StatusCodes.Status200OK, new HealthBody("ready"));
         }
         catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             logger.NotReady(e);
             var detail = e is OperationCanceledException ? "The database did not answer in time." : "The database does not answer.";
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, new HealthBody("unavailable", detail));
+            return;
         }
+        try
+        {
+            if (redis.Counter is { } counter)
+                await counter.PingAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
+        {
+            logger.NotReady(e);
+            await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, new HealthBody("unavailable", "Redis does not answer."));
+            return;
+        }
+        await WriteAsync(context, StatusCodes.Status200OK, new HealthBody("ready"));
     }
 
     private static Task WriteAsync(HttpContext context, int status, HealthBody body)

@@ -7,13 +7,14 @@ using Postern.Server.Csrf;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
+using Postern.Server.Storage.Caching;
 using Postern.Server.Storage.Postgres;
 using Postern.Server.Storage.Sqlite;
 
 namespace Postern.Server.Hosting;
 
 /// <summary>What the command line decides about a server before configuration is read.</summary>
-public sealed record HostSettings(string? Urls = null, string? Database = null)
+public sealed record HostSettings(string? Urls = null, string? Database = null, string? Redis = null)
 {
     /// <summary>Extra configuration applied last (tests use it; so could an embedding application).</summary>
     public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
@@ -32,6 +33,8 @@ public static class PosternApplication
         var overrides = new Dictionary<string, string?>(settings.Overrides);
         if (settings.Database is not null)
             overrides[StorageOptions.Section + ":Database"] = settings.Database;
+        if (settings.Redis is not null)
+            overrides[RedisOptions.Section + ":Configuration"] = settings.Redis;
         if (settings.Urls is not null)
             overrides["urls"] = settings.Urls;
         builder.Configuration.AddInMemoryCollection(overrides);
@@ -59,6 +62,8 @@ public static class PosternApplication
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section);
+        services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -90,7 +95,11 @@ public static class PosternApplication
         services.AddRouting();
     }
 
-    /// <summary>One store object serves all four seams: a PostgreSQL URL selects PostgreSQL, anything else is a SQLite path.</summary>
+    /// <summary>
+    /// One database store serves all four seams: a PostgreSQL URL selects PostgreSQL, anything else is a SQLite path.
+    /// Reads go through the in-process cache when something can tell every instance about every write:
+    /// SQLite's data_version, or with PostgreSQL, a Redis change counter.
+    /// </summary>
     private static void AddStorage(this IServiceCollection services)
     {
         services.AddKeyedSingleton<object>(StoreKey, (provider, _) =>
@@ -98,12 +107,32 @@ public static class PosternApplication
             var database = provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database;
             return PostgresDatabaseUrl.IsPostgres(database) ? new PostgresStore(database) : new SqliteStore(database);
         });
-        services.AddSingleton(provider => (IUserStore)provider.GetRequiredKeyedService<object>(StoreKey));
-        services.AddSingleton(provider => (IGroupStore)provider.GetRequiredKeyedService<object>(StoreKey));
-        services.AddSingleton(provider => (ISessionStore)provider.GetRequiredKeyedService<object>(StoreKey));
+        services.AddSingleton(provider =>
+        {
+            var configuration = provider.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration;
+            return new RedisConnectionHolder(string.IsNullOrWhiteSpace(configuration) ? null : new RedisChangeCounter(configuration));
+        });
+        services.AddKeyedSingleton<object>(CachedStoreKey, (provider, _) =>
+        {
+            var store = provider.GetRequiredKeyedService<object>(StoreKey);
+            var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
+            IStoreChangeSignal? signal = store switch
+            {
+                SqliteStore sqlite => new SqliteDataVersion(sqlite.Path),
+                _ => provider.GetRequiredService<RedisConnectionHolder>().Counter,
+            };
+            if (!options.Enabled || signal is null)
+                return store;
+            var cache = new ReadCache(signal, provider.GetRequiredService<TimeProvider>(), options.MaxEntries, TimeSpan.FromSeconds(options.MaxAgeSeconds));
+            return new CachingStore((IUserStore)store, (IGroupStore)store, (ISessionStore)store, cache, signal);
+        });
+        services.AddSingleton(provider => (IUserStore)provider.GetRequiredKeyedService<object>(CachedStoreKey));
+        services.AddSingleton(provider => (IGroupStore)provider.GetRequiredKeyedService<object>(CachedStoreKey));
+        services.AddSingleton(provider => (ISessionStore)provider.GetRequiredKeyedService<object>(CachedStoreKey));
         services.AddSingleton(provider => (IStoreAdministration)provider.GetRequiredKeyedService<object>(StoreKey));
     }
 
+    private const string CachedStoreKey = "Postern.Storage.Cached";
     private const string StoreKey = "Postern.Storage";
 
     private const string SecretKeySetting = "secret_key";
@@ -153,6 +182,12 @@ public static class PosternApplication
         app.MapLoginPages();
         app.MapFallback(context => JsonResponses.WriteDetailAsync(context, StatusCodes.Status404NotFound, "Not found."));
     }
+}
+
+/// <summary>The Redis connection when one is configured (null otherwise), for the cache and the readiness probe.</summary>
+public sealed record RedisConnectionHolder(RedisChangeCounter? Counter) : IDisposable
+{
+    public void Dispose() => Counter?.Dispose();
 }
 
 /// <summary>Deletes expired sessions hourly, so the table holds only live ones (Django leaves this to a cron job).</summary>

@@ -119,3 +119,32 @@ public sealed class ApiOptions
     [Range(1, 10_000)]
     public int MaxPageSize { get; set; } = 100;
 }
+
+/// <summary>Redis (<c>Postern:Redis</c>): lets instances that share a PostgreSQL database cache what they read.</summary>
+public sealed class RedisOptions
+{
+    public const string Section = "Postern:Redis";
+
+    /// <summary>A StackExchange.Redis configuration string, e.g. <c>redis:6379</c>. <c>--redis</c> and <c>POSTERN_REDIS</c> set it too.</summary>
+    public string? Configuration { get; set; }
+}
+
+/// <summary>The in-process read cache (<c>Postern:Cache</c>).</summary>
+public sealed class CacheOptions
+{
+    public const string Section = "Postern:Cache";
+
+    /// <summary>
+    /// Cache sessions, users and groups in memory. Takes effect on SQLite (which reports every commit, from any process)
+    /// and on PostgreSQL with Redis (which carries a change counter between instances); PostgreSQL alone always reads the database.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Cached results per instance; a full cache starts over.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxEntries { get; set; } = 50_000;
+
+    /// <summary>How long a cached result may be kept even when no change is seen: the bound on staleness if Redis is cut off from one instance only.</summary>
+    [Range(1, 3600)]
+    public int MaxAgeSeconds { get; set; } = 30;
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Postern.Server.Storage;
+using Postern.Server.Storage.Caching;
+using Postern.Testing;
+
+namespace Postern.Server.Tests;
+
+/// <summary>
+/// The in-process read cache on SQLite: it serves sessions, users and pages from memory, yet a write made by anyone
+/// else (another connection, process or instance on the same file) is seen by the very next request.
+/// </summary>
+[Trait("Store", "sqlite-only")]
+public sealed class ReadCacheTests : IAsyncLifetime
+{
+    private PosternTestServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        var folder = Directory.CreateTempSubdirectory("postern-cache-").FullName;
+        _server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Cache:MaxEntries"] = "8" },
+            folder, Path.Combine(folder, "postern.sqlite3"));
+        await _server.SeedLikeDjangoPeerAsync();
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private CachingStore Store => Assert.IsType<CachingStore>(_server.Services.GetRequiredService<IUserStore>());
+
+    private async Task<Visitor> SignedInAsync()
+    {
+        var visitor = new Visitor(_server.CreateRawClient());
+        Assert.Equal(HttpStatusCode.OK, (await visitor.LoginAsync("alice", "alice-password")).Status);
+        return visitor;
+    }
+
+    private async Task WriteDirectlyAsync(string sql)
+    {
+        // Another connection, as another process or instance would write: nothing in this server hears of it.
+        await using var db = new SqliteConnection($"Data Source={_server.DatabasePath};Pooling=False");
+        await db.OpenAsync();
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task TheStoresOfASqliteServerReadThroughTheCacheWatchingSqlitesDataVersion()
+    {
+        Assert.IsType<SqliteDataVersion>(Store.Signal);
+        Assert.Same(Store, _server.Services.GetRequiredService<ISessionStore>());
+        Assert.Same(Store, _server.Services.GetRequiredService<IGroupStore>());
+        var visitor = await SignedInAsync();
+        Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
+        Assert.True(Store.Cache.Count > 0, "the session read was kept");
+    }
+
+    [Fact]
+    public async Task ARenameWrittenByAnotherConnectionShowsOnTheNextRequest()
+    {
+        var visitor = await SignedInAsync();
+        var before = await visitor.GetAsync("/api/users/2/");
+        Assert.Equal("bob", JsonDocument.Parse(before.Body).RootElement.GetProperty("username").GetString());
+        _ = await visitor.GetAsync("/api/users/2/"); // now certainly cached
+
+        await WriteDirectlyAsync("UPDATE users SET username = 'robert' WHERE id = 2");
+
+        var after = await visitor.GetAsync("/api/users/2/");
+        Assert.Equal("robert", JsonDocument.Parse(after.Body).RootElement.GetProperty("username").GetString());
+        await WriteDirectlyAsync("UPDATE users SET username = 'bob' WHERE id = 2");
+    }
+
+    [Fact]
+    public async Task ASessionDeletedByAnotherConnectionIsRefusedOnTheNextRequest()
+    {
+        var visitor = await SignedInAsync();
+        Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
+
+        await WriteDirectlyAsync($"DELETE FROM sessions WHERE session_key = '{visitor.SessionCookie}'");
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await visitor.GetAsync("/auth/user")).Status);
+    }
+
+    [Fact]
+    public async Task TheCacheHoldsNoMoreThanItsConfiguredEntries()
+    {
+        var visitor = await SignedInAsync();
+        for (var id = 1; id <= 27; id++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync($"/api/users/{id}/")).Status);
+            Assert.InRange(Store.Cache.Count, 0, 8);
+        }
+        for (var page = 1; page <= 3; page++)
+            Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync($"/api/users/?page={page}")).Status);
+        Assert.InRange(Store.Cache.Count, 0, 8);
+    }
+
+    [Fact]
+    public async Task TheCacheCanBeTurnedOff()
+    {
+        var folder = Directory.CreateTempSubdirectory("postern-nocache-").FullName;
+        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Cache:Enabled"] = "false" },
+            folder, Path.Combine(folder, "postern.sqlite3"));
+        Assert.IsNotType<CachingStore>(server.Services.GetRequiredService<IUserStore>());
+    }
+}
