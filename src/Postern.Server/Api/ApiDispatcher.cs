@@ -64,8 +64,8 @@ public sealed class ApiResource
     /// <summary>OPTIONS' <c>actions</c> for staff, as DRF's SimpleMetadata describes the writable fields.</summary>
     public JsonObject? WriteActions { get; init; }
 
-    /// <summary>DRF's Allow header: the handled methods in DRF's order, then HEAD (with GET) and OPTIONS.</summary>
-    public string Allow => string.Join(", ", MethodOrder.Where(Handlers.ContainsKey)
+    /// <summary>DRF's Allow header: the handled methods in DRF's order, then HEAD (with GET) and OPTIONS. Worked out once: every answer sends it.</summary>
+    public string Allow => field ??= string.Join(", ", MethodOrder.Where(Handlers.ContainsKey)
         .Concat(Handlers.ContainsKey("GET") ? ["HEAD"] : []).Append("OPTIONS"));
 }
 
@@ -77,14 +77,6 @@ public sealed class ApiResource
 public static class ApiDispatcher
 {
     public const string PermissionDenied = "You do not have permission to perform this action.";
-
-    private static readonly JsonSerializerOptions WireJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    private static readonly JsonSerializerOptions[] Indented = Enumerable.Range(0, 9)
-        .Select(spaces => new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, WriteIndented = spaces > 0, IndentSize = Math.Max(spaces, 1) })
-        .ToArray();
-
-    private static JsonSerializerOptions IndentedJson(int spaces) => Indented[spaces];
 
     public static RequestDelegate For(ApiResource resource) => context => HandleAsync(context, resource);
 
@@ -166,10 +158,6 @@ public static class ApiDispatcher
             http.ContentLength = 0;
             return;
         }
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(response.Body, indent is { } spaces ? IndentedJson(spaces) : WireJson);
-        http.ContentType = JsonResponses.ContentType;
-        http.ContentLength = bytes.Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
-            await http.Body.WriteAsync(bytes, context.RequestAborted);
+        await JsonResponses.SendAsync(context, response.Body, static (writer, body) => body.WriteTo(writer), indent);
     }
 }

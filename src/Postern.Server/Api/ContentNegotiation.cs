@@ -50,8 +50,31 @@ public static class ContentNegotiation
             }
         }
         var accept = request.Headers.Accept.ToString();
-        if (accept.Length == 0 || !MediaTypeHeaderValue.TryParseList([accept], out var types))
+        if (accept.Length == 0)
             return Outcome.Chosen;
+        // Clients send the same few Accept values over and over: each is parsed once.
+        if (!Decided.TryGetValue(accept, out var decision))
+        {
+            decision = FromAccept(accept);
+            if (Decided.Count < MaxDecided)
+                Decided.TryAdd(accept, decision);
+        }
+        (representation, indent) = (decision.Representation, decision.Indent);
+        return decision.Outcome;
+    }
+
+    private readonly record struct Decision(Outcome Outcome, Representation Representation, int? Indent);
+
+    /// <summary>Bounded: Accept is the client's to choose, and a flood of distinct values must not grow memory.</summary>
+    private const int MaxDecided = 512;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Decision> Decided = new(StringComparer.Ordinal);
+
+    private static Decision FromAccept(string accept)
+    {
+        var chosen = new Decision(Outcome.Chosen, Representation.Json, null);
+        if (!MediaTypeHeaderValue.TryParseList([accept], out var types))
+            return chosen;
         // As DRF: the most specific group first; within a group the renderers' order decides (JSON, then HTML).
         foreach (var group in types.GroupBy(Precedence).OrderByDescending(g => g.Key))
         {
@@ -59,16 +82,13 @@ public static class ContentNegotiation
             {
                 if (json.Parameters.FirstOrDefault(p => p.Name.Equals("indent", StringComparison.OrdinalIgnoreCase))?.Value.Value is { } asked
                     && int.TryParse(asked, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var spaces))
-                    indent = Math.Clamp(spaces, 0, 8);
-                return Outcome.Chosen;
+                    return chosen with { Indent = Math.Clamp(spaces, 0, 8) };
+                return chosen;
             }
             if (group.Any(media => Matches(media, "text", "html")))
-            {
-                representation = Representation.BrowsableHtml;
-                return Outcome.Chosen;
-            }
+                return chosen with { Representation = Representation.BrowsableHtml };
         }
-        return Outcome.NotAcceptable;
+        return new Decision(Outcome.NotAcceptable, Representation.Json, null);
     }
 
     private static int Precedence(MediaTypeHeaderValue media) =>

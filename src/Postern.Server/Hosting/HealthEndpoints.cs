@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Postern.Server.Http;
 using Postern.Server.Storage;
 
 namespace Postern.Server.Hosting;
@@ -67,12 +68,7 @@ public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdmini
 
     private static Task WriteAsync(HttpContext context, int status, HealthBody body)
     {
-        var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, HealthJsonContext.Default.HealthBody);
-        var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        response.Headers.CacheControl = "no-store";
-        response.ContentLength = bytes.Length;
-        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
+        context.Response.Headers.CacheControl = "no-store";
+        return JsonResponses.WriteAsync(context, status, body, HealthJsonContext.Default.HealthBody);
     }
 }

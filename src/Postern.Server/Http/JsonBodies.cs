@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Postern.Server.Http;
 
@@ -29,14 +31,23 @@ public static class JsonResponses
 {
     public const string ContentType = "application/json";
 
-    public static Task WriteAsync<T>(HttpContext context, int status, T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    /// <summary>UTF-8 as DRF writes it (ensure_ascii=False), compact.</summary>
+    private static readonly JsonWriterOptions WireWriting = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    /// <summary>Per-thread, so writing a body allocates nothing: the bytes are copied into the response pipe before any await.</summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    /// <summary>A body that grew a thread's buffer beyond this (a large page) is not kept for the next one.</summary>
+    private const int KeptBufferBytes = 64 * 1024;
+
+    public static Task WriteAsync<T>(HttpContext context, int status, T body, JsonTypeInfo<T> type)
     {
-        // Bodies are small: serialize whole and send a Content-Length, as Django does, rather than chunks.
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, type);
         context.Response.StatusCode = status;
-        context.Response.ContentType = ContentType;
-        context.Response.ContentLength = bytes.Length;
-        return context.Response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
+        return SendAsync(context, (body, type), static (writer, state) => JsonSerializer.Serialize(writer, state.body, state.type));
     }
 
     public static Task WriteDetailAsync(HttpContext context, int status, string detail) =>
@@ -47,5 +58,39 @@ public static class JsonResponses
     {
         context.Response.Headers.Allow = allow;
         return WriteDetailAsync(context, StatusCodes.Status405MethodNotAllowed, $"Method \"{context.Request.Method}\" not allowed.");
+    }
+
+    /// <summary>
+    /// Writes the JSON that <paramref name="write"/> produces as the whole body, with a Content-Length as Django sends
+    /// (bodies are small: whole, not chunked). A HEAD answer gets the headers alone.
+    /// </summary>
+    /// <param name="indent">Pretty-printed with this many spaces (DRF's <c>indent=N</c>); compact when null or 0.</param>
+    public static Task SendAsync<TState>(HttpContext context, TState state, Action<Utf8JsonWriter, TState> write, int? indent = null)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var writer = WriterFor(buffer, indent);
+        write(writer, state);
+        writer.Flush();
+        var response = context.Response;
+        response.ContentType = ContentType;
+        response.ContentLength = buffer.WrittenCount;
+        if (!HttpMethods.IsHead(context.Request.Method))
+            response.BodyWriter.Write(buffer.WrittenSpan);
+        if (buffer.Capacity > KeptBufferBytes)
+            t_buffer = null;
+        var flushed = response.BodyWriter.FlushAsync(context.RequestAborted);
+        return flushed.IsCompletedSuccessfully ? Task.CompletedTask : flushed.AsTask();
+    }
+
+    private static Utf8JsonWriter WriterFor(ArrayBufferWriter<byte> buffer, int? indent)
+    {
+        if (indent is > 0)
+            return new Utf8JsonWriter(buffer, WireWriting with { Indented = true, IndentSize = indent.Value });
+        if (t_writer is null)
+            t_writer = new Utf8JsonWriter(buffer, WireWriting);
+        else
+            t_writer.Reset(buffer);
+        return t_writer;
     }
 }

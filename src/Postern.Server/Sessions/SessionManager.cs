@@ -23,7 +23,7 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
         var found = await store.FindLiveSessionAsync(key, now, ct);
         if (found is null)
             return null;
-        if (!found.User.IsActive || !authHash.Matches(found.Session.AuthHash, found.User.Password))
+        if (!found.User.IsActive || !AuthHashMatches(found))
         {
             await store.DeleteSessionAsync(key, ct);
             return null;
@@ -31,6 +31,22 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
         if (now - found.Session.LastSeenAt > TouchInterval)
             await store.TouchSessionAsync(key, now, ct);
         return found;
+    }
+
+    /// <summary>
+    /// Results read from the store's cache are the same objects request after request: each is checked once, not an
+    /// HMAC per request. A changed password or session comes back from the store as a new object and is checked anew.
+    /// </summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SessionWithUser, object> _checked = [];
+
+    private bool AuthHashMatches(SessionWithUser found)
+    {
+        if (_checked.TryGetValue(found, out _))
+            return true;
+        if (!authHash.Matches(found.Session.AuthHash, found.User.Password))
+            return false;
+        _checked.TryAdd(found, found);
+        return true;
     }
 
     /// <summary>
