@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Postern. Installs what the tests need first (as root, from Debian's archive:
-# the Django peers' packages, Chromium, nginx and openssl), then builds and runs all test projects.
+# the Django peers' packages, Chromium, nginx, openssl, PostgreSQL and Redis), then builds and runs all test projects.
 # Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
 # exits non-zero on any failure.
 set -euo pipefail
@@ -21,11 +21,13 @@ say "installing test dependencies (Debian packages)"
 # chromium: the browsable API's browser tests (Playwright drives Debian's Chromium; no browser download)
 # nginx, openssl: the HTTPS tests put the backends behind Debian's nginx with a self-signed certificate
 # postgresql: the PostgreSQL storage tests start a private cluster of their own with Debian's binaries
+# redis-server: the scale-out and fault tests start a private Redis of their own (its own port, folder and config)
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v openssl >/dev/null || need+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+[ -x /usr/bin/redis-server ] || need+=(redis-server)
 if [ "$(id -u)" = 0 ]; then
   bash "$POSTERN_PEERS_DIR/install.sh"
   if [ ${#need[@]} -gt 0 ]; then
@@ -33,8 +35,8 @@ if [ "$(id -u)" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
       || { echo "could not install ${need[*]} with apt-get" >&2; exit 1; }
   fi
-  # Debian's packages may also start a system nginx on port 80 and a system PostgreSQL cluster on 5432:
-  # the tests never use them (their own configs, data folders and ports).
+  # Debian's packages may also start a system nginx on port 80, a system PostgreSQL cluster on 5432 and a
+  # system Redis on 6379: the tests never use them (their own configs, data folders and ports).
 else
   echo "not root: assuming the Django peers and ${need[*]:-everything else} are installed already"
 fi

@@ -1,29 +1,36 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Postern.Server.Storage.Caching;
 using Postern.Testing;
 
 namespace Postern.Server.Tests;
 
 /// <summary>
-/// The compose topology without Docker: two Postern instances sharing one database, behind Debian's nginx
+/// The compose topology without Docker: two Postern instances sharing one store, behind Debian's nginx
 /// running deploy/nginx/postern.conf.template (the file compose mounts), over plain HTTP as in compose.
 /// </summary>
-public sealed class TwoInstancesBehindNginx : IAsyncLifetime
+public abstract class TwoInstancesBehindNginx : IAsyncLifetime
 {
     public PosternTestServer First { get; private set; } = null!;
     public PosternTestServer Second { get; private set; } = null!;
     public NginxProxy Proxy { get; private set; } = null!;
 
+    /// <summary>The store both instances share (null: the first makes the test store's default) and the settings it needs.</summary>
+    protected abstract Task<(string? Database, IReadOnlyDictionary<string, string?> Settings)> PrepareStoreAsync();
+
+    protected virtual Task DisposeStoreAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        var (database, storeSettings) = await PrepareStoreAsync();
         // The settings compose gives every backend.
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(storeSettings)
         {
             ["Postern:SecretKey"] = "behind-nginx-test-key-" + Guid.NewGuid().ToString("N"),
             ["Postern:Proxy:TrustForwardedProto"] = "true",
             ["Postern:Proxy:TrustForwardedHost"] = "true",
         };
-        First = await PosternTestServer.StartAsync(settings);
+        First = await PosternTestServer.StartAsync(settings, databasePath: database);
         Second = await PosternTestServer.StartAsync(settings, folder: Directory.CreateTempSubdirectory("postern-second-").FullName, databasePath: First.DatabasePath);
         await First.CreateUserAsync("alice", "alice-password", staff: true);
         Proxy = await NginxProxy.StartAsync(new NginxProxyOptions { Upstreams = [First.BaseAddress, Second.BaseAddress], Tls = false });
@@ -34,11 +41,44 @@ public sealed class TwoInstancesBehindNginx : IAsyncLifetime
         await Proxy.DisposeAsync();
         await Second.DisposeAsync();
         await First.DisposeAsync();
+        await DisposeStoreAsync();
     }
 }
 
-public sealed class BehindNginxTests(TwoInstancesBehindNginx setup) : IClassFixture<TwoInstancesBehindNginx>
+/// <summary>Sharing the test store's default: one SQLite file (or, with POSTERN_TEST_STORE=postgres, a PostgreSQL database without Redis).</summary>
+public sealed class TwoInstancesOnTheDefaultStoreBehindNginx : TwoInstancesBehindNginx
 {
+    protected override Task<(string? Database, IReadOnlyDictionary<string, string?> Settings)> PrepareStoreAsync() =>
+        Task.FromResult<(string?, IReadOnlyDictionary<string, string?>)>((null, new Dictionary<string, string?>()));
+}
+
+/// <summary>As compose runs them: one PostgreSQL database and one Redis (append-only), each a private server on loopback.</summary>
+public sealed class TwoInstancesOnPostgresAndRedisBehindNginx : TwoInstancesBehindNginx
+{
+    private PostgresServer? _postgres;
+    private RedisServer? _redis;
+
+    protected override async Task<(string? Database, IReadOnlyDictionary<string, string?> Settings)> PrepareStoreAsync()
+    {
+        _postgres = await PostgresServer.StartAsync();
+        _redis = await RedisServer.StartAsync(appendOnly: true);
+        return (await _postgres.CreateDatabaseAsync(), new Dictionary<string, string?> { ["Postern:Redis:Configuration"] = _redis.Configuration });
+    }
+
+    protected override async Task DisposeStoreAsync()
+    {
+        if (_redis is not null)
+            await _redis.DisposeAsync();
+        if (_postgres is not null)
+            await _postgres.DisposeAsync();
+    }
+}
+
+/// <summary>What holds behind nginx whichever store the instances share.</summary>
+public abstract class BehindNginxScenarios<TSetup>(TSetup setup) : IClassFixture<TSetup> where TSetup : TwoInstancesBehindNginx
+{
+    protected TSetup Setup => setup;
+
     private Visitor ThroughNginx() => new(setup.Proxy.CreateRawClient());
 
     private async Task<Visitor> LoggedInThroughNginxAsync()
@@ -88,9 +128,17 @@ public sealed class BehindNginxTests(TwoInstancesBehindNginx setup) : IClassFixt
     {
         var visitor = await LoggedInThroughNginxAsync();
         var sessionCookie = visitor.SessionCookie!;
+        // Round-robin: each instance serves the session twice, so each has it cached where it caches.
+        for (var i = 0; i < 4; i++)
+            Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
+        foreach (var instance in new[] { setup.First, setup.Second })
+        {
+            if (instance.Users is CachingStore cache)
+                Assert.True(cache.HoldsSession(sessionCookie), $"{instance.BaseAddress} has the session cached");
+        }
         Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/logout")).Status);
 
-        // Straight to each instance, with the old cookie: the session is gone from the shared store, not from a cache.
+        // Straight to each instance, with the old cookie: the session is gone from the shared store and from both caches.
         foreach (var instance in new[] { setup.First, setup.Second })
         {
             using var direct = instance.CreateRawClient();
@@ -125,5 +173,22 @@ public sealed class BehindNginxTests(TwoInstancesBehindNginx setup) : IClassFixt
         Assert.Equal(expected, response.Status);
         var upstreams = await UpstreamsServingAsync($"\"GET {path} ", count: 1);
         Assert.Equal(expected == HttpStatusCode.OK, !upstreams.SetEquals(["-"]));
+    }
+}
+
+public sealed class BehindNginxTests(TwoInstancesOnTheDefaultStoreBehindNginx setup) : BehindNginxScenarios<TwoInstancesOnTheDefaultStoreBehindNginx>(setup);
+
+public sealed class BehindNginxOnPostgresAndRedisTests(TwoInstancesOnPostgresAndRedisBehindNginx setup)
+    : BehindNginxScenarios<TwoInstancesOnPostgresAndRedisBehindNginx>(setup)
+{
+    [Fact]
+    public void BothInstancesReadThroughTheirCachesKeptExactByTheRedisCounter()
+    {
+        foreach (var instance in new[] { Setup.First, Setup.Second })
+        {
+            var store = Assert.IsType<CachingStore>(instance.Users);
+            Assert.IsType<RedisChangeCounter>(store.Signal);
+            Assert.Same(store, instance.Sessions);
+        }
     }
 }

@@ -91,6 +91,16 @@ public sealed class DeploymentFileTests
     }
 
     [Fact]
+    public void TheBackendStartsOnceTheDatabaseAndRedisAnswer()
+    {
+        // Until Redis answers, the backend refuses writes (the first user, logins): starting earlier only makes noise.
+        var dependsOn = Map(Service("backend"), "depends_on");
+        Assert.Equal("service_healthy", Scalar(Map(dependsOn, "db"), "condition"));
+        Assert.Equal("service_healthy", Scalar(Map(dependsOn, "redis"), "condition"));
+        Assert.Equal(["CMD", "redis-cli", "ping"], Sequence(Map(Service("redis"), "healthcheck"), "test"));
+    }
+
+    [Fact]
     public void TheEnvExampleNamesEverySecretComposeRequires()
     {
         var example = File.ReadAllLines(RepositoryFiles.Find("deploy/.env.example"));

@@ -17,9 +17,12 @@ public sealed class ServerFixture : IAsyncLifetime
 }
 
 /// <summary>A visitor with a browser-like cookie jar talking to one server.</summary>
-public sealed class Visitor(HttpClient client)
+public sealed class Visitor(HttpClient client, CookieJar? jar = null)
 {
-    public CookieJar Jar { get; } = new();
+    public CookieJar Jar { get; } = jar ?? new();
+
+    /// <summary>The same visitor (the same cookie jar) talking to another server: a second instance, say.</summary>
+    public Visitor Via(HttpClient other) => new(other, Jar);
 
     public string? CsrfCookie => Jar[Protocol.CookieNames.Csrf];
     public string? SessionCookie => Jar[Protocol.CookieNames.Session];

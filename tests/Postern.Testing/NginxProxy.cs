@@ -30,26 +30,9 @@ public sealed class NginxProxy : IAsyncDisposable
 {
     public const string NginxPath = "/usr/sbin/nginx";
 
-    /// <summary>
-    /// Runs nginx ($0 "$@") in the background and prints its pid; a watcher stops it (TERM: master and workers)
-    /// when our stdin closes; the shell exits with nginx's status when nginx exits on its own.
-    /// </summary>
-    private const string Watchdog = """
-        exec 3<&0
-        "$0" "$@" </dev/null 3<&- &
-        nginx=$!
-        echo "$nginx"
-        { while read -r _ <&3; do :; done; kill -TERM "$nginx" 2>/dev/null; } &
-        watcher=$!
-        wait "$nginx"
-        status=$?
-        kill "$watcher" 2>/dev/null
-        exit "$status"
-        """;
+    private readonly WatchedProcess _process;
 
-    private readonly Process _process;
-
-    private NginxProxy(Process process, string folder, Uri baseAddress, X509Certificate2? certificate)
+    private NginxProxy(WatchedProcess process, string folder, Uri baseAddress, X509Certificate2? certificate)
     {
         _process = process;
         Folder = folder;
@@ -96,21 +79,9 @@ public sealed class NginxProxy : IAsyncDisposable
             var configuration = Path.Combine(folder, "nginx.conf");
             await File.WriteAllTextAsync(configuration, Configuration(options, folder, port));
 
-            // nginx does not die with its parent: if the test host crashes or is killed before Dispose, it would
-            // linger on its port. So a shell watchdog holds our stdin pipe and stops nginx when that pipe closes
-            // (Dispose closes it; so does the kernel when the test host dies).
-            var start = new ProcessStartInfo("bash", ["-c", Watchdog, NginxPath, "-p", folder + "/", "-c", configuration, "-e", Path.Combine(folder, "error.log"), "-g", "daemon off;"])
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start nginx.");
-            var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
-            process.BeginErrorReadLine();
-            var nginxPid = int.TryParse(await process.StandardOutput.ReadLineAsync(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1;
+            // Under the watchdog: nginx does not die with its parent, and must not linger on its port after a crashed test host.
+            var process = await WatchedProcess.StartAsync(NginxPath, ["-p", folder + "/", "-c", configuration, "-e", Path.Combine(folder, "error.log"), "-g", "daemon off;"]);
+            var nginxPid = process.Pid;
 
             var proxy = new NginxProxy(process, folder, new Uri($"{(options.Tls ? "https" : "http")}://127.0.0.1:{port}/"), certificate);
             var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -124,7 +95,7 @@ public sealed class NginxProxy : IAsyncDisposable
             var why = process.HasExited ? $"exited with code {process.ExitCode}" : "did not listen within 20 s";
             // Read it all before dispose removes the folder.
             var log = File.Exists(proxy.ErrorLog) ? await File.ReadAllTextAsync(proxy.ErrorLog) : "(no error.log)";
-            var message = $"nginx on 127.0.0.1:{port} {why}.\nconfiguration:\n{await File.ReadAllTextAsync(configuration)}\noutput:\n{string.Join('\n', output)}\nerror.log:\n{log}";
+            var message = $"nginx on 127.0.0.1:{port} {why}.\nconfiguration:\n{await File.ReadAllTextAsync(configuration)}\noutput:\n{process.Errors}\nerror.log:\n{log}";
             await proxy.DisposeAsync();
             certificate = null; // disposed with the proxy
             throw new InvalidOperationException(message);
@@ -256,29 +227,7 @@ public sealed class NginxProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Closing stdin makes the watchdog stop nginx; if that takes too long, kill the watchdog, nginx and its
-        // workers: only the processes this instance started.
-        if (!_process.HasExited)
-        {
-            try
-            {
-                _process.StandardInput.Close();
-            }
-            catch (IOException)
-            {
-            }
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _process.WaitForExitAsync(patience.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        _process.Dispose();
+        await _process.StopAsync(TimeSpan.FromSeconds(10));
         Certificate?.Dispose();
         TryDelete(Folder);
     }

@@ -8,21 +8,25 @@ namespace Postern.Testing;
 /// <summary>
 /// A private PostgreSQL cluster for the tests: Debian's binaries, a fresh data folder, a free loopback
 /// port, trust authentication (it listens on 127.0.0.1 only and lives as long as the tests). It never
-/// touches a system cluster, and is stopped by its own PID.
+/// touches a system cluster, and is stopped by its own PID. A test may stop it and start it again on the
+/// same port and data (a database restart).
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
     private const string Superuser = "postgres";
     private readonly string _folder;
-    private readonly int _postmasterPid;
+    private readonly string _bin;
+    private int? _postmasterPid;
     private int _databases;
 
-    private PostgresServer(string folder, int port, int postmasterPid)
+    private PostgresServer(string folder, string bin, int port)
     {
         _folder = folder;
+        _bin = bin;
         Port = port;
-        _postmasterPid = postmasterPid;
     }
+
+    private string Data => Path.Combine(_folder, "data");
 
     public int Port { get; }
 
@@ -33,16 +37,42 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         var bin = FindBinaries();
         var folder = Directory.CreateTempSubdirectory("postern-pg-").FullName;
-        var data = Path.Combine(folder, "data");
+        var server = new PostgresServer(folder, bin, FreePort());
         if (RunAsPostgresUser)
             await RunAsync("chown", ["postgres:", folder]);
-        await RunClusterToolAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", Superuser, "--auth=trust", "--no-sync", "-E", "UTF8", "--no-locale"]);
-        var port = FreePort();
+        await RunClusterToolAsync(Path.Combine(bin, "initdb"), ["-D", server.Data, "-U", Superuser, "--auth=trust", "--no-sync", "-E", "UTF8", "--no-locale"]);
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>Starts the stopped cluster again: same data folder, same port; returns once it accepts connections.</summary>
+    public async Task StartAgainAsync()
+    {
+        if (_postmasterPid is not null)
+            throw new InvalidOperationException("This cluster is running already.");
         // fsync off: the cluster is thrown away after the tests; the socket folder is private so the system cluster's is untouched.
-        var options = $"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off -c full_page_writes=off -c synchronous_commit=off";
-        await RunClusterToolAsync(Path.Combine(bin, "pg_ctl"), ["start", "-w", "-t", "60", "-D", data, "-l", Path.Combine(folder, "postgres.log"), "-o", options]);
-        var pid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
-        return new PostgresServer(folder, port, pid);
+        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -k {_folder} -c fsync=off -c full_page_writes=off -c synchronous_commit=off";
+        await RunClusterToolAsync(Path.Combine(_bin, "pg_ctl"), ["start", "-w", "-t", "60", "-D", Data, "-l", Path.Combine(_folder, "postgres.log"), "-o", options]);
+        _postmasterPid = int.Parse(File.ReadLines(Path.Combine(Data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>PostgreSQL's fast shutdown (SIGINT to the postmaster, by its PID: it ends every session and exits); waits for the exit.</summary>
+    public async Task StopAsync()
+    {
+        if (_postmasterPid is not { } pid)
+            return;
+        _postmasterPid = null;
+        try
+        {
+            using var postmaster = Process.GetProcessById(pid);
+            await RunAsync("kill", ["-INT", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await postmaster.WaitForExitAsync(timeout.Token);
+        }
+        catch (ArgumentException)
+        {
+            // Already gone.
+        }
     }
 
     /// <summary>A new, empty database; returns its URL in the form <c>--db</c> takes.</summary>
@@ -71,18 +101,7 @@ public sealed class PostgresServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        try
-        {
-            using var postmaster = Process.GetProcessById(_postmasterPid);
-            // SIGINT is PostgreSQL's fast shutdown: it ends the backends and exits.
-            await RunAsync("kill", ["-INT", _postmasterPid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await postmaster.WaitForExitAsync(timeout.Token);
-        }
-        catch (ArgumentException)
-        {
-            // Already gone.
-        }
+        await StopAsync();
         try
         {
             Directory.Delete(_folder, recursive: true);

@@ -19,10 +19,11 @@ public static class PosternCommandLine
     {
         var db = new Option<string?>("--db") { Description = $"SQLite file or postgres://user:password@host:port/name URL of the database (default: ${DatabaseVariable}, else configuration, else ./postern.sqlite3)", Recursive = true };
         var urls = new Option<string?>("--urls") { Description = "Addresses to listen on, e.g. http://0.0.0.0:8000" };
-        var redis = new Option<string?>("--redis") { Description = $"HOST:PORT of Redis, which lets instances sharing a PostgreSQL database cache sessions (default: ${RedisVariable})" };
+        // On every command: a write by changepassword must reach the caches of running instances as one by the API does.
+        var redis = new Option<string?>("--redis") { Description = $"HOST:PORT of Redis, which lets instances sharing a PostgreSQL database cache sessions (default: ${RedisVariable})", Recursive = true };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input instead of prompting" };
 
-        var serve = new Command("serve", "Run the backend (the default command)") { urls, redis };
+        var serve = new Command("serve", "Run the backend (the default command)") { urls };
         serve.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), ct));
 
         var username = new Argument<string>("username") { Description = "The user's username" };
@@ -30,15 +31,15 @@ public static class PosternCommandLine
         var staff = new Option<bool>("--staff") { Description = "May change users and groups through the API" };
         var superuser = new Option<bool>("--superuser") { Description = "Has every permission (implies --staff)" };
         var createUser = new Command("createuser", "Create a user") { username, email, staff, superuser, passwordStdin };
-        createUser.SetAction((parse, ct) => AdminCommands.CreateUserAsync(Settings(parse.GetValue(db)), parse.GetValue(username)!,
+        createUser.SetAction((parse, ct) => AdminCommands.CreateUserAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!,
             parse.GetValue(email) ?? "", parse.GetValue(staff), parse.GetValue(superuser), parse.GetValue(passwordStdin), ct));
 
         var changePassword = new Command("changepassword", "Set a user's password; their sessions end") { username, passwordStdin };
-        changePassword.SetAction((parse, ct) => AdminCommands.ChangePasswordAsync(Settings(parse.GetValue(db)), parse.GetValue(username)!,
+        changePassword.SetAction((parse, ct) => AdminCommands.ChangePasswordAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!,
             parse.GetValue(passwordStdin), ct));
 
         var migrate = new Command("migrate", "Create or migrate the database schema");
-        migrate.SetAction((parse, ct) => AdminCommands.MigrateAsync(Settings(parse.GetValue(db)), ct));
+        migrate.SetAction((parse, ct) => AdminCommands.MigrateAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), ct));
 
         var healthUrl = new Option<string>("--url") { Description = "The liveness URL to ask", DefaultValueFactory = _ => HealthCheckCommand.DefaultUrl };
         var healthCheck = new Command("healthcheck", "Exit 0 if the server answers 200 on /healthz, else 1 (for Docker's HEALTHCHECK: the runtime image has no curl)") { healthUrl };
@@ -84,7 +85,15 @@ public static class PosternCommandLine
         }
         await using (app)
         {
-            await FirstUser.CreateIfNoneAsync(app.Services, Console.Out, ct);
+            try
+            {
+                await FirstUser.CreateIfNoneAsync(app.Services, Console.Out, ct);
+            }
+            catch (StoreUnavailableException e)
+            {
+                // On a first start with Redis not up yet the write is refused: say so in one line, and let the supervisor retry.
+                return AdminCommands.Fail(AdminCommands.CannotUseDatabase(e));
+            }
             await app.RunAsync();
         }
         return 0;

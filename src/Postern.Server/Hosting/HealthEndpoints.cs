@@ -47,8 +47,8 @@ public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdmini
         }
         catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
-            logger.NotReady(e);
             var detail = e is OperationCanceledException ? "The database did not answer in time." : "The database does not answer.";
+            logger.NotReady(e, detail);
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, new HealthBody("unavailable", detail));
             return;
         }
@@ -59,7 +59,7 @@ public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdmini
         }
         catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
-            logger.NotReady(e);
+            logger.NotReady(e, "Redis does not answer.");
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, new HealthBody("unavailable", "Redis does not answer."));
             return;
         }

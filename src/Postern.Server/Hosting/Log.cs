@@ -15,6 +15,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Error, "Unhandled error for {Method} {Path}")]
     public static partial void UnhandledError(this ILogger logger, Exception error, string method, string path);
 
-    [LoggerMessage(5, LogLevel.Warning, "Not ready: the database does not answer")]
-    public static partial void NotReady(this ILogger logger, Exception error);
+    [LoggerMessage(5, LogLevel.Warning, "Not ready: {Reason}")]
+    public static partial void NotReady(this ILogger logger, Exception error, string reason);
+
+    [LoggerMessage(6, LogLevel.Warning, "A write was made but could not be announced through Redis: other instances may serve what it changed until their caches age out (Postern:Cache:MaxAgeSeconds)")]
+    public static partial void WriteNotAnnounced(this ILogger logger, Exception error);
 }

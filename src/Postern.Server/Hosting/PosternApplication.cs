@@ -98,7 +98,8 @@ public static class PosternApplication
     /// <summary>
     /// One database store serves all four seams: a PostgreSQL URL selects PostgreSQL, anything else is a SQLite path.
     /// Reads go through the in-process cache when something can tell every instance about every write:
-    /// SQLite's data_version, or with PostgreSQL, a Redis change counter.
+    /// SQLite's data_version, or with PostgreSQL, a Redis change counter. With Redis, writes are announced even when
+    /// this instance's cache is off: the other instances may cache.
     /// </summary>
     private static void AddStorage(this IServiceCollection services)
     {
@@ -116,15 +117,13 @@ public static class PosternApplication
         {
             var store = provider.GetRequiredKeyedService<object>(StoreKey);
             var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
-            IStoreChangeSignal? signal = store switch
-            {
-                SqliteStore sqlite => new SqliteDataVersion(sqlite.Path),
-                _ => provider.GetRequiredService<RedisConnectionHolder>().Counter,
-            };
-            if (!options.Enabled || signal is null)
-                return store;
-            var cache = new ReadCache(signal, provider.GetRequiredService<TimeProvider>(), options.MaxEntries, TimeSpan.FromSeconds(options.MaxAgeSeconds));
-            return new CachingStore((IUserStore)store, (IGroupStore)store, (ISessionStore)store, cache, signal);
+            object Cached(IStoreChangeSignal signal, int maxEntries) => new CachingStore((IUserStore)store, (IGroupStore)store, (ISessionStore)store,
+                new ReadCache(signal, provider.GetRequiredService<TimeProvider>(), maxEntries, TimeSpan.FromSeconds(options.MaxAgeSeconds)),
+                signal, provider.GetRequiredService<ILogger<CachingStore>>());
+            if (store is SqliteStore sqlite)
+                return options.Enabled ? Cached(new SqliteDataVersion(sqlite.Path), options.MaxEntries) : store;
+            var redis = provider.GetRequiredService<RedisConnectionHolder>().Counter;
+            return redis is null ? store : Cached(redis, options.Enabled ? options.MaxEntries : 0);
         });
         services.AddSingleton(provider => (IUserStore)provider.GetRequiredKeyedService<object>(CachedStoreKey));
         services.AddSingleton(provider => (IGroupStore)provider.GetRequiredKeyedService<object>(CachedStoreKey));

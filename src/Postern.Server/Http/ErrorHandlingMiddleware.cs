@@ -28,8 +28,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         catch (StoreUnavailableException e) when (!context.Response.HasStarted)
         {
             logger.StorageUnavailable(e, context.Request.Method, context.Request.Path.Value ?? "");
-            context.Response.Headers.RetryAfter = "1";
-            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable, try again shortly.");
+            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable, try again shortly.", retryAfter: "1");
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -50,9 +49,11 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         _ => "Malformed request.",
     };
 
-    private static Task RespondAsync(HttpContext context, int status, string detail)
+    private static Task RespondAsync(HttpContext context, int status, string detail, string? retryAfter = null)
     {
         context.Response.Clear();
+        if (retryAfter is not null)
+            context.Response.Headers.RetryAfter = retryAfter;
         return JsonResponses.WriteDetailAsync(context, status, detail);
     }
 }

@@ -48,15 +48,19 @@ public sealed class RequestSession(HttpContext context, SessionManager manager, 
         _ended = false;
     }
 
-    /// <summary>Ends the session server-side; the response expires the cookie.</summary>
+    /// <summary>
+    /// Ends the session server-side; the response expires the cookie. Only once the store has ended it: a logout refused
+    /// with a 503 (the database or Redis down) leaves the browser its cookie, so that it can try again, rather than
+    /// forgetting a session that still works (Django's 500 deletes the cookie there).
+    /// </summary>
     public async Task LogoutAsync()
     {
         Accessed = true;
         var key = _opened?.Key ?? cookieValue;
-        _opened = null;
-        _ended = true;
         if (key is not null)
             await manager.EndAsync(key, context.RequestAborted);
+        _opened = null;
+        _ended = true;
     }
 
     /// <summary>The cookie change this response carries, decided as Django's SessionMiddleware.process_response does.</summary>

@@ -24,7 +24,7 @@ public static class PosternProcess
 
     /// <summary>
     /// A process start for <c>dotnet Postern.Server.dll args</c>. Stdin is always redirected (as in CI);
-    /// POSTERN_DB is unset unless the test sets it; hashing is cheap so commands that hash stay fast.
+    /// POSTERN_DB and POSTERN_REDIS are unset unless the test sets them; hashing is cheap so commands that hash stay fast.
     /// </summary>
     public static ProcessStartInfo StartInfo(string workingFolder, IEnumerable<string> args, IDictionary<string, string?>? environment = null)
     {
@@ -42,6 +42,7 @@ public static class PosternProcess
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         start.Environment.Remove(Commands.PosternCommandLine.DatabaseVariable);
+        start.Environment.Remove(Commands.PosternCommandLine.RedisVariable);
         start.Environment["Postern__Accounts__PasswordIterations"] = PosternTestServer.FastIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
@@ -128,17 +129,26 @@ public sealed class ServeProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <c>serve --db database --urls http://127.0.0.1:port</c> and waits until it answers HTTP.</summary>
-    public static async Task<ServeProcess> StartAsync(string workingFolder, string database)
+    /// <summary>The server's own PID (dotnet runs it in its own process).</summary>
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>
+    /// Starts <c>serve --db database --urls http://127.0.0.1:port</c> (with <c>--redis</c> when given; on a free port
+    /// unless given one) and waits until it answers HTTP.
+    /// </summary>
+    public static async Task<ServeProcess> StartAsync(string workingFolder, string database, string? redis = null, int? port = null,
+        IDictionary<string, string?>? environment = null)
     {
-        var port = PosternProcess.FreeLoopbackPort();
-        var address = new Uri($"http://127.0.0.1:{port}");
-        var process = Process.Start(PosternProcess.StartInfo(workingFolder, ["serve", "--db", database, "--urls", address.ToString().TrimEnd('/')]))
+        var address = new Uri($"http://127.0.0.1:{port ?? PosternProcess.FreeLoopbackPort()}");
+        string[] args = ["serve", "--db", database, "--urls", address.ToString().TrimEnd('/'), .. redis is null ? Array.Empty<string>() : ["--redis", redis]];
+        var process = Process.Start(PosternProcess.StartInfo(workingFolder, args, environment))
             ?? throw new InvalidOperationException("dotnet did not start.");
         var serve = new ServeProcess(process, address);
         try
         {
-            await serve.WaitUntilAnsweringAsync(TimeSpan.FromSeconds(30));
+            await serve.WaitUntilAnsweringAsync(TimeSpan.FromSeconds(60));
         }
         catch
         {
@@ -146,6 +156,15 @@ public sealed class ServeProcess : IAsyncDisposable
             throw;
         }
         return serve;
+    }
+
+    /// <summary>SIGKILL, by its PID: no shutdown, no goodbye to clients, as when a machine or container dies.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited)
+            return;
+        _process.Kill();
+        await _process.WaitForExitAsync();
     }
 
     private async Task WaitUntilAnsweringAsync(TimeSpan timeout)
@@ -179,11 +198,7 @@ public sealed class ServeProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
+        await KillAsync();
         _process.Dispose();
     }
 }

@@ -1,3 +1,5 @@
+using Postern.Server.Hosting;
+
 namespace Postern.Server.Storage.Caching;
 
 /// <summary>
@@ -5,10 +7,13 @@ namespace Postern.Server.Storage.Caching;
 /// token stands still; every write goes to the database, empties the cache and announces itself. The hot path
 /// of an authenticated request (its session and user, the page it asks for) then costs no query at all.
 /// </summary>
-public sealed class CachingStore(IUserStore users, IGroupStore groups, ISessionStore sessions, ReadCache cache, IStoreChangeSignal signal)
-    : IUserStore, IGroupStore, ISessionStore
+public sealed class CachingStore(IUserStore users, IGroupStore groups, ISessionStore sessions, ReadCache cache, IStoreChangeSignal signal,
+    ILogger<CachingStore> logger) : IUserStore, IGroupStore, ISessionStore
 {
     internal ReadCache Cache => cache;
+
+    /// <summary>Whether this instance would answer a request carrying this session key from memory.</summary>
+    internal bool HoldsSession(string key) => cache.Holds(new ReadKey(ReadKind.LiveSession, Text: key));
 
     internal IStoreChangeSignal Signal => signal;
 
@@ -46,8 +51,9 @@ public sealed class CachingStore(IUserStore users, IGroupStore groups, ISessionS
     public Task<int> DeleteSessionsOfUserAsync(long userId, string? exceptKey, CancellationToken ct = default) =>
         WriteAsync(c => sessions.DeleteSessionsOfUserAsync(userId, exceptKey, c), ct);
 
+    /// <summary>Not announced: a cached session is checked against its expiry on every hit, so no cached read depends on expired rows.</summary>
     public Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct = default) =>
-        WriteAsync(c => sessions.DeleteExpiredSessionsAsync(now, c), ct);
+        sessions.DeleteExpiredSessionsAsync(now, ct);
 
     // ---- users
 
@@ -118,20 +124,15 @@ public sealed class CachingStore(IUserStore users, IGroupStore groups, ISessionS
     private Task<T> ReadAsync<T>(ReadKey key, Func<CancellationToken, Task<T>> load, CancellationToken ct) =>
         cache.GetOrLoadAsync(key, load, ct).AsTask();
 
-    private async Task WriteAsync(Func<CancellationToken, Task> write, CancellationToken ct)
-    {
-        try
-        {
-            await write(ct);
-        }
-        finally
-        {
-            await ChangedAsync();
-        }
-    }
-
+    /// <summary>
+    /// A write other instances must hear about, announced twice. Before it: if Redis cannot be told, the write is refused
+    /// (<see cref="StoreUnavailableException"/>, a 503) instead of committed unseen, for instances that still reach Redis
+    /// would go on serving what it changed. After it, even when it failed (a lost connection may still have committed):
+    /// another instance reading between the first announcement and the commit may have cached the old rows under the new token.
+    /// </summary>
     private async Task<T> WriteAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken ct)
     {
+        await signal.AnnounceAsync(ct);
         try
         {
             return await write(ct);
@@ -142,13 +143,34 @@ public sealed class CachingStore(IUserStore users, IGroupStore groups, ISessionS
         }
     }
 
+    private async Task WriteAsync(Func<CancellationToken, Task> write, CancellationToken ct)
+    {
+        await signal.AnnounceAsync(ct);
+        try
+        {
+            await write(ct);
+        }
+        finally
+        {
+            await ChangedAsync();
+        }
+    }
+
     /// <summary>
-    /// After every write, even a failed one (a lost connection may still have committed). Not cancellable: a client that
-    /// hangs up after its logout was committed must not leave other instances serving the session.
+    /// Not cancellable: a client that hangs up after its logout was committed must not leave other instances serving the
+    /// session. If Redis went away since the first announcement, every instance that reads the token loses its connection
+    /// too and forgets what it cached; only one cut off from this instance alone may serve stale reads, up to the cache's maxAge.
     /// </summary>
     private async Task ChangedAsync()
     {
         cache.Clear();
-        await signal.AnnounceAsync(CancellationToken.None);
+        try
+        {
+            await signal.AnnounceAsync(CancellationToken.None);
+        }
+        catch (StoreUnavailableException e)
+        {
+            logger.WriteNotAnnounced(e);
+        }
     }
 }

@@ -26,17 +26,25 @@ internal enum ReadKind
 /// the next read. Bounded in size (a full generation starts over) and in age (so an instance that cannot
 /// see another's writes, e.g. cut off from Redis, is stale for seconds at most, never for ever).
 /// </summary>
+/// <param name="maxEntries">0 keeps nothing: every read goes to the database (the writes of a CachingStore are still announced).</param>
 public sealed class ReadCache(IStoreChangeSignal signal, TimeProvider time, int maxEntries, TimeSpan maxAge)
 {
-    private sealed record Generation(long Token, long StartedAt, ConcurrentDictionary<ReadKey, object?> Entries);
+    private sealed record Generation(ChangeToken Token, long StartedAt, ConcurrentDictionary<ReadKey, object?> Entries);
 
     private Generation? _current;
 
     internal async ValueTask<T> GetOrLoadAsync<T>(ReadKey key, Func<CancellationToken, Task<T>> load, CancellationToken ct, Func<T, bool>? keepIf = null)
     {
+        if (maxEntries == 0)
+            return await load(ct);
         var token = await signal.CurrentAsync(ct);
         if (token is null)
+        {
+            // Writes may be landing unseen (Redis is down, or the SQLite file is gone): nothing cached so far may be
+            // served again, whatever token comes back later.
+            Clear();
             return await load(ct);
+        }
         var generation = GenerationFor(token.Value);
         if (generation.Entries.TryGetValue(key, out var cached))
             return (T)cached!;
@@ -63,10 +71,13 @@ public sealed class ReadCache(IStoreChangeSignal signal, TimeProvider time, int 
     /// <summary>How many results the current generation holds.</summary>
     internal int Count => Volatile.Read(ref _current)?.Entries.Count ?? 0;
 
-    /// <summary>Forgets everything: this instance just wrote.</summary>
+    /// <summary>Whether the current generation holds this read's result.</summary>
+    internal bool Holds(ReadKey key) => Volatile.Read(ref _current)?.Entries.ContainsKey(key) ?? false;
+
+    /// <summary>Forgets everything: this instance just wrote, or lost sight of the token.</summary>
     public void Clear() => Volatile.Write(ref _current, null);
 
-    private Generation GenerationFor(long token)
+    private Generation GenerationFor(ChangeToken token)
     {
         var current = Volatile.Read(ref _current);
         var now = time.GetTimestamp();

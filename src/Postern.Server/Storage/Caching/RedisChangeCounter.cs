@@ -5,8 +5,8 @@ namespace Postern.Server.Storage.Caching;
 
 /// <summary>
 /// The change token of instances that share a PostgreSQL database: a counter in Redis that every write bumps
-/// (after its commit, before its response) and every cached read checks. While Redis cannot be reached the
-/// token is unknown and reads go to the database, so an outage costs speed, never correctness.
+/// (before it, and again after its commit, before its response) and every cached read checks. While Redis cannot
+/// be reached the token is unknown and reads go to the database, so an outage costs speed, never correctness.
 /// </summary>
 public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
 {
@@ -14,7 +14,7 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
 
     /// <summary>
     /// Starts a missing counter at a random value before counting: after Redis restarts empty, a plain INCR would
-    /// count 1, 2, 3 again and could meet a token some instance still has cached from before.
+    /// count 1, 2, 3 again. (Tokens also name the connection they were read on, see <see cref="CurrentAsync"/>.)
     /// </summary>
     private static readonly LuaScript Increment = LuaScript.Prepare(
         "if redis.call('EXISTS', @key) == 0 then redis.call('SET', @key, @start) end return redis.call('INCR', @key)");
@@ -30,12 +30,26 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
         options.AsyncTimeout = 1000;
         options.SyncTimeout = 1000;
         options.BacklogPolicy = BacklogPolicy.FailFast;
+        // Back within seconds of Redis: until then every read costs a query and every announced write is refused.
+        options.ReconnectRetryPolicy = new ExponentialRetry(250, 5000);
         options.ClientName ??= "postern";
+        Description = string.Join(",", options.EndPoints.Select(EndPointCollection.ToString));
         _redis = ConnectionMultiplexer.Connect(options);
     }
 
-    public async ValueTask<long?> CurrentAsync(CancellationToken ct)
+    /// <summary>Where Redis is (its endpoints, without any password), for messages.</summary>
+    public string Description { get; }
+
+    /// <summary>
+    /// The counter, tagged with how many sockets this client has opened to Redis so far. A restarted Redis can hand
+    /// back a counter seen before (appendonly keeps it; a snapshot or a lost last second of the append-only file may
+    /// even roll it back) while this instance, idle during the outage, still caches results under it; but a restart
+    /// always costs a new socket, so no token read after an outage equals one read before it. The client counts a
+    /// socket before it carries any command, and a count that moved during the read makes the read unknown.
+    /// </summary>
+    public async ValueTask<ChangeToken?> CurrentAsync(CancellationToken ct)
     {
+        var socket = SocketsOpened();
         if (!_redis.IsConnected)
             return null;
         try
@@ -47,7 +61,7 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
                 await db.StringSetAsync(CounterKey, RandomStart(), when: When.NotExists);
                 value = await db.StringGetAsync(CounterKey);
             }
-            return value.TryParse(out long token) ? token : null;
+            return value.TryParse(out long version) && SocketsOpened() == socket ? new ChangeToken(socket, version) : null;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -55,6 +69,7 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
         }
     }
 
+    /// <exception cref="StoreUnavailableException">Redis does not answer.</exception>
     public async ValueTask AnnounceAsync(CancellationToken ct)
     {
         try
@@ -63,7 +78,7 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            // Other instances that can reach Redis will not see this write until their cache generation ages out (ReadCache's maxAge).
+            throw new StoreUnavailableException($"Redis at {Description} does not answer.", e);
         }
     }
 
@@ -77,9 +92,11 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            throw new StoreUnavailableException("Redis does not answer.", e);
+            throw new StoreUnavailableException($"Redis at {Description} does not answer.", e);
         }
     }
+
+    private long SocketsOpened() => _redis.GetCounters().Interactive.SocketCount;
 
     private static long RandomStart() => RandomNumberGenerator.GetInt32(int.MaxValue) * (long)int.MaxValue;
 

@@ -15,13 +15,13 @@ public sealed class SqliteDataVersion : IStoreChangeSignal, IDisposable
     private SqliteConnection? _connection;
     private sqlite3_stmt? _statement;
 
-    /// <summary>Added to the version after the watching connection is reopened: versions of two connections are not comparable.</summary>
-    private long _epoch;
+    /// <summary>How many times the watching connection was opened: versions of two connections are not comparable.</summary>
+    private long _opened;
 
     // Readers waiting on the lock share one PRAGMA: a read that began after a caller asked answers that caller too.
     private long _asked;
     private long _answeredUpTo;
-    private long? _answer;
+    private ChangeToken? _answer;
 
     public SqliteDataVersion(string path)
     {
@@ -34,11 +34,12 @@ public sealed class SqliteDataVersion : IStoreChangeSignal, IDisposable
         }.ToString();
     }
 
-    public ValueTask<long?> CurrentAsync(CancellationToken ct) => ValueTask.FromResult(Read());
+    public ValueTask<ChangeToken?> CurrentAsync(CancellationToken ct) => ValueTask.FromResult(Read());
 
+    /// <summary>Nothing to do: every commit moves SQLite's data_version by itself.</summary>
     public ValueTask AnnounceAsync(CancellationToken ct) => ValueTask.CompletedTask;
 
-    private long? Read()
+    private ChangeToken? Read()
     {
         var ticket = Interlocked.Increment(ref _asked);
         lock (_gate)
@@ -51,7 +52,7 @@ public sealed class SqliteDataVersion : IStoreChangeSignal, IDisposable
         }
     }
 
-    private long? ReadNow()
+    private ChangeToken? ReadNow()
     {
         try
         {
@@ -60,8 +61,11 @@ public sealed class SqliteDataVersion : IStoreChangeSignal, IDisposable
             var version = rc == raw.SQLITE_ROW ? raw.sqlite3_column_int64(_statement, 0) : (long?)null;
             raw.sqlite3_reset(_statement);
             if (version is null)
+            {
                 Close();
-            return version + _epoch;
+                return null;
+            }
+            return new ChangeToken(_opened, version.Value);
         }
         catch (SqliteException)
         {
@@ -74,7 +78,7 @@ public sealed class SqliteDataVersion : IStoreChangeSignal, IDisposable
     {
         _connection = new SqliteConnection(_connectionString);
         _connection.Open();
-        _epoch += 1L << 40;
+        _opened++;
         var rc = raw.sqlite3_prepare_v2(_connection.Handle, "PRAGMA data_version;", out var statement);
         SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
         return statement;

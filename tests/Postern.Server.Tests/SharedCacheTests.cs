@@ -1,0 +1,233 @@
+using System.Net;
+using Postern.Server.Api;
+using Postern.Server.Storage.Caching;
+using Postern.Server.Tests.Support;
+using Postern.Testing;
+
+namespace Postern.Server.Tests;
+
+/// <summary>Two in-process instances sharing one PostgreSQL database and one Redis, each a private server on loopback.</summary>
+public class TwoInstancesOnPostgresAndRedis : IAsyncLifetime
+{
+    public PostgresServer Postgres { get; private set; } = null!;
+    public RedisServer Redis { get; private set; } = null!;
+    public string DatabaseUrl { get; private set; } = "";
+    public PosternTestServer First { get; private set; } = null!;
+    public PosternTestServer Second { get; private set; } = null!;
+
+    /// <summary>Tests that stop Redis run on a fixture with append-only on, so it comes back with the counter it had (as compose runs it).</summary>
+    private readonly bool _appendOnly;
+
+    public TwoInstancesOnPostgresAndRedis()
+        : this(appendOnly: false)
+    {
+    }
+
+    private protected TwoInstancesOnPostgresAndRedis(bool appendOnly) => _appendOnly = appendOnly;
+
+    public async Task InitializeAsync()
+    {
+        Postgres = await PostgresServer.StartAsync();
+        Redis = await RedisServer.StartAsync(_appendOnly);
+        DatabaseUrl = await Postgres.CreateDatabaseAsync();
+        var settings = new Dictionary<string, string?> { ["Postern:Redis:Configuration"] = Redis.Configuration };
+        First = await PosternTestServer.StartAsync(settings, databasePath: DatabaseUrl);
+        Second = await PosternTestServer.StartAsync(settings, databasePath: DatabaseUrl);
+        await First.CreateUserAsync("alice", "alice-password", staff: true);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Second is not null)
+            await Second.DisposeAsync();
+        if (First is not null)
+            await First.DisposeAsync();
+        if (Redis is not null)
+            await Redis.DisposeAsync();
+        if (Postgres is not null)
+            await Postgres.DisposeAsync();
+    }
+
+    public static CachingStore CacheOf(PosternTestServer instance) => Assert.IsType<CachingStore>(instance.Users);
+
+    /// <summary>A new user, signed in on the first instance.</summary>
+    public async Task<(Visitor OnFirst, long UserId, string Username)> SignedInOnFirstAsync(bool staff = false)
+    {
+        var username = "u" + Guid.NewGuid().ToString("N")[..12];
+        var user = await First.CreateUserAsync(username, "pw-12345678", staff);
+        var visitor = new Visitor(First.CreateRawClient());
+        Assert.Equal(HttpStatusCode.OK, (await visitor.LoginAsync(username, "pw-12345678")).Status);
+        return (visitor, user.Id, username);
+    }
+
+    /// <summary>The visitor's session served twice by the second instance, which then has it cached.</summary>
+    public async Task<Visitor> WarmOnSecondAsync(Visitor visitor)
+    {
+        var onSecond = visitor.Via(Second.CreateRawClient());
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(HttpStatusCode.OK, (await onSecond.GetAsync("/auth/user")).Status);
+        Assert.True(CacheOf(Second).HoldsSession(visitor.SessionCookie!), "the second instance has the session cached");
+        return onSecond;
+    }
+}
+
+/// <summary>
+/// What Redis is for: each instance caches sessions and users in memory, yet a logout, a revocation, a password
+/// change or a deactivation on one instance is refused by the other at its very next request, cache warm or not.
+/// </summary>
+public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : IClassFixture<TwoInstancesOnPostgresAndRedis>
+{
+    private static async Task AssertRefusedAsync(Visitor visitor)
+    {
+        var response = await visitor.GetAsync("/auth/user");
+        Assert.Equal(HttpStatusCode.Forbidden, response.Status);
+        Assert.Equal("Authentication credentials were not provided.", response.Detail);
+    }
+
+    /// <summary>A user signed in twice on the first instance, a laptop and a phone; both sessions cached by the second.</summary>
+    private async Task<(Visitor Laptop, Visitor LaptopOnSecond, Visitor PhoneOnSecond, long UserId)> TwoWarmSessionsAsync()
+    {
+        var (laptop, userId, username) = await setup.SignedInOnFirstAsync();
+        var phone = new Visitor(setup.First.CreateRawClient());
+        Assert.Equal(HttpStatusCode.OK, (await phone.LoginAsync(username, "pw-12345678")).Status);
+        return (laptop, await setup.WarmOnSecondAsync(laptop), await setup.WarmOnSecondAsync(phone), userId);
+    }
+
+    [Fact]
+    public async Task BothInstancesCacheOnPostgresWithRedis()
+    {
+        foreach (var instance in new[] { setup.First, setup.Second })
+        {
+            var store = TwoInstancesOnPostgresAndRedis.CacheOf(instance);
+            Assert.IsType<RedisChangeCounter>(store.Signal);
+            Assert.Same(store, instance.Sessions);
+            Assert.Same(store, instance.Groups);
+        }
+        var (visitor, _, _) = await setup.SignedInOnFirstAsync();
+        await setup.WarmOnSecondAsync(visitor);
+        Assert.True(TwoInstancesOnPostgresAndRedis.CacheOf(setup.Second).Cache.Count > 0);
+    }
+
+    [Fact]
+    public async Task ASessionMadeOnOneInstanceWorksOnTheOther()
+    {
+        var (visitor, userId, username) = await setup.SignedInOnFirstAsync(staff: true);
+        var onSecond = await setup.WarmOnSecondAsync(visitor);
+
+        var user = await onSecond.GetAsync("/auth/user");
+        Assert.Equal(username, user.Json().GetProperty("username").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await onSecond.GetAsync("/api/users/")).Status);
+        var patch = await onSecond.SendAsync(HttpMethod.Patch, $"/api/users/{userId}/", RawHttp.Json("""{"email": "second@example.org"}"""),
+            ("X-CSRFToken", visitor.CsrfCookie!));
+        Assert.Equal(HttpStatusCode.OK, patch.Status);
+        // ... and what the second instance wrote, the first reads at once.
+        var onFirst = await visitor.GetAsync($"/api/users/{userId}/");
+        Assert.Equal("second@example.org", onFirst.Json().GetProperty("email").GetString());
+    }
+
+    [Fact]
+    public async Task ALogoutOnOneInstanceIsRefusedOnTheOtherAtTheNextRequest()
+    {
+        var (visitor, _, _) = await setup.SignedInOnFirstAsync();
+        var onSecond = await setup.WarmOnSecondAsync(visitor);
+        var key = visitor.SessionCookie!;
+
+        Assert.Equal(HttpStatusCode.OK, (await visitor.PostWithTokenAsync("/auth/logout")).Status);
+
+        onSecond.Jar[Protocol.CookieNames.Session] = key; // the old cookie, as a thief would replay it
+        await AssertRefusedAsync(onSecond);
+    }
+
+    [Fact]
+    public async Task DeletingASessionOnOneInstanceIsRefusedOnTheOther()
+    {
+        var (laptop, laptopOnSecond, phoneOnSecond, _) = await TwoWarmSessionsAsync();
+
+        var delete = await laptop.SendAsync(HttpMethod.Delete, $"/api/sessions/{SessionsResource.PublicId(phoneOnSecond.SessionCookie!)}/", null,
+            ("X-CSRFToken", laptop.CsrfCookie!));
+        Assert.Equal(HttpStatusCode.NoContent, delete.Status);
+
+        await AssertRefusedAsync(phoneOnSecond);
+        Assert.Equal(HttpStatusCode.OK, (await laptopOnSecond.GetAsync("/auth/user")).Status);
+    }
+
+    [Fact]
+    public async Task RevokingTheOtherSessionsOnOneInstanceIsRefusedOnTheOther()
+    {
+        var (laptop, laptopOnSecond, phoneOnSecond, _) = await TwoWarmSessionsAsync();
+
+        var revoke = await laptop.PostWithTokenAsync("/api/sessions/revoke-others/");
+        Assert.Equal(HttpStatusCode.OK, revoke.Status);
+        Assert.Equal(1, revoke.Json().GetProperty("revoked").GetInt32());
+
+        await AssertRefusedAsync(phoneOnSecond);
+        Assert.Equal(HttpStatusCode.OK, (await laptopOnSecond.GetAsync("/auth/user")).Status);
+    }
+
+    [Fact]
+    public async Task APasswordChangeOnOneInstanceEndsTheOtherSessionsOnTheOther()
+    {
+        var (laptop, laptopOnSecond, phoneOnSecond, userId) = await TwoWarmSessionsAsync();
+
+        var user = await setup.First.Users.FindUserByIdAsync(userId);
+        await setup.First.Accounts.ChangePasswordAsync(user!, "a-new-password", keepSessionKey: laptop.SessionCookie);
+
+        await AssertRefusedAsync(phoneOnSecond);
+        Assert.Equal(HttpStatusCode.OK, (await laptopOnSecond.GetAsync("/auth/user")).Status);
+    }
+
+    [Fact]
+    public async Task TheChangepasswordCommandGivenRedisIsSeenByTheRunningInstancesAtOnce()
+    {
+        var (visitor, _, username) = await setup.SignedInOnFirstAsync();
+        var onSecond = await setup.WarmOnSecondAsync(visitor);
+
+        var folder = Directory.CreateTempSubdirectory("postern-changepassword-").FullName;
+        var result = await PosternProcess.RunAsync(folder, ["changepassword", username, "--password-stdin", "--db", setup.DatabaseUrl, "--redis", setup.Redis.Configuration],
+            stdin: "a-new-password\n");
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        await AssertRefusedAsync(onSecond);
+    }
+
+    [Fact]
+    public async Task ADeactivationOnOneInstanceIsRefusedOnTheOther()
+    {
+        var (visitor, userId, _) = await setup.SignedInOnFirstAsync();
+        var onSecond = await setup.WarmOnSecondAsync(visitor);
+
+        await setup.First.Users.SetActiveAsync(userId, false);
+
+        await AssertRefusedAsync(onSecond);
+    }
+
+    [Fact]
+    public async Task ADeletionThroughTheApiOnOneInstanceIsRefusedOnTheOther()
+    {
+        var (visitor, userId, _) = await setup.SignedInOnFirstAsync();
+        var onSecond = await setup.WarmOnSecondAsync(visitor);
+        var staff = new Visitor(setup.First.CreateRawClient());
+        Assert.Equal(HttpStatusCode.OK, (await staff.LoginAsync("alice", "alice-password")).Status);
+
+        var delete = await staff.SendAsync(HttpMethod.Delete, $"/api/users/{userId}/", null, ("X-CSRFToken", staff.CsrfCookie!));
+        Assert.Equal(HttpStatusCode.NoContent, delete.Status);
+
+        await AssertRefusedAsync(onSecond);
+    }
+
+    [Fact]
+    public async Task ARenameOnOneInstanceShowsOnTheOtherAtTheNextRequest()
+    {
+        var (staff, userId, _) = await setup.SignedInOnFirstAsync(staff: true);
+        var onSecond = await setup.WarmOnSecondAsync(staff);
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(HttpStatusCode.OK, (await onSecond.GetAsync($"/api/users/{userId}/")).Status);
+
+        var renamed = "r" + Guid.NewGuid().ToString("N")[..12];
+        var patch = await staff.SendAsync(HttpMethod.Patch, $"/api/users/{userId}/", RawHttp.Json($$"""{"username": "{{renamed}}"}"""),
+            ("X-CSRFToken", staff.CsrfCookie!));
+        Assert.Equal(HttpStatusCode.OK, patch.Status);
+
+        Assert.Equal(renamed, (await onSecond.GetAsync($"/api/users/{userId}/")).Json().GetProperty("username").GetString());
+    }
+}
