@@ -117,7 +117,13 @@ public sealed class RedisOutageTests(TwoInstancesOnPostgresAndAppendOnlyRedis se
         Assert.Equal(key, visitor.SessionCookie);
         Assert.Equal(1, await SqlAsync("SELECT COUNT(*) FROM sessions WHERE session_key = @key", ("key", key)));
         Assert.Equal(HttpStatusCode.OK, (await onSecond.GetAsync("/auth/user")).Status);
-        AssertTemporarilyUnavailable(await new Visitor(setup.First.CreateRawClient()).LoginAsync("alice", "alice-password"));
+        // A login carrying no session announces nothing (no cache can hold a key never seen): it goes on, and its session
+        // works on both instances, which read PostgreSQL meanwhile. A login replacing a session ends that one: refused.
+        var newcomer = new Visitor(setup.First.CreateRawClient());
+        Assert.Equal(HttpStatusCode.OK, (await newcomer.LoginAsync("alice", "alice-password")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await new Visitor(setup.Second.CreateRawClient()) { Jar = { [Protocol.CookieNames.Session] = newcomer.SessionCookie } }
+            .GetAsync("/auth/user")).Status);
+        AssertTemporarilyUnavailable(await newcomer.LoginAsync("alice", "alice-password"));
         AssertTemporarilyUnavailable(await visitor.SendAsync(HttpMethod.Patch, $"/api/users/{userId}/", RawHttp.Json("""{"email": "refused@example.org"}"""),
             ("X-CSRFToken", visitor.CsrfCookie!)));
         Assert.Equal("behind@example.org", (await onSecond.GetAsync($"/api/users/{userId}/")).Json().GetProperty("email").GetString());

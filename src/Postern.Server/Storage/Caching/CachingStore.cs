@@ -27,8 +27,14 @@ public sealed class CachingStore(IUserStore users, IGroupStore groups, ISessionS
         return found is not null && found.Session.ExpiresAt > now ? found : null;
     }
 
+    /// <summary>
+    /// A brand-new key is not announced: no cache anywhere can hold it (unknown keys are never cached), so a login flood
+    /// does not empty every instance's cache, and logins go on while Redis is away. Ending the replaced session is announced.
+    /// </summary>
     public Task CreateSessionAsync(SessionRecord session, string? replacedKey, CancellationToken ct = default) =>
-        WriteAsync(c => sessions.CreateSessionAsync(session, replacedKey, c), ct);
+        replacedKey is null
+            ? sessions.CreateSessionAsync(session, null, ct)
+            : WriteAsync(c => sessions.CreateSessionAsync(session, replacedKey, c), ct);
 
     public Task DeleteSessionAsync(string key, CancellationToken ct = default) => WriteAsync(c => sessions.DeleteSessionAsync(key, c), ct);
 
@@ -85,8 +91,11 @@ public sealed class CachingStore(IUserStore users, IGroupStore groups, ISessionS
 
     public Task DeleteUserAsync(long userId, CancellationToken ct = default) => WriteAsync(c => users.DeleteUserAsync(userId, c), ct);
 
+    /// <summary>Without an upgraded hash only last_login changes, which no answer shows: not announced, as for a new session.</summary>
     public Task RecordLoginAsync(long userId, DateTimeOffset at, PasswordUpgrade? upgrade, CancellationToken ct = default) =>
-        WriteAsync(c => users.RecordLoginAsync(userId, at, upgrade, c), ct);
+        upgrade is null
+            ? users.RecordLoginAsync(userId, at, null, ct)
+            : WriteAsync(c => users.RecordLoginAsync(userId, at, upgrade, c), ct);
 
     // ---- groups
 
