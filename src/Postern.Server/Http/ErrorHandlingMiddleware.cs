@@ -28,8 +28,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         catch (StoreUnavailableException e) when (!context.Response.HasStarted)
         {
             logger.StorageUnavailable(e, context.Request.Method, context.Request.Path.Value ?? "");
-            context.Response.Headers.RetryAfter = "1";
-            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable, try again shortly.");
+            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable, try again shortly.", retryAfterSeconds: 1);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -50,9 +49,12 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         _ => "Malformed request.",
     };
 
-    private static Task RespondAsync(HttpContext context, int status, string detail)
+    /// <summary>Replaces whatever the pipeline had set (headers included) with the error, and then its own headers.</summary>
+    private static Task RespondAsync(HttpContext context, int status, string detail, int? retryAfterSeconds = null)
     {
         context.Response.Clear();
+        if (retryAfterSeconds is { } seconds)
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return JsonResponses.WriteDetailAsync(context, status, detail);
     }
 }
