@@ -1,7 +1,6 @@
 using System.Net;
-using Microsoft.Data.Sqlite;
 using Postern.Protocol;
-using Postern.Server.Storage.Sqlite;
+using Postern.Server.Storage;
 using Postern.Server.Tests.Support;
 using Postern.Testing;
 
@@ -9,7 +8,8 @@ namespace Postern.Server.Tests;
 
 /// <summary>
 /// The administration commands as an operator runs them: the built executable in its own process,
-/// a real SQLite file, and where it matters a real server on the same file to prove the effect.
+/// a real database from <see cref="TestStore"/> (a SQLite file, or a PostgreSQL database), and where it
+/// matters a real server on the same database to prove the effect.
 /// One class per command so that xunit runs them side by side: each process start costs most of a second.
 /// </summary>
 public static class AdminCommandTests
@@ -23,19 +23,20 @@ public static class AdminCommandTests
             var first = await RunAsync(null, "migrate", "--db", Db);
             Assert.True(first.ExitCode == 0, first.ToString());
             Assert.Contains("up to date", first.Stdout, StringComparison.Ordinal);
-            var tables = await TablesAsync(Db);
+            var tables = await TestStore.TablesAsync(Db);
             Assert.Contains("users", tables);
             Assert.Contains("sessions", tables);
-            var version = await SchemaVersionAsync(Db);
+            var version = await SchemaVersionAsync();
 
             var second = await RunAsync(null, "migrate", "--db", Db);
             Assert.True(second.ExitCode == 0, second.ToString());
-            Assert.Equal(tables, await TablesAsync(Db));
-            Assert.Equal(version, await SchemaVersionAsync(Db));
-            Assert.Equal(0, await new SqliteStore(Db).CountUsersAsync());
+            Assert.Equal(tables, await TestStore.TablesAsync(Db));
+            Assert.Equal(version, await SchemaVersionAsync());
+            Assert.Equal(0, await CountUsersAsync());
         }
 
         [Fact]
+        [Trait("Store", "sqlite-only")]
         public async Task MigrateCreatesAMissingDatabaseFolder()
         {
             var nested = Path.Combine(Folder, "var", "lib", "postern", "db.sqlite3");
@@ -45,7 +46,8 @@ public static class AdminCommandTests
         }
 
         [Fact]
-        public async Task MigrateOnAnUnusableDatabaseIsExit1WithAnErrorLine()
+        [Trait("Store", "sqlite-only")]
+        public async Task MigrateUnderAFileIsExit1WithAnErrorLine()
         {
             var notAFolder = Path.Combine(Folder, "a-file");
             await File.WriteAllTextAsync(notAFolder, "not a folder");
@@ -56,10 +58,10 @@ public static class AdminCommandTests
         }
 
         [Fact]
-        public async Task CreateuserOnAFileThatIsNotADatabaseIsExit1WithAnErrorLine()
+        public async Task CreateuserOnAnUnusableDatabaseIsExit1WithAnErrorLine()
         {
-            await File.WriteAllTextAsync(Db, "this is not an SQLite database, but long enough to look like one to a careless reader....");
-            var result = await CreateUserAsync("alice", "alice-password");
+            var unusable = await TestStore.UnusableDatabaseAsync(Folder);
+            var result = await RunAsync("alice-password\n", "createuser", "alice", "--db", unusable, "--password-stdin");
             Assert.True(result.ExitCode == 1, result.ToString());
             Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
@@ -77,14 +79,14 @@ public static class AdminCommandTests
             Assert.Contains("Created user 'alice'", result.Stdout, StringComparison.Ordinal);
             Assert.Equal("", result.Stderr);
 
-            var stored = await new SqliteStore(Db).FindUserByUsernameAsync("alice");
+            var stored = await StoredUserAsync("alice");
             Assert.NotNull(stored);
             Assert.Equal("a@x.org", stored.Email);
             Assert.True(stored.IsStaff);
             Assert.False(stored.IsSuperuser);
             Assert.StartsWith("pbkdf2_sha256$", stored.Password, StringComparison.Ordinal);
 
-            await using var server = await PosternTestServer.StartAsync(folder: Folder);
+            await using var server = await PosternTestServer.StartAsync(folder: Folder, databasePath: Db);
             var (login, session) = await LogInAsync(server.BaseAddress, "alice", "alice-password");
             Assert.Equal(HttpStatusCode.OK, login.Status);
             var user = await GetUserAsync(server.BaseAddress, session);
@@ -98,7 +100,7 @@ public static class AdminCommandTests
         {
             var result = await CreateUserAsync("root", "root-password", "--superuser");
             Assert.True(result.ExitCode == 0, result.ToString());
-            var stored = await new SqliteStore(Db).FindUserByUsernameAsync("root");
+            var stored = await StoredUserAsync("root");
             Assert.True(stored is { IsStaff: true, IsSuperuser: true }, stored?.ToString());
         }
 
@@ -106,13 +108,13 @@ public static class AdminCommandTests
         public async Task DuplicateUsernameIsExit1WithAnErrorLineAndChangesNothing()
         {
             Assert.Equal(0, (await CreateUserAsync("alice", "alice-password")).ExitCode);
-            var before = await new SqliteStore(Db).FindUserByUsernameAsync("alice");
+            var before = await StoredUserAsync("alice");
 
             var again = await CreateUserAsync("alice", "other-password", "--email", "new@x.org");
             Assert.True(again.ExitCode == 1, again.ToString());
             Assert.Equal("error: A user with the username 'alice' already exists.", again.Stderr.Trim());
-            Assert.Equal(before, await new SqliteStore(Db).FindUserByUsernameAsync("alice"));
-            Assert.Equal(1, await new SqliteStore(Db).CountUsersAsync());
+            Assert.Equal(before, await StoredUserAsync("alice"));
+            Assert.Equal(1, await CountUsersAsync());
         }
 
         [Theory]
@@ -145,7 +147,7 @@ public static class AdminCommandTests
             const string password = "pässwörd-ünïcode-密码";
             var result = await CreateUserAsync("alice", password);
             Assert.True(result.ExitCode == 0, result.ToString());
-            await using var server = await PosternTestServer.StartAsync(folder: Folder);
+            await using var server = await PosternTestServer.StartAsync(folder: Folder, databasePath: Db);
             Assert.Equal(HttpStatusCode.OK, (await LogInAsync(server.BaseAddress, "alice", password)).Response.Status);
         }
 
@@ -158,7 +160,7 @@ public static class AdminCommandTests
             var loser = Assert.Single(results, r => r.ExitCode != 0);
             Assert.True(loser.ExitCode == 1, loser.ToString());
             Assert.Equal("error: A user with the username 'alice' already exists.", loser.Stderr.Trim());
-            Assert.Equal(1, await new SqliteStore(Db).CountUsersAsync());
+            Assert.Equal(1, await CountUsersAsync());
         }
 
         [Theory]
@@ -187,7 +189,7 @@ public static class AdminCommandTests
         {
             var result = await RunAsync("first-password\nsecond-line\n", "createuser", "alice", "--db", Db, "--password-stdin");
             Assert.True(result.ExitCode == 0, result.ToString());
-            await using var server = await PosternTestServer.StartAsync(folder: Folder);
+            await using var server = await PosternTestServer.StartAsync(folder: Folder, databasePath: Db);
             Assert.Equal(HttpStatusCode.OK, (await LogInAsync(server.BaseAddress, "alice", "first-password")).Response.Status);
         }
 
@@ -209,7 +211,7 @@ public static class AdminCommandTests
         public async Task ChangepasswordEndsTheUsersSessions()
         {
             Assert.Equal(0, (await CreateUserAsync("alice", "old-password")).ExitCode);
-            await using var server = await PosternTestServer.StartAsync(folder: Folder);
+            await using var server = await PosternTestServer.StartAsync(folder: Folder, databasePath: Db);
             var (login, session) = await LogInAsync(server.BaseAddress, "alice", "old-password");
             Assert.Equal(HttpStatusCode.OK, login.Status);
             Assert.Equal(HttpStatusCode.OK, (await GetUserAsync(server.BaseAddress, session)).Status);
@@ -239,30 +241,30 @@ public static class AdminCommandTests
         public async Task ChangepasswordWithAnEmptyPasswordIsExit1AndKeepsTheOldOne()
         {
             Assert.Equal(0, (await CreateUserAsync("alice", "old-password")).ExitCode);
-            var before = await new SqliteStore(Db).FindUserByUsernameAsync("alice");
+            var before = await StoredUserAsync("alice");
             var result = await RunAsync("\n", "changepassword", "alice", "--db", Db, "--password-stdin");
             Assert.True(result.ExitCode == 1, result.ToString());
             Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
-            Assert.Equal(before, await new SqliteStore(Db).FindUserByUsernameAsync("alice"));
+            Assert.Equal(before, await StoredUserAsync("alice"));
         }
 
 
         [Fact]
         public async Task PosternDbSelectsTheDatabaseWhenDbIsAbsent()
         {
-            var fromEnvironment = Path.Combine(Folder, "from-env.sqlite3");
+            var fromEnvironment = await TestStore.NewDatabaseAsync(Folder, "from-env");
             var environment = new Dictionary<string, string?> { [Commands.PosternCommandLine.DatabaseVariable] = fromEnvironment };
             var result = await PosternProcess.RunAsync(Folder, ["createuser", "bob", "--password-stdin"], "bob-password\n", environment);
             Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.NotNull(await new SqliteStore(fromEnvironment).FindUserByUsernameAsync("bob"));
+            Assert.NotNull(await StoredUserAsync("bob", fromEnvironment));
             Assert.False(File.Exists(Path.Combine(Folder, "postern.sqlite3")), "the default database was created too");
 
             // --db wins over the variable.
-            var explicitDb = Path.Combine(Folder, "explicit.sqlite3");
+            var explicitDb = await TestStore.NewDatabaseAsync(Folder, "explicit");
             var overridden = await PosternProcess.RunAsync(Folder, ["createuser", "carol", "--db", explicitDb, "--password-stdin"], "carol-password\n", environment);
             Assert.True(overridden.ExitCode == 0, overridden.ToString());
-            Assert.NotNull(await new SqliteStore(explicitDb).FindUserByUsernameAsync("carol"));
-            Assert.Null(await new SqliteStore(fromEnvironment).FindUserByUsernameAsync("carol"));
+            Assert.NotNull(await StoredUserAsync("carol", explicitDb));
+            Assert.Null(await StoredUserAsync("carol", fromEnvironment));
         }
 
         [Fact]
@@ -270,7 +272,7 @@ public static class AdminCommandTests
         {
             var result = await RunAsync("bob-password\n", "--db", Db, "createuser", "bob", "--password-stdin");
             Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.NotNull(await new SqliteStore(Db).FindUserByUsernameAsync("bob"));
+            Assert.NotNull(await StoredUserAsync("bob"));
         }
     }
 
@@ -300,7 +302,7 @@ public static class AdminCommandTests
             Assert.DoesNotContain("admin", second.Stdout, StringComparison.Ordinal);
             Assert.DoesNotContain(password, second.Stdout + second.Stderr, StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.OK, (await LogInAsync(second.Address, "admin", password)).Response.Status);
-            Assert.Equal(1, await new SqliteStore(Db).CountUsersAsync());
+            Assert.Equal(1, await CountUsersAsync());
         }
 
         [Fact]
@@ -312,7 +314,7 @@ public static class AdminCommandTests
                 var servers = await Task.WhenAll(starting);
                 var announcements = servers.Sum(s => CountOccurrences(s.Stdout, "Created the first user 'admin'"));
                 Assert.True(announcements == 1, string.Join("\n---\n", servers.Select(s => s.Stdout + s.Stderr)));
-                Assert.Equal(1, await new SqliteStore(Db).CountUsersAsync());
+                Assert.Equal(1, await CountUsersAsync());
             }
             finally
             {
@@ -333,14 +335,14 @@ public static class AdminCommandTests
             Assert.Equal(0, (await CreateUserAsync("alice", "alice-password")).ExitCode);
             await using var serve = await ServeProcess.StartAsync(Folder, Db);
             Assert.DoesNotContain("Created the first user", serve.Stdout, StringComparison.Ordinal);
-            Assert.Null(await new SqliteStore(Db).FindUserByUsernameAsync("admin"));
+            Assert.Null(await StoredUserAsync("admin"));
         }
 
         [Fact]
-        public async Task ServeOnAFileThatIsNotADatabaseIsExit1WithAnErrorLine()
+        public async Task ServeOnAnUnusableDatabaseIsExit1WithAnErrorLine()
         {
-            await File.WriteAllTextAsync(Db, "this is not an SQLite database, but long enough to look like one to a careless reader....");
-            var result = await RunAsync(null, "serve", "--db", Db, "--urls", $"http://127.0.0.1:{PosternProcess.FreeLoopbackPort()}");
+            var unusable = await TestStore.UnusableDatabaseAsync(Folder);
+            var result = await RunAsync(null, "serve", "--db", unusable, "--urls", $"http://127.0.0.1:{PosternProcess.FreeLoopbackPort()}");
             Assert.True(result.ExitCode == 1, result.ToString());
             Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
@@ -364,8 +366,7 @@ public static class AdminCommandTests
             Assert.True(result.ExitCode == 2, result.ToString());
             Assert.Contains("Usage:", result.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("Usage:", result.Stdout, StringComparison.Ordinal);
-            Assert.False(File.Exists(Db), "a usage error touched the database");
-            Assert.False(File.Exists(Path.Combine(Folder, "postern.sqlite3")));
+            Assert.True(Directory.GetFileSystemEntries(Folder).Length == 0, "a usage error created a database");
         }
 
         [Fact]
@@ -380,15 +381,17 @@ public static class AdminCommandTests
 }
 
 /// <summary>A temporary working folder and database per test, and the ways the tests look at the results.</summary>
-public abstract class AdminCommandTest : IDisposable
+public abstract class AdminCommandTest : IAsyncLifetime
 {
     protected string Folder { get; } = Directory.CreateTempSubdirectory("postern-cmd-").FullName;
 
-    protected string Db => Path.Combine(Folder, "postern.sqlite3");
+    /// <summary>A database no command has touched yet: a SQLite path in <see cref="Folder"/>, or an empty PostgreSQL database.</summary>
+    protected string Db { get; private set; } = "";
 
-    public void Dispose()
+    public async Task InitializeAsync() => Db = await TestStore.NewDatabaseAsync(Folder);
+
+    public Task DisposeAsync()
     {
-        GC.SuppressFinalize(this);
         // SqliteStore's pooled connections may still hold the files: on Linux they are deleted all the same.
         try
         {
@@ -397,6 +400,7 @@ public abstract class AdminCommandTest : IDisposable
         catch (IOException)
         {
         }
+        return Task.CompletedTask;
     }
 
     protected Task<CommandResult> RunAsync(string? stdin, params string[] args) => PosternProcess.RunAsync(Folder, args, stdin);
@@ -404,10 +408,23 @@ public abstract class AdminCommandTest : IDisposable
     protected Task<CommandResult> CreateUserAsync(string username, string password, params string[] extra) =>
         RunAsync(password + "\n", ["createuser", username, "--db", Db, "--password-stdin", .. extra]);
 
-
     protected const string AuthEndpointsNotAuthenticated = "Authentication credentials were not provided.";
 
-    protected async Task<long> CountUsersIfAnyAsync() => File.Exists(Db) && (await TablesAsync(Db)).Contains("users") ? await new SqliteStore(Db).CountUsersAsync() : 0;
+    /// <summary>What the commands stored, read through a store of the test's own (as another tool would).</summary>
+    protected static async Task<T> ReadStoreAsync<T>(string database, Func<SqlStore, Task<T>> read)
+    {
+        await using var store = SqlStore.Open(database);
+        return await read(store);
+    }
+
+    protected Task<User?> StoredUserAsync(string username, string? database = null) =>
+        ReadStoreAsync(database ?? Db, store => store.FindUserByUsernameAsync(username));
+
+    protected Task<long> CountUsersAsync() => ReadStoreAsync(Db, store => store.CountUsersAsync());
+
+    protected async Task<long> CountUsersIfAnyAsync() => (await TestStore.TablesAsync(Db)).Contains("users") ? await CountUsersAsync() : 0;
+
+    protected Task<long> SchemaVersionAsync() => TestStore.QueryScalarAsync<long>(Db, "SELECT MAX(version) FROM schema_version;");
 
     /// <summary>Logs in as a browser would: fetch the CSRF cookie and token, post the credentials; returns the response and session key.</summary>
     protected static async Task<(RawResponse Response, string? Session)> LogInAsync(Uri server, string username, string password)
@@ -426,27 +443,5 @@ public abstract class AdminCommandTest : IDisposable
     {
         using var client = RawHttp.CreateClient(server);
         return await client.SendAsync(HttpMethod.Get, EndpointPaths.User, session is null ? [] : [("Cookie", $"{CookieNames.Session}={session}")]);
-    }
-
-    protected static async Task<IReadOnlyList<string>> TablesAsync(string db)
-    {
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;";
-        var tables = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            tables.Add(reader.GetString(0));
-        return tables;
-    }
-
-    protected static async Task<long> SchemaVersionAsync(string db)
-    {
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = db, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MAX(version) FROM schema_version;";
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

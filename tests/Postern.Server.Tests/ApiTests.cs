@@ -217,6 +217,17 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal(expected, response.Body);
     }
 
+    [Theory]
+    [InlineData("PATCH", "/api/users/2/", """{"username": "alice"}""", """{"username":["A user with that username already exists."]}""")]
+    [InlineData("PUT", "/api/groups/2/", """{"name": "staff"}""", """{"name":["group with this name already exists."]}""")]
+    public async Task RenamingToATakenNameIsA400(string method, string path, string body, string expected)
+    {
+        var alice = await SignedInAsync();
+        var response = await WriteAsync(alice, method, path, body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Equal(expected, response.Body);
+    }
+
     [Fact]
     public async Task LongNamesAreRefused()
     {

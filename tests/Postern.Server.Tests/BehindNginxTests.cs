@@ -178,6 +178,7 @@ public abstract class BehindNginxScenarios<TSetup>(TSetup setup) : IClassFixture
 
 public sealed class BehindNginxTests(TwoInstancesOnTheDefaultStoreBehindNginx setup) : BehindNginxScenarios<TwoInstancesOnTheDefaultStoreBehindNginx>(setup);
 
+[Trait("Store", "postgres-only")]
 public sealed class BehindNginxOnPostgresAndRedisTests(TwoInstancesOnPostgresAndRedisBehindNginx setup)
     : BehindNginxScenarios<TwoInstancesOnPostgresAndRedisBehindNginx>(setup)
 {

@@ -83,6 +83,7 @@ public sealed class PosternProcessesBehindNginx : IAsyncLifetime
 /// beyond the client's timeout) and only while the fault lasts, and everything recovers without restarting Postern.
 /// Assertions are on statuses, bodies and the order of events, never on timings.
 /// </summary>
+[Trait("Store", "postgres-only")]
 public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHelper output) : IClassFixture<PosternProcessesBehindNginx>
 {
     private const int RequestsPerClient = 200;

@@ -38,16 +38,15 @@ public sealed class HealthEndpointTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
-    public async Task ReadinessFailsWith503WhenTheDatabaseFolderIsDeleted()
+    public async Task ReadinessFailsWith503WhenTheDatabaseIsGone()
     {
-        // A server of its own: this test destroys its database. Deleting is a fault root can cause too (chmod is not).
-        var folder = Directory.CreateTempSubdirectory("postern-readyz-").FullName;
-        var databaseFolder = Path.Combine(folder, "data");
-        await using var server = await PosternTestServer.StartAsync(folder: folder, databasePath: Path.Combine(databaseFolder, "postern.sqlite3"));
+        // A server of its own: this test destroys its database (deletes the SQLite file, or drops the PostgreSQL
+        // database). Deleting is a fault root can cause too (chmod is not).
+        await using var server = await PosternTestServer.StartAsync();
         using var client = server.CreateRawClient();
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(HttpMethod.Get, "/readyz")).Status);
 
-        Directory.Delete(databaseFolder, recursive: true);
+        await TestStore.DestroyDatabaseAsync(server.DatabasePath);
 
         var ready = await client.SendAsync(HttpMethod.Get, "/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.Status);

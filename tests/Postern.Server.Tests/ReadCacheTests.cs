@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Postern.Server.Storage;
 using Postern.Server.Storage.Caching;
@@ -36,16 +35,6 @@ public sealed class ReadCacheTests : IAsyncLifetime
         return visitor;
     }
 
-    private async Task WriteDirectlyAsync(string sql)
-    {
-        // Another connection, as another process or instance would write: nothing in this server hears of it.
-        await using var db = new SqliteConnection($"Data Source={_server.DatabasePath};Pooling=False");
-        await db.OpenAsync();
-        await using var command = db.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
-
     [Fact]
     public async Task TheStoresOfASqliteServerReadThroughTheCacheWatchingSqlitesDataVersion()
     {
@@ -65,11 +54,11 @@ public sealed class ReadCacheTests : IAsyncLifetime
         Assert.Equal("bob", JsonDocument.Parse(before.Body).RootElement.GetProperty("username").GetString());
         _ = await visitor.GetAsync("/api/users/2/"); // now certainly cached
 
-        await WriteDirectlyAsync("UPDATE users SET username = 'robert' WHERE id = 2");
+        await _server.ExecuteSqlAsync("UPDATE users SET username = 'robert' WHERE id = 2");
 
         var after = await visitor.GetAsync("/api/users/2/");
         Assert.Equal("robert", JsonDocument.Parse(after.Body).RootElement.GetProperty("username").GetString());
-        await WriteDirectlyAsync("UPDATE users SET username = 'bob' WHERE id = 2");
+        await _server.ExecuteSqlAsync("UPDATE users SET username = 'bob' WHERE id = 2");
     }
 
     [Fact]
@@ -79,7 +68,7 @@ public sealed class ReadCacheTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
         Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
 
-        await WriteDirectlyAsync($"DELETE FROM sessions WHERE session_key = '{visitor.SessionCookie}'");
+        await _server.ExecuteSqlAsync("DELETE FROM sessions WHERE session_key = @key", new { key = visitor.SessionCookie });
 
         Assert.Equal(HttpStatusCode.Forbidden, (await visitor.GetAsync("/auth/user")).Status);
     }

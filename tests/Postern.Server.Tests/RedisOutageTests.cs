@@ -16,6 +16,7 @@ public sealed class TwoInstancesOnPostgresAndAppendOnlyRedis() : TwoInstancesOnP
 /// /readyz says so, and everything recovers once Redis is back, without restarting Postern. Nothing cached before the
 /// outage is served after it, even by an instance that saw no request during the outage.
 /// </summary>
+[Trait("Store", "postgres-only")]
 public sealed class RedisOutageTests(TwoInstancesOnPostgresAndAppendOnlyRedis setup) : IClassFixture<TwoInstancesOnPostgresAndAppendOnlyRedis>, IAsyncLifetime
 {
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(60);

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Data.Sqlite;
 using Postern.Protocol;
 using Postern.Testing;
 
@@ -90,14 +89,7 @@ public sealed class SessionLifecycleTests(ServerFixture fixture) : IClassFixture
     public async Task AnExpiredSessionIsRefusedAndPurged()
     {
         var (visitor, userId) = await SignedInAsync("expiring");
-        await using (var db = new SqliteConnection($"Data Source={_server.DatabasePath}"))
-        {
-            await db.OpenAsync();
-            using var command = db.CreateCommand();
-            command.CommandText = "UPDATE sessions SET expires_at = 1 WHERE user_id = $id";
-            command.Parameters.AddWithValue("$id", userId);
-            await command.ExecuteNonQueryAsync();
-        }
+        await _server.ExecuteSqlAsync("UPDATE sessions SET expires_at = 1 WHERE user_id = @userId", new { userId });
         var response = await visitor.GetAsync("/auth/user");
         Assert.Equal(HttpStatusCode.Forbidden, response.Status);
         Assert.Null(visitor.SessionCookie);
@@ -138,15 +130,7 @@ public sealed class SessionLifecycleTests(ServerFixture fixture) : IClassFixture
     {
         // The session auth hash: even a password written straight into the database kills old sessions.
         var (visitor, userId) = await SignedInAsync("rewritten");
-        await using (var db = new SqliteConnection($"Data Source={_server.DatabasePath}"))
-        {
-            await db.OpenAsync();
-            using var command = db.CreateCommand();
-            command.CommandText = "UPDATE users SET password = $p WHERE id = $id";
-            command.Parameters.AddWithValue("$p", DjangoPasswordHash.Encode("other", 1000));
-            command.Parameters.AddWithValue("$id", userId);
-            await command.ExecuteNonQueryAsync();
-        }
+        await _server.ExecuteSqlAsync("UPDATE users SET password = @password WHERE id = @userId", new { password = DjangoPasswordHash.Encode("other", 1000), userId });
         Assert.Equal(HttpStatusCode.Forbidden, (await visitor.GetAsync("/auth/user")).Status);
     }
 

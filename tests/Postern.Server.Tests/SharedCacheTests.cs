@@ -75,6 +75,7 @@ public class TwoInstancesOnPostgresAndRedis : IAsyncLifetime
 /// What Redis is for: each instance caches sessions and users in memory, yet a logout, a revocation, a password
 /// change or a deactivation on one instance is refused by the other at its very next request, cache warm or not.
 /// </summary>
+[Trait("Store", "postgres-only")]
 public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : IClassFixture<TwoInstancesOnPostgresAndRedis>
 {
     private static async Task AssertRefusedAsync(Visitor visitor)

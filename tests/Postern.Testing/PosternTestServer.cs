@@ -9,8 +9,9 @@ using Postern.Server.Storage;
 namespace Postern.Testing;
 
 /// <summary>
-/// A real Postern server: Kestrel on a free loopback port, a fresh SQLite file in a temporary folder
-/// (or a PostgreSQL database given by URL, see <see cref="PostgresServer"/>).
+/// A real Postern server: Kestrel on a free loopback port, and a fresh database from <see cref="TestStore"/>
+/// (a SQLite file in a temporary folder, or with <c>POSTERN_TEST_STORE=postgres</c> a new PostgreSQL database),
+/// unless the test names one.
 /// Password hashing uses few iterations unless a test asks otherwise, so that logins stay fast; the
 /// hash format and Django's counts are tested on their own.
 /// </summary>
@@ -39,7 +40,7 @@ public sealed class PosternTestServer : IAsyncDisposable
 
     /// <param name="databasePath">
     /// An existing database to share with another server (a second instance), as a SQLite path or a
-    /// <c>postgres://</c> URL; by default a new SQLite file in the folder.
+    /// <c>postgres://</c> URL; by default a new one from <see cref="TestStore.NewDatabaseAsync"/>.
     /// </param>
     public static async Task<PosternTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? folder = null, string? databasePath = null)
     {
@@ -58,6 +59,12 @@ public sealed class PosternTestServer : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new PosternTestServer(app, folder, databasePath, new Uri(address));
     }
+
+    /// <summary>
+    /// Runs SQL on the server's database over a connection of its own, as another tool or instance would: nothing in
+    /// this server hears of it. The schemas of both stores have the same tables and columns.
+    /// </summary>
+    public Task<int> ExecuteSqlAsync(string sql, object? parameters = null) => TestStore.ExecuteAsync(DatabasePath, sql, parameters);
 
     /// <summary>A client that neither stores cookies nor follows redirects: tests see the wire as it is.</summary>
     public HttpClient CreateRawClient() => RawHttp.CreateClient(BaseAddress);

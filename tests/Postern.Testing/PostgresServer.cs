@@ -18,6 +18,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string _bin;
     private int? _postmasterPid;
     private int _databases;
+    private bool _frozen;
 
     private PostgresServer(string folder, string bin, int port)
     {
@@ -61,6 +62,8 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         if (_postmasterPid is not { } pid)
             return;
+        if (_frozen)
+            await ThawAsync(); // a stopped postmaster would not see the SIGINT below
         _postmasterPid = null;
         try
         {
@@ -80,8 +83,11 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         var name = $"postern_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
         await ExecuteAsync($"CREATE DATABASE {name};");
-        return $"postgres://{Superuser}@127.0.0.1:{Port}/{name}";
+        return UrlOf(name);
     }
+
+    /// <summary>The URL of the database <paramref name="name"/> in this cluster, whether it exists or not.</summary>
+    public string UrlOf(string name) => $"postgres://{Superuser}@127.0.0.1:{Port}/{name}";
 
     /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, ending the sessions still connected to it.</summary>
     public async Task DropDatabaseAsync(string url)
@@ -96,6 +102,56 @@ public sealed class PostgresServer : IAsyncDisposable
         await db.OpenAsync();
         await using var command = new NpgsqlCommand(sql, db);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// Stops every process of the cluster (SIGSTOP), as a database host that hangs does: connections stay open and
+    /// new ones are accepted by the kernel, but nothing answers. The postmaster first, so it forks no new backend.
+    /// </summary>
+    public async Task FreezeAsync()
+    {
+        var pid = _postmasterPid ?? throw new InvalidOperationException("This cluster is not running.");
+        _frozen = true;
+        await SignalAsync("-STOP", [pid]);
+        await SignalAsync("-STOP", ChildrenOf(pid));
+    }
+
+    /// <summary>Lets a frozen cluster run again (SIGCONT): its backends answer what they were sent meanwhile.</summary>
+    public async Task ThawAsync()
+    {
+        var pid = _postmasterPid ?? throw new InvalidOperationException("This cluster is not running.");
+        await SignalAsync("-CONT", ChildrenOf(pid));
+        await SignalAsync("-CONT", [pid]);
+        _frozen = false;
+    }
+
+    /// <summary>kill(1) signals every PID it can; one that ended meanwhile is no failure.</summary>
+    private static Task SignalAsync(string signal, List<int> pids) =>
+        pids.Count == 0 ? Task.CompletedTask
+            : RunAsync("kill", [signal, .. pids.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))], mustSucceed: false);
+
+    /// <summary>The PIDs whose parent is <paramref name="parent"/>, from /proc (the backends and helpers of a postmaster are its children).</summary>
+    private static List<int> ChildrenOf(int parent)
+    {
+        var children = new List<int>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), out var pid))
+                continue;
+            try
+            {
+                // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(folder, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parent)
+                    children.Add(pid);
+            }
+            catch (IOException)
+            {
+                // the process ended while we looked
+            }
+        }
+        return children;
     }
 
     public async ValueTask DisposeAsync()
@@ -135,7 +191,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private static Task RunClusterToolAsync(string tool, string[] arguments) =>
         RunAsPostgresUser ? RunAsync("runuser", ["-u", "postgres", "--", tool, .. arguments]) : RunAsync(tool, arguments);
 
-    private static async Task RunAsync(string file, string[] arguments)
+    private static async Task RunAsync(string file, string[] arguments, bool mustSucceed = true)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/tmp" };
         foreach (var argument in arguments)
@@ -145,7 +201,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
+        if (mustSucceed && process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {process.ExitCode}: {await error}{await output}");
     }
 }

@@ -1,9 +1,16 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Postern.Server.Storage.Postgres;
+
 namespace Postern.Testing;
 
 /// <summary>
 /// Which store a test server gets when the test does not name one: a SQLite file by default, or a fresh
 /// database in one PostgreSQL cluster shared by the test process when <c>POSTERN_TEST_STORE=postgres</c>,
-/// so that the same HTTP-level suites run on both stores (scripts/test.sh runs them both ways).
+/// so that the same suites run on both stores (scripts/test.sh runs them both ways). Also the way tests
+/// reach a database behind Postern's back, as another tool or instance would, whichever store it is.
 /// </summary>
 public static class TestStore
 {
@@ -13,8 +20,79 @@ public static class TestStore
 
     public static bool UsesPostgres => string.Equals(Environment.GetEnvironmentVariable(Variable), "postgres", StringComparison.OrdinalIgnoreCase);
 
-    public static async Task<string> NewDatabaseAsync(string folder) =>
-        UsesPostgres ? await (await SharedCluster.Value).CreateDatabaseAsync() : Path.Combine(folder, "postern.sqlite3");
+    /// <summary>A database nobody has used: <c>folder/name.sqlite3</c> (not created yet), or a new, empty PostgreSQL database.</summary>
+    public static async Task<string> NewDatabaseAsync(string folder, string name = "postern") =>
+        UsesPostgres ? await (await SharedCluster.Value).CreateDatabaseAsync() : Path.Combine(folder, name + ".sqlite3");
+
+    /// <summary>A database Postern cannot open: a file in <paramref name="folder"/> that is no SQLite database, or a PostgreSQL database that does not exist.</summary>
+    public static async Task<string> UnusableDatabaseAsync(string folder)
+    {
+        if (UsesPostgres)
+            return (await SharedCluster.Value).UrlOf("postern_no_such_database");
+        var path = Path.Combine(folder, "not-a-database.sqlite3");
+        await File.WriteAllTextAsync(path, "this is not an SQLite database, but long enough to look like one to a careless reader....");
+        return path;
+    }
+
+    /// <summary>Takes the database away under a running server: the SQLite file is deleted, the PostgreSQL database dropped.</summary>
+    public static async Task DestroyDatabaseAsync(string database)
+    {
+        if (PostgresDatabaseUrl.IsPostgres(database))
+        {
+            await (await SharedCluster.Value).DropDatabaseAsync(database);
+            return;
+        }
+        foreach (var suffix in new[] { "", "-wal", "-shm", "-journal" })
+            File.Delete(database + suffix);
+    }
+
+    /// <summary>Runs a statement (Dapper-style <c>@name</c> parameters) on its own connection; returns the rows it changed.</summary>
+    public static async Task<int> ExecuteAsync(string database, string sql, object? parameters = null)
+    {
+        await using var db = await ConnectAsync(database);
+        return await db.ExecuteAsync(sql, parameters);
+    }
+
+    /// <summary>The first column of the first row of a query, on its own connection.</summary>
+    public static async Task<T?> QueryScalarAsync<T>(string database, string sql, object? parameters = null)
+    {
+        await using var db = await ConnectAsync(database);
+        return await db.ExecuteScalarAsync<T>(sql, parameters);
+    }
+
+    /// <summary>The names of the database's tables in name order; none for a SQLite file that does not exist yet.</summary>
+    public static async Task<IReadOnlyList<string>> TablesAsync(string database)
+    {
+        var postgres = PostgresDatabaseUrl.IsPostgres(database);
+        if (!postgres && !File.Exists(database))
+            return [];
+        await using var db = await ConnectAsync(database);
+        var sql = postgres
+            ? "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name;"
+            : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;";
+        return (await db.QueryAsync<string>(sql)).ToList();
+    }
+
+    /// <summary>
+    /// An unpooled connection to a SQLite path or a <c>postgres://</c> URL: nothing stays open after the test
+    /// (a pooled SQLite connection would keep a deleted file alive; a pooled PostgreSQL one would hold the database).
+    /// </summary>
+    private static async Task<DbConnection> ConnectAsync(string database)
+    {
+        DbConnection db = PostgresDatabaseUrl.IsPostgres(database)
+            ? new NpgsqlConnection(new NpgsqlConnectionStringBuilder(PostgresDatabaseUrl.ToConnectionString(database)) { Pooling = false }.ConnectionString)
+            : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+        try
+        {
+            await db.OpenAsync();
+            return db;
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
 
     private static async Task<PostgresServer> StartSharedClusterAsync()
     {

@@ -74,12 +74,11 @@ public static class AuthEndpoints
         }
         var accounts = context.RequestServices.GetRequiredService<AccountService>();
         var user = await accounts.AuthenticateAsync(username, password, ct);
-        if (user is null)
+        if (user is null || !await context.GetRequestSession().LoginAsync(user))
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status401Unauthorized, "Invalid username or password.");
             return;
         }
-        await context.GetRequestSession().LoginAsync(user);
         // A token an attacker saw before login is worthless after it.
         context.GetCsrfCookie().Rotate();
         await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new LoginSucceededBody("Successfully logged in.", user.Username),

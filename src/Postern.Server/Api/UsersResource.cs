@@ -71,6 +71,10 @@ public static partial class UsersResource
         {
             return UsernameTaken();
         }
+        catch (MissingReferenceException)
+        {
+            return GroupGone();
+        }
     }
 
     private static async Task<ApiResponse> UpdateAsync(ApiCall call, bool partial)
@@ -90,6 +94,10 @@ public static partial class UsersResource
         catch (DuplicateUsernameException)
         {
             return UsernameTaken();
+        }
+        catch (MissingReferenceException)
+        {
+            return GroupGone();
         }
     }
 
@@ -112,6 +120,16 @@ public static partial class UsersResource
     }
 
     private static ApiResponse NoSuchUser() => ApiResponse.NotFound("No User matches the given query.");
+
+    /// <summary>A group that passed validation was deleted before the write: what validation would have said a moment later.</summary>
+    private static ApiResponse GroupGone()
+    {
+        var errors = new FieldErrors();
+        errors.Add("groups", GroupDoesNotExist);
+        return ApiResponse.Invalid(errors);
+    }
+
+    private const string GroupDoesNotExist = "Invalid hyperlink - Object does not exist.";
 
     private static ApiResponse UsernameTaken()
     {
@@ -140,7 +158,7 @@ public static partial class UsersResource
         {
             var existing = await call.Service<IGroupStore>().FindExistingGroupIdsAsync(groups, call.Aborted);
             if (groups.Any(id => !existing.Contains(id)))
-                errors.Add("groups", "Invalid hyperlink - Object does not exist.");
+                errors.Add("groups", GroupDoesNotExist);
         }
         return errors.Any ? (new UserChanges(), errors) : (new UserChanges(username, email, groups), null);
     }

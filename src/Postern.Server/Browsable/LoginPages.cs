@@ -45,12 +45,11 @@ public static class LoginPages
         var user = username.Length > 0 && password.Length is > 0 and <= DjangoPasswordHash.MaxPasswordLength
             ? await context.RequestServices.GetRequiredService<AccountService>().AuthenticateAsync(username, password, context.RequestAborted)
             : null;
-        if (user is null)
+        if (user is null || !await context.GetRequestSession().LoginAsync(user))
         {
             await WriteFormAsync(context, StatusCodes.Status200OK, next, username, InvalidLogin);
             return;
         }
-        await context.GetRequestSession().LoginAsync(user);
         context.GetCsrfCookie().Rotate();
         context.Response.StatusCode = StatusCodes.Status302Found;
         context.Response.Headers.Location = Html.SafeNext(next, "/api/");

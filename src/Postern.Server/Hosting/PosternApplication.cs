@@ -8,7 +8,6 @@ using Postern.Server.Http;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
 using Postern.Server.Storage.Caching;
-using Postern.Server.Storage.Postgres;
 using Postern.Server.Storage.Sqlite;
 
 namespace Postern.Server.Hosting;
@@ -104,10 +103,7 @@ public static class PosternApplication
     private static void AddStorage(this IServiceCollection services)
     {
         services.AddKeyedSingleton<object>(StoreKey, (provider, _) =>
-        {
-            var database = provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database;
-            return PostgresDatabaseUrl.IsPostgres(database) ? new PostgresStore(database) : new SqliteStore(database);
-        });
+            SqlStore.Open(provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database));
         services.AddSingleton(provider =>
         {
             var configuration = provider.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration;

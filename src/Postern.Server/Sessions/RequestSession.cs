@@ -39,13 +39,22 @@ public sealed class RequestSession(HttpContext context, SessionManager manager, 
     }
 
     /// <summary>Signs <paramref name="user"/> in with a brand-new session, ending the one the request carried.</summary>
-    public async Task LoginAsync(User user)
+    /// <returns>False if the user was deleted since the password was checked: nothing changed, the login fails as for an unknown user.</returns>
+    public async Task<bool> LoginAsync(User user)
     {
         Accessed = true;
         var userAgent = context.Request.Headers.UserAgent.ToString();
-        _opened = await manager.OpenAsync(user, cookieValue, userAgent.Length == 0 ? null : userAgent, context.RequestAborted);
+        try
+        {
+            _opened = await manager.OpenAsync(user, cookieValue, userAgent.Length == 0 ? null : userAgent, context.RequestAborted);
+        }
+        catch (MissingReferenceException)
+        {
+            return false;
+        }
         _resolving = Task.FromResult<SessionWithUser?>(new SessionWithUser(_opened, user));
         _ended = false;
+        return true;
     }
 
     /// <summary>

@@ -53,3 +53,10 @@ public sealed class DuplicateUsernameException(string username)
 /// <summary>A group name that another group already has.</summary>
 public sealed class DuplicateGroupNameException(string name)
     : Exception($"A group with the name '{name}' already exists.");
+
+/// <summary>
+/// A user or group that a write refers to does not exist (a foreign key): deleted after the caller checked it.
+/// Nothing was written; which row it was follows from the write (a group to join, the user of a new session).
+/// </summary>
+public sealed class MissingReferenceException(Exception inner)
+    : Exception("A user or group this write refers to does not exist.", inner);

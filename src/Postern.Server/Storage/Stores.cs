@@ -14,9 +14,11 @@ public interface IUserStore
 
     /// <summary>Applies profile changes (memberships replaced when given) in one transaction; null if there is no such user.</summary>
     /// <exception cref="DuplicateUsernameException">The new username is taken.</exception>
+    /// <exception cref="MissingReferenceException">A group to join does not exist; nothing changed.</exception>
     Task<UserWithGroups?> UpdateUserAsync(long id, UserChanges changes, CancellationToken ct = default);
 
     /// <exception cref="DuplicateUsernameException">The username is taken.</exception>
+    /// <exception cref="MissingReferenceException">A group to join does not exist; no user was created.</exception>
     Task<User> CreateUserAsync(NewUser user, CancellationToken ct = default);
 
     /// <summary>
@@ -60,6 +62,7 @@ public interface IGroupStore
 
     /// <summary>Deletes the group and its memberships; false if there was none.</summary>
     Task<bool> DeleteGroupAsync(long id, CancellationToken ct = default);
+    /// <exception cref="MissingReferenceException">There is no such user or group.</exception>
     Task AddUserToGroupAsync(long userId, long groupId, CancellationToken ct = default);
     Task<IReadOnlyList<Group>> ListGroupsOfUserAsync(long userId, CancellationToken ct = default);
 }
@@ -70,6 +73,7 @@ public interface ISessionStore
     Task<SessionWithUser?> FindLiveSessionAsync(string key, DateTimeOffset now, CancellationToken ct = default);
 
     /// <summary>Stores a new session; deletes <paramref name="replacedKey"/> in the same transaction (a login ends the session it replaces).</summary>
+    /// <exception cref="MissingReferenceException">The user was deleted meanwhile; nothing changed.</exception>
     Task CreateSessionAsync(SessionRecord session, string? replacedKey, CancellationToken ct = default);
 
     Task DeleteSessionAsync(string key, CancellationToken ct = default);

@@ -181,7 +181,7 @@ public sealed class ServeProcess : IAsyncDisposable
                 using var response = await client.GetAsync(Protocol.EndpointPaths.Csrf);
                 return;
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
             }

@@ -10,7 +10,19 @@ public static class PostgresDatabaseUrl
         database.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
         database.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>An Npgsql connection string; query parameters (<c>?sslmode=require</c>) become its keywords.</summary>
+    /// <summary>Seconds to wait for a connection to open (Npgsql's own default is 15): an unreachable database is a prompt 503.</summary>
+    public const int DefaultConnectTimeoutSeconds = 5;
+
+    /// <summary>Seconds a statement may run (Npgsql's default is 30): Postern's are small, so a longer one means a database that stopped answering.</summary>
+    public const int DefaultCommandTimeoutSeconds = 10;
+
+    /// <summary>Seconds of idleness after which a pooled connection is probed, so one the server or network dropped is discarded before a request takes it.</summary>
+    public const int DefaultKeepaliveSeconds = 30;
+
+    /// <summary>
+    /// An Npgsql connection string; query parameters (<c>?sslmode=require</c>) become its keywords and override
+    /// the defaults above (<c>?Timeout=15&amp;Command%20Timeout=30&amp;Keepalive=0</c> restores Npgsql's).
+    /// </summary>
     /// <exception cref="FormatException">The URL is not a usable PostgreSQL URL.</exception>
     public static string ToConnectionString(string url)
     {
@@ -20,6 +32,9 @@ public static class PostgresDatabaseUrl
         {
             Host = uri.Host,
             Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Timeout = DefaultConnectTimeoutSeconds,
+            CommandTimeout = DefaultCommandTimeoutSeconds,
+            KeepAlive = DefaultKeepaliveSeconds,
         };
         var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
         if (database.Length > 0)
