@@ -61,6 +61,33 @@ public sealed class ReadCacheTests : IAsyncLifetime
         await _server.ExecuteSqlAsync("UPDATE users SET username = 'bob' WHERE id = 2");
     }
 
+    /// <summary>
+    /// The reads of one request share the token read at its first one (the session, the count, the page); the next request
+    /// on the same keep-alive connection reads it afresh, so a write between the two shows.
+    /// </summary>
+    [Fact]
+    public async Task AWriteBetweenTwoRequestsOnOneKeptAliveConnectionShowsOnTheSecond()
+    {
+        var signedIn = await SignedInAsync();
+        using var oneConnection = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1, UseCookies = false }) { BaseAddress = _server.BaseAddress };
+        async Task<string?> SecondUsernameOnThePageAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/users/?page=1");
+            request.Headers.Add("Cookie", $"sessionid={signedIn.SessionCookie}");
+            using var response = await oneConnection.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return page.RootElement.GetProperty("results")[1].GetProperty("username").GetString();
+        }
+        Assert.Equal("bob", await SecondUsernameOnThePageAsync());
+        Assert.Equal("bob", await SecondUsernameOnThePageAsync());
+
+        await _server.ExecuteSqlAsync("UPDATE users SET username = 'robert' WHERE id = 2");
+        Assert.Equal("robert", await SecondUsernameOnThePageAsync());
+        await _server.ExecuteSqlAsync("UPDATE users SET username = 'bob' WHERE id = 2");
+        Assert.Equal("bob", await SecondUsernameOnThePageAsync());
+    }
+
     [Fact]
     public async Task ASessionDeletedByAnotherConnectionIsRefusedOnTheNextRequest()
     {

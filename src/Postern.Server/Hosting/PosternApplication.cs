@@ -168,6 +168,7 @@ public static class PosternApplication
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseMiddleware<HealthEndpointsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.Use(ReadCache.BeginRequestAsync);
         app.UseMiddleware<CsrfCookieMiddleware>();
         app.UseMiddleware<SessionMiddleware>();
         app.UseRouting();

@@ -33,11 +33,47 @@ public sealed class ReadCache(IStoreChangeSignal signal, TimeProvider time, int 
 
     private Generation? _current;
 
+    /// <summary>The token one request read at its first cached read, shared by its later reads (see <see cref="BeginRequestAsync"/>).</summary>
+    private sealed class RequestReads
+    {
+        public ReadCache? Cache;
+        public ChangeToken Token;
+    }
+
+    private static readonly AsyncLocal<RequestReads?> CurrentRequest = new();
+
+    /// <summary>
+    /// Runs <paramref name="request"/> with one change token for all its reads: read at its first cached read, so after the
+    /// request arrived, and any write committed before it arrived is seen. Its later reads (the session, then the user, the
+    /// count and the page) then cost no second look at SQLite's data_version or Redis. An async method, so the scope ends
+    /// with the request and never flows into the next request on the same connection.
+    /// </summary>
+    public static async Task BeginRequestAsync(HttpContext context, RequestDelegate request)
+    {
+        CurrentRequest.Value = new RequestReads();
+        await request(context);
+    }
+
+    private async ValueTask<ChangeToken?> TokenAsync(CancellationToken ct)
+    {
+        var request = CurrentRequest.Value;
+        if (request is not null && ReferenceEquals(request.Cache, this))
+            return request.Token;
+        var token = await signal.CurrentAsync(ct);
+        // An unknown token is not kept: every read asks again, and goes to the database until one is known.
+        if (token is { } known && request is { Cache: null })
+        {
+            request.Token = known;
+            request.Cache = this;
+        }
+        return token;
+    }
+
     internal async ValueTask<T> GetOrLoadAsync<T>(ReadKey key, Func<CancellationToken, Task<T>> load, CancellationToken ct, Func<T, bool>? keepIf = null)
     {
         if (maxEntries == 0)
             return await load(ct);
-        var token = await signal.CurrentAsync(ct);
+        var token = await TokenAsync(ct);
         if (token is null)
         {
             // Writes may be landing unseen (Redis is down, or the SQLite file is gone): nothing cached so far may be
