@@ -24,7 +24,11 @@ public enum Credentials
 /// request, sent before the load starts: a problem, or null.
 /// </summary>
 public sealed record Load(string Label, string Script, HttpMethod Method, string Path, Credentials Credentials, int Connections,
-    Func<JsonElement, string?> Check, string? Body = null);
+    Func<JsonElement, string?> Check, string? Body = null)
+{
+    /// <summary>Background traffic beside the scenario's main load: it may rightly complete no request (the soak's logins yield to the reads).</summary>
+    public bool Background { get; init; }
+}
 
 /// <summary>A scenario: its loads run at the same time against one server, then the next server.</summary>
 public sealed record Scenario(string Key, string Title, string Description, IReadOnlyList<Load> Loads, IReadOnlySet<ServerKind> Servers)
@@ -77,7 +81,7 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
             new(SoakKey, "soak: mixed traffic, memory sampled every second",
                 $"mixed.lua (user details, list pages, CSRF tokens, a PATCH in 20) on {readConnections} connections, and logins on {SoakLoginConnections}.",
                 [detail with { Label = "mixed (mixed.lua)", Script = "mixed.lua" },
-                 login with { Label = "POST /auth/login (beside the mix)", Connections = SoakLoginConnections }], WithAccounts) { SamplesMemory = true },
+                 login with { Label = "POST /auth/login (beside the mix)", Connections = SoakLoginConnections, Background = true }], WithAccounts) { SamplesMemory = true },
         ];
         Debug.Assert(all.Select(s => s.Key).SequenceEqual(Keys));
         return all;

@@ -23,12 +23,17 @@ public sealed record WrkResult(
 
     /// <summary>Socket errors, timeouts and responses with a status of 400 or more.</summary>
     public long Errors => ConnectErrors + ReadErrors + WriteErrors + StatusErrors + Timeouts;
+
+    /// <summary>With BENCH_LOG_FAILURES=1 in the environment: the first failed responses (status and the start of the body).</summary>
+    public IReadOnlyList<string> FailureSamples { get; init; } = [];
 }
 
 /// <summary>Runs Debian's wrk with one of bench/wrk's scripts.</summary>
 public static class Wrk
 {
     private const string ResultMarker = "BENCH-RESULT ";
+    private const string FailureMarker = "BENCH-FAILURE ";
+    private const int KeptFailures = 5;
 
     /// <summary>Long enough that a login queued behind 32 others on Django's two workers is measured, not dropped as a timeout.</summary>
     public const int TimeoutSeconds = 30;
@@ -62,11 +67,16 @@ public static class Wrk
         var errors = process.StandardError.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct);
         var text = await output;
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(ResultMarker, StringComparison.Ordinal));
+        var lines = text.Split('\n');
+        var line = lines.FirstOrDefault(l => l.StartsWith(ResultMarker, StringComparison.Ordinal));
         if (process.ExitCode != 0 || line is null)
             throw new InvalidOperationException($"wrk {string.Join(' ', start.ArgumentList)} exited {process.ExitCode} without a result:\n{text}{await errors}");
-        return JsonSerializer.Deserialize<WrkResult>(line[ResultMarker.Length..])
+        var result = JsonSerializer.Deserialize<WrkResult>(line[ResultMarker.Length..])
             ?? throw new InvalidOperationException("wrk printed an empty result.");
+        return result with
+        {
+            FailureSamples = lines.Where(l => l.StartsWith(FailureMarker, StringComparison.Ordinal)).Take(KeptFailures).Select(l => l[FailureMarker.Length..]).ToList(),
+        };
     }
 
     /// <summary>wrk's own version line, for the report.</summary>

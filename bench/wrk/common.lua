@@ -48,6 +48,17 @@ function request()
   return requests[position]
 end
 
+-- BENCH_LOG_FAILURES=1: print each response with a status >= 400 (its status and the start of its body)
+-- for the runner to show. Off by default: handing every response to Lua costs wrk time.
+if os.getenv("BENCH_LOG_FAILURES") == "1" then
+  function response(status, headers, body)
+    if status >= 400 then
+      local start = (body or ""):sub(1, 200):gsub("[\r\n]", " ")
+      io.write(string.format("BENCH-FAILURE %d %s\n", status, start))
+    end
+  end
+end
+
 -- Runs in the main Lua state, once per thread before it starts.
 local thread_count = 0
 function setup(thread)

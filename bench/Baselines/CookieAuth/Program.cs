@@ -36,8 +36,6 @@ var passwords = SeedData.Users.Where(u => u.Password is not null).AsParallel()
     .ToDictionary(u => u.Username, u => DjangoPasswordHash.Encode(u.Password!, DjangoPasswordHash.Django52Iterations));
 var groupNames = new ConcurrentDictionary<int, string>(SeedData.Groups.ToDictionary(g => g.Id, g => g.Name));
 
-static ApiLinks Links(HttpRequest request) => new($"{request.Scheme}://{request.Host}");
-
 static async ValueTask<object?> RequireAntiforgery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
 {
     var antiforgery = context.HttpContext.RequestServices.GetRequiredService<IAntiforgery>();
@@ -69,15 +67,8 @@ app.MapPost("/auth/login", async (HttpContext context, LoginBody body) =>
     return Results.Ok(new LoginAnswer("Successfully logged in.", user.Username));
 }).AddEndpointFilter(RequireAntiforgery);
 
-app.MapGet("/api/users/{id:int}/", (int id, HttpRequest request) =>
-    SeedData.FindUser(id) is { } user ? Results.Ok(Links(request).Represent(user)) : Results.NotFound(new DetailBody("No User matches the given query.")))
-    .RequireAuthorization();
-
-app.MapGet("/api/users/", (HttpRequest request, string? page) =>
-{
-    var number = page is null ? 1 : int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
-    return Links(request).Page(number) is { } body ? Results.Ok(body) : Results.NotFound(new DetailBody("Invalid page."));
-}).RequireAuthorization();
+app.MapUserDetail().RequireAuthorization();
+app.MapUserList().RequireAuthorization();
 
 app.MapMethods("/api/groups/{id:int}/", ["PATCH"], (int id, HttpRequest request, GroupChange change) =>
 {
@@ -86,7 +77,7 @@ app.MapMethods("/api/groups/{id:int}/", ["PATCH"], (int id, HttpRequest request,
     if (string.IsNullOrWhiteSpace(change.Name))
         return Results.BadRequest(new DetailBody("name: This field may not be blank."));
     groupNames[id] = change.Name;
-    return Results.Ok(Links(request).Represent(new SeedGroup(id, change.Name)));
+    return Results.Ok(SeedEndpoints.Links(request).Represent(new SeedGroup(id, change.Name)));
 }).RequireAuthorization(StaffPolicy).AddEndpointFilter(RequireAntiforgery);
 
 app.Run();
