@@ -48,7 +48,17 @@ root.SetAction(async (parse, ct) =>
     };
     if (parse.GetValue(smoke))
         options = BenchOptions.ForSmoke(options);
-    var report = await new Benchmark(options, Console.Error).RunAsync();
+    BenchReport report;
+    try
+    {
+        report = await new Benchmark(options, Console.Error).RunAsync();
+    }
+    catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or HttpRequestException)
+    {
+        // A server that would not start, a sign-in refused, wrk missing: one message, not a stack trace.
+        await Console.Error.WriteLineAsync("error: " + e.Message);
+        return 1;
+    }
     await Benchmark.WriteAsync(report, options, Console.Out);
     return report.Problems.Count == 0 ? 0 : 1;
 });
