@@ -2,6 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace Postern.Bench;
 
+/// <summary>A scenario that ran, as the report explains it.</summary>
+public sealed record ScenarioSummary(string Key, string Title, string Description);
+
 /// <summary>One load of one scenario against one server.</summary>
 public sealed record Measurement(string Scenario, string ScenarioTitle, string Load, int LoadIndex, ServerKind Server, int Connections, int Seconds,
     WrkResult Result, long PeakResidentBytes);
@@ -35,6 +38,7 @@ public sealed record BenchReport(
     int Sessions,
     int WarmUpSeconds,
     HashBound? HashBound,
+    IReadOnlyList<ScenarioSummary> Scenarios,
     IReadOnlyList<Measurement> Measurements,
     IReadOnlyList<ServerMemory> Memory,
     IReadOnlyList<TargetResult> Targets,

@@ -23,6 +23,7 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
         var loadBefore = MachineInfo.LoadAverage();
         var folder = Directory.CreateTempSubdirectory("postern-bench-").FullName;
         var servers = new List<RunningServer>();
+        var scenarios = Scenario.All(options).Where(s => options.Scenarios.Contains(s.Key)).ToList();
         try
         {
             servers.AddRange(await StartAllAsync(folder));
@@ -32,7 +33,7 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
                 await server.SignInAsync(options.Sessions, folder);
                 await MeasureIdleAsync(server);
             }
-            foreach (var scenario in Scenario.All(options).Where(s => options.Scenarios.Contains(s.Key)))
+            foreach (var scenario in scenarios)
                 await RunScenarioAsync(scenario, servers);
         }
         finally
@@ -49,7 +50,8 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
         }
         var memory = servers.Select(s => new ServerMemory(s.Kind, s.IdleResidentBytes, s.PeakResidentBytes, _soaks.GetValueOrDefault(s.Kind))).ToList();
         var report = new BenchReport(started, clock.Elapsed, options.CommandLine, machine, loadBefore, MachineInfo.LoadAverage(), options.Sessions,
-            options.WarmUpSeconds, _hashBound, _measurements, memory, [], _problems);
+            options.WarmUpSeconds, _hashBound, scenarios.Select(s => new ScenarioSummary(s.Key, s.Title, s.Description)).ToList(),
+            _measurements, memory, [], _problems);
         return report with { Targets = Targets.Judge(report) };
     }
 

@@ -23,6 +23,9 @@ public static class MarkdownReport
                 $"- hash bound: {bound.Cores} cores ÷ {bound.SecondsPerHash * 1000:0} ms per PBKDF2-SHA256 at {bound.Iterations:#,0} iterations (timed in this run) = {bound.LoginsPerSecond:0.00} logins/s.");
         md.AppendLine("- peak RSS: the servers' VmHWM during the measured run (gunicorn: master + workers, summed); MB = 10^6 bytes.");
         md.AppendLine();
+        foreach (var scenario in report.Scenarios)
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {scenario.Title} (`{scenario.Key}`): {scenario.Description}");
+        md.AppendLine();
 
         md.AppendLine("| scenario | load | server | conns | req/s | p50 | p99 | errors | peak RSS |");
         md.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
