@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Postern. Installs what the tests need first (as root, from Debian's archive:
-# the Django peers' packages, Chromium, nginx, openssl, PostgreSQL and Redis), then builds and runs all test projects.
+# the Django peers' packages, Chromium, nginx, openssl, PostgreSQL, Redis and wrk), then builds and runs all test projects.
 # Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
 # exits non-zero on any failure.
 set -euo pipefail
@@ -22,12 +22,14 @@ say "installing test dependencies (Debian packages)"
 # nginx, openssl: the HTTPS tests put the backends behind Debian's nginx with a self-signed certificate
 # postgresql: the PostgreSQL storage tests start a private cluster of their own with Debian's binaries
 # redis-server: the scale-out and fault tests start a private Redis of their own (its own port, folder and config)
+# wrk: the benchmark's smoke run (tests/Postern.Bench.Tests) drives every server with it
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v openssl >/dev/null || need+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
+command -v wrk >/dev/null || need+=(wrk)
 if [ "$(id -u)" = 0 ]; then
   bash "$POSTERN_PEERS_DIR/install.sh"
   if [ ${#need[@]} -gt 0 ]; then

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Postern.Bench.Servers;
+
+/// <summary>
+/// One benchmarked server: a process of its own (so its memory is its own) listening on a free loopback
+/// port, ready once <c>GET /auth/csrf</c> answers 200, and killed with its children, by PID, on dispose.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private const int KeptOutputLines = 200;
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private ServerProcess(string name, Process process, Uri baseAddress)
+    {
+        Name = name;
+        _process = process;
+        BaseAddress = baseAddress;
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Name { get; }
+    public Uri BaseAddress { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines the server printed, for error messages.</summary>
+    public string RecentOutput => string.Join('\n', _output);
+
+    public long ResidentBytes => ProcessMemory.Resident(Pid);
+    public long PeakBytes => ProcessMemory.Peak(Pid);
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A built ASP.NET Core app (<c>dotnet DLL ARGS... --urls URL</c>) in production settings.</summary>
+    public static ProcessStartInfo Dotnet(string dll, int port, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)! };
+        start.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(Url(port).ToString().TrimEnd('/'));
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        return start;
+    }
+
+    public static Uri Url(int port) => new($"http://127.0.0.1:{port}/");
+
+    /// <summary>Starts <paramref name="start"/> and waits (up to <paramref name="timeout"/>, default 3 minutes: the box is shared) until it answers.</summary>
+    public static async Task<ServerProcess> StartAsync(string name, ProcessStartInfo start, int port, TimeSpan? timeout = null)
+    {
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {name}.");
+        var server = new ServerProcess(name, process, Url(port));
+        try
+        {
+            await server.WaitUntilReadyAsync(timeout ?? TimeSpan.FromMinutes(3));
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var probe = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} while starting:\n{RecentOutput}");
+            try
+            {
+                using var response = await probe.GetAsync("/auth/csrf");
+                if (response.StatusCode == HttpStatusCode.OK)
+                    return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"{Name} did not answer on {BaseAddress} within {timeout.TotalSeconds:0} s:\n{RecentOutput}");
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+            return;
+        _output.Enqueue(line);
+        while (_output.Count > KeptOutputLines)
+            _output.TryDequeue(out _);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}

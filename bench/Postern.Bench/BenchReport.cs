@@ -1,0 +1,55 @@
+using System.Text.Json.Serialization;
+
+namespace Postern.Bench;
+
+/// <summary>A scenario that ran, as the report explains it.</summary>
+public sealed record ScenarioSummary(string Key, string Title, string Description);
+
+/// <summary>One load of one scenario against one server.</summary>
+public sealed record Measurement(string Scenario, string ScenarioTitle, string Load, int LoadIndex, ServerKind Server, int Connections, int Seconds,
+    WrkResult Result, long PeakResidentBytes);
+
+/// <summary>Resident memory sampled once a second during the soak.</summary>
+public sealed record SoakMemory(int Seconds, IReadOnlyList<long> Samples)
+{
+    /// <summary>The first sixth of the run (10 s of 60) warms caches and pools up; growth counts from there.</summary>
+    public long AfterWarmUpBytes => Samples[Math.Min(Samples.Count - 1, Samples.Count / 6)];
+    public long StartBytes => Samples[0];
+    public long EndBytes => Samples[^1];
+    public long MaxBytes => Samples.Max();
+    public long GrowthBytes => EndBytes - AfterWarmUpBytes;
+
+    /// <summary>"No growth", allowing for the garbage collector's ebb and flow: at most 10 MB or 10%, whichever is more.</summary>
+    public bool Bounded => GrowthBytes <= Math.Max(10_000_000, AfterWarmUpBytes / 10);
+}
+
+public sealed record ServerMemory(ServerKind Server, long IdleResidentBytes, long PeakResidentBytes, SoakMemory? Soak);
+
+/// <summary>An issue-6 target: what was measured, and whether it holds (null: not measured in this run).</summary>
+public sealed record TargetResult(string Target, string Measured, bool? Pass);
+
+public sealed record BenchReport(
+    DateTimeOffset Started,
+    TimeSpan Elapsed,
+    string CommandLine,
+    MachineInfo Machine,
+    string LoadAverageBefore,
+    string LoadAverageAfter,
+    int Sessions,
+    int WarmUpSeconds,
+    HashBound? HashBound,
+    IReadOnlyList<ScenarioSummary> Scenarios,
+    IReadOnlyList<Measurement> Measurements,
+    IReadOnlyList<ServerMemory> Memory,
+    IReadOnlyList<TargetResult> Targets,
+    IReadOnlyList<string> Problems)
+{
+    public static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public Measurement? Find(string scenario, ServerKind server, int loadIndex = 0) =>
+        Measurements.FirstOrDefault(m => m.Scenario == scenario && m.Server == server && m.LoadIndex == loadIndex);
+}

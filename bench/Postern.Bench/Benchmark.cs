@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Postern.Bench;
+
+/// <summary>
+/// One run: starts the chosen servers side by side, signs sessions in, measures idle memory, then plays
+/// each scenario against each server in turn (a check request, a warm-up, the measured wrk run) and
+/// writes the report. Progress goes to stderr, the markdown report to stdout.
+/// </summary>
+public sealed class Benchmark(BenchOptions options, TextWriter progress)
+{
+    private readonly List<Measurement> _measurements = [];
+    private readonly List<string> _problems = [];
+    private readonly Dictionary<ServerKind, SoakMemory> _soaks = [];
+    private HashBound? _hashBound;
+
+    public async Task<BenchReport> RunAsync()
+    {
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var machine = await MachineInfo.ReadAsync();
+        var loadBefore = MachineInfo.LoadAverage();
+        var folder = Directory.CreateTempSubdirectory("postern-bench-").FullName;
+        var servers = new List<RunningServer>();
+        var scenarios = Scenario.All(options).Where(s => options.Scenarios.Contains(s.Key)).ToList();
+        try
+        {
+            servers.AddRange(await StartAllAsync(folder));
+            foreach (var server in servers)
+            {
+                Say($"{server.Kind.Title()}: signing in {(server.Kind.SignsIn() ? options.Sessions : 0)} sessions");
+                await server.SignInAsync(options.Sessions, folder);
+                await MeasureIdleAsync(server);
+            }
+            foreach (var scenario in scenarios)
+                await RunScenarioAsync(scenario, servers);
+        }
+        finally
+        {
+            foreach (var server in servers)
+                await server.DisposeAsync();
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+        var memory = servers.Select(s => new ServerMemory(s.Kind, s.IdleResidentBytes, s.PeakResidentBytes, _soaks.GetValueOrDefault(s.Kind))).ToList();
+        var report = new BenchReport(started, clock.Elapsed, options.CommandLine, machine, loadBefore, MachineInfo.LoadAverage(), options.Sessions,
+            options.WarmUpSeconds, _hashBound, scenarios.Select(s => new ScenarioSummary(s.Key, s.Title, s.Description)).ToList(),
+            _measurements, memory, [], _problems);
+        return report with { Targets = Targets.Judge(report) };
+    }
+
+    /// <summary>All at once (Django's migrations, Postern's createuser and seeding overlap), each in its own process.</summary>
+    private async Task<IReadOnlyList<RunningServer>> StartAllAsync(string folder)
+    {
+        Say("starting " + string.Join(", ", options.Servers.Order().Select(k => k.Title())));
+        var starting = options.Servers.Order().Select(kind => RunningServer.StartAsync(kind, folder)).ToList();
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+                await started.Result.DisposeAsync();
+            throw;
+        }
+        return starting.Select(t => t.Result).ToList();
+    }
+
+    /// <summary>Resident memory once the server has started, been seeded, signed sessions in and served a little, then rested.</summary>
+    private async Task MeasureIdleAsync(RunningServer server)
+    {
+        var detail = Scenario.UserDetail(options.ReadConnections);
+        await Wrk.RunAsync(server.Process.BaseAddress, detail, options.Smoke ? 1 : 3, server.FileFor(detail.Credentials));
+        await Task.Delay(options.Smoke ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(2));
+        server.IdleResidentBytes = server.Process.ResidentBytes;
+        Say($"{server.Kind.Title()}: idle RSS {Format.Megabytes(server.IdleResidentBytes)}");
+    }
+
+    private async Task RunScenarioAsync(Scenario scenario, IReadOnlyList<RunningServer> servers)
+    {
+        if (scenario.HashBound && _hashBound is null)
+        {
+            _hashBound = HashBound.Measure(runs: options.Smoke ? 1 : 3);
+            Say($"hash bound: {_hashBound.Cores} ÷ {_hashBound.SecondsPerHash:0.000} s = {_hashBound.LoginsPerSecond:0.00} logins/s");
+        }
+        string? posternBody = null;
+        foreach (var server in servers.Where(s => scenario.Servers.Contains(s.Kind)))
+        {
+            var (problem, body) = await ResponseCheck.RunAsync(server, scenario.Loads[0]);
+            if (server.Kind == ServerKind.Postern)
+                posternBody = body;
+            else if (problem is null && scenario.SameBodyAsPostern && posternBody is not null && server.Kind != ServerKind.Django && body != posternBody)
+                problem = $"{server.Kind.Title()} answers {scenario.Loads[0].Path} unlike Postern:\n  {body}\n  Postern: {posternBody}";
+            if (problem is not null)
+            {
+                Report(problem);
+                continue;
+            }
+            if (options.WarmUpSeconds > 0)
+                await RunLoadsAsync(scenario, server, options.WarmUpSeconds);
+            var seconds = options.SecondsFor(scenario);
+            var (results, samples) = await MeasureAsync(scenario, server, seconds);
+            // A smoke run proves that every load can be measured: on a busy machine a few seconds may not see one
+            // password hash through, so a load that completed nothing runs again for longer.
+            while (options.Smoke && seconds < MaxSmokeSeconds && scenario.Loads.Where((load, i) => !load.Background && results[i].Requests == 0).Any())
+            {
+                seconds *= 2;
+                Say($"{scenario.Title}: {server.Kind.Title()}: a load completed no request; again for {seconds} s");
+                (results, samples) = await MeasureAsync(scenario, server, seconds);
+            }
+            var peak = server.ReadPeak();
+            if (scenario.SamplesMemory && samples.Count > 0)
+                _soaks[server.Kind] = new SoakMemory(seconds, samples);
+            for (var i = 0; i < results.Count; i++)
+            {
+                var load = scenario.Loads[i];
+                var result = results[i];
+                _measurements.Add(new Measurement(scenario.Key, scenario.Title, load.Label, i, server.Kind, load.Connections, seconds, result, peak));
+                Say($"{scenario.Title}: {server.Kind.Title()}: {load.Label}: {Format.Rate(result.RequestsPerSecond)} req/s, p50 {Format.Latency(result.P50Microseconds)}, p99 {Format.Latency(result.P99Microseconds)}, {result.Errors} errors");
+                if (result.Errors > 0)
+                    Report($"{server.Kind.Title()}: {scenario.Title}: {load.Label}: {result.Errors} errors (status ≥ 400: {result.StatusErrors}, timeouts: {result.Timeouts}, connect/read/write: {result.ConnectErrors}/{result.ReadErrors}/{result.WriteErrors})"
+                        + (result.FailureSamples.Count > 0 ? "; first failures: " + string.Join(" | ", result.FailureSamples) : "; run with BENCH_LOG_FAILURES=1 to see the failed responses"));
+            }
+        }
+    }
+
+    private const int MaxSmokeSeconds = 12;
+
+    /// <summary>The measured run: peak memory reset first, resident memory sampled throughout when the scenario asks.</summary>
+    private static async Task<(IReadOnlyList<WrkResult> Results, IReadOnlyList<long> Samples)> MeasureAsync(Scenario scenario, RunningServer server, int seconds)
+    {
+        server.ResetPeak();
+        var sampling = scenario.SamplesMemory ? SampleMemoryAsync(server, seconds) : Task.FromResult<IReadOnlyList<long>>([]);
+        var results = await RunLoadsAsync(scenario, server, seconds);
+        return (results, await sampling);
+    }
+
+    private static async Task<IReadOnlyList<WrkResult>> RunLoadsAsync(Scenario scenario, RunningServer server, int seconds) =>
+        await Task.WhenAll(scenario.Loads.Select(load => Wrk.RunAsync(server.Process.BaseAddress, load, seconds, server.FileFor(load.Credentials))));
+
+    private static async Task<IReadOnlyList<long>> SampleMemoryAsync(RunningServer server, int seconds)
+    {
+        var samples = new List<long>();
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        for (var i = 0; i < seconds && await timer.WaitForNextTickAsync(); i++)
+            samples.Add(server.Process.ResidentBytes);
+        return samples;
+    }
+
+    private void Report(string problem)
+    {
+        _problems.Add(problem);
+        progress.WriteLine("problem: " + problem);
+    }
+
+    private void Say(string line) => progress.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+
+    public static async Task WriteAsync(BenchReport report, BenchOptions options, TextWriter output)
+    {
+        var markdown = MarkdownReport.Write(report);
+        await output.WriteAsync(markdown);
+        if (options.MarkdownFile is { } file)
+            await File.WriteAllTextAsync(file, markdown);
+        if (options.JsonFile is { } json)
+            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, BenchReport.Json));
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The benchmark of issue 6 (see bench/README.md):
+#   bench/run.sh [--duration SECONDS] [--only SCENARIO,...] [--servers postern,cookie,bare,django]
+#                [--smoke] [--soak] [--out FILE] [--json FILE] [--sessions N] [--connections N] [--warmup SECONDS]
+#       Postern, ASP.NET Core cookie auth, bare Kestrel and the Django peer side by side under wrk;
+#       the markdown report goes to stdout (and --out), progress to stderr. `--help` lists every option.
+#   bench/run.sh --client [BenchmarkDotNet options, e.g. --job short]
+#       Postern.Client's PosternSession against raw HttpClient (BenchmarkDotNet).
+# As root it installs what is missing first (Debian's wrk, the Django peer); then builds Release and runs.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+
+# The Django peers live beside the checkout (../shared), as for scripts/test.sh; POSTERN_PEERS_DIR may point elsewhere.
+peers="${POSTERN_PEERS_DIR:-$here/../shared/peers/django}"
+if [ "$(id -u)" = 0 ]; then
+  if ! command -v wrk >/dev/null; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || { echo "could not install wrk with apt-get" >&2; exit 1; }
+  fi
+  [ -f "$peers/install.sh" ] && bash "$peers/install.sh"
+else
+  command -v wrk >/dev/null || { echo "wrk is not installed (as root, this script installs it: apt-get install wrk)" >&2; exit 1; }
+fi
+if [ -f "$peers/run.sh" ]; then
+  export POSTERN_PEERS_DIR="$(cd "$peers" && pwd)"
+fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if [ "${1:-}" = "--client" ]; then
+  shift
+  echo "building (Release)" >&2
+  dotnet build bench/Postern.Client.Bench/Postern.Client.Bench.csproj -c Release -warnaserror -nologo -v quiet >&2
+  exec dotnet bench/Postern.Client.Bench/bin/Release/net10.0/Postern.Client.Bench.dll "$@"
+fi
+
+echo "building (Release)" >&2
+# The runner's project builds Postern.Server and both baselines with it.
+dotnet build bench/Postern.Bench/Postern.Bench.csproj -c Release -warnaserror -nologo -v quiet >&2
+POSTERN_BENCH_COMMAND="bench/run.sh${*:+ $*}" exec dotnet bench/Postern.Bench/bin/Release/net10.0/Postern.Bench.dll "$@"
