@@ -24,11 +24,15 @@ public static class PosternApplication
 {
     public static WebApplicationBuilder CreateBuilder(HostSettings settings, string[]? args = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        // The slim builder: appsettings.json, environment variables, the command line and console logging, without what
+        // Postern never uses (IIS integration, HTTP/3 over QUIC, hosting startup assemblies, static web assets), which
+        // would each cost resident memory in every instance. HTTPS endpoints (--urls https://...) stay available.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = args ?? [],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.WebHost.UseKestrelHttpsConfiguration();
         var overrides = new Dictionary<string, string?>(settings.Overrides);
         if (settings.Database is not null)
             overrides[StorageOptions.Section + ":Database"] = settings.Database;
