@@ -424,7 +424,7 @@ public abstract class AdminCommandTest : IAsyncLifetime
 
     protected async Task<long> CountUsersIfAnyAsync() => (await TestStore.TablesAsync(Db)).Contains("users") ? await CountUsersAsync() : 0;
 
-    protected Task<long> SchemaVersionAsync() => TestStore.QueryScalarAsync<long>(Db, "SELECT MAX(version) FROM schema_version;");
+    protected Task<long> SchemaVersionAsync() => TestStore.QueryInt64Async(Db, "SELECT MAX(version) FROM schema_version;");
 
     /// <summary>Logs in as a browser would: fetch the CSRF cookie and token, post the credentials; returns the response and session key.</summary>
     protected static async Task<(RawResponse Response, string? Session)> LogInAsync(Uri server, string username, string password)

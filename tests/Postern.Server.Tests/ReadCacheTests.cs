@@ -95,7 +95,7 @@ public sealed class ReadCacheTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
         Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
 
-        await _server.ExecuteSqlAsync("DELETE FROM sessions WHERE session_key = @key", new { key = visitor.SessionCookie });
+        await _server.ExecuteSqlAsync("DELETE FROM sessions WHERE session_key = @key", ("@key", visitor.SessionCookie));
 
         Assert.Equal(HttpStatusCode.Forbidden, (await visitor.GetAsync("/auth/user")).Status);
     }

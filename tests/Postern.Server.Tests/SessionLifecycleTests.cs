@@ -89,7 +89,7 @@ public sealed class SessionLifecycleTests(ServerFixture fixture) : IClassFixture
     public async Task AnExpiredSessionIsRefusedAndPurged()
     {
         var (visitor, userId) = await SignedInAsync("expiring");
-        await _server.ExecuteSqlAsync("UPDATE sessions SET expires_at = 1 WHERE user_id = @userId", new { userId });
+        await _server.ExecuteSqlAsync("UPDATE sessions SET expires_at = 1 WHERE user_id = @userId", ("@userId", userId));
         var response = await visitor.GetAsync("/auth/user");
         Assert.Equal(HttpStatusCode.Forbidden, response.Status);
         Assert.Null(visitor.SessionCookie);
@@ -130,7 +130,7 @@ public sealed class SessionLifecycleTests(ServerFixture fixture) : IClassFixture
     {
         // The session auth hash: even a password written straight into the database kills old sessions.
         var (visitor, userId) = await SignedInAsync("rewritten");
-        await _server.ExecuteSqlAsync("UPDATE users SET password = @password WHERE id = @userId", new { password = DjangoPasswordHash.Encode("other", 1000), userId });
+        await _server.ExecuteSqlAsync("UPDATE users SET password = @password WHERE id = @userId", ("@password", DjangoPasswordHash.Encode("other", 1000)), ("@userId", userId));
         Assert.Equal(HttpStatusCode.Forbidden, (await visitor.GetAsync("/auth/user")).Status);
     }
 

@@ -64,7 +64,7 @@ public sealed class PosternTestServer : IAsyncDisposable
     /// Runs SQL on the server's database over a connection of its own, as another tool or instance would: nothing in
     /// this server hears of it. The schemas of both stores have the same tables and columns.
     /// </summary>
-    public Task<int> ExecuteSqlAsync(string sql, object? parameters = null) => TestStore.ExecuteAsync(DatabasePath, sql, parameters);
+    public Task<int> ExecuteSqlAsync(string sql, params (string Name, object? Value)[] parameters) => TestStore.ExecuteAsync(DatabasePath, sql, parameters);
 
     /// <summary>A client that neither stores cookies nor follows redirects: tests see the wire as it is.</summary>
     public HttpClient CreateRawClient() => RawHttp.CreateClient(BaseAddress);

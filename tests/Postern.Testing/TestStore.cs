@@ -1,5 +1,5 @@
 using System.Data.Common;
-using Dapper;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Postern.Server.Storage.Postgres;
@@ -46,18 +46,34 @@ public static class TestStore
             File.Delete(database + suffix);
     }
 
-    /// <summary>Runs a statement (Dapper-style <c>@name</c> parameters) on its own connection; returns the rows it changed.</summary>
-    public static async Task<int> ExecuteAsync(string database, string sql, object? parameters = null)
+    /// <summary>Runs a statement with <c>@name</c> parameters, e.g. <c>("@id", 2)</c>, on its own connection; returns the rows it changed.</summary>
+    public static async Task<int> ExecuteAsync(string database, string sql, params (string Name, object? Value)[] parameters)
     {
         await using var db = await ConnectAsync(database);
-        return await db.ExecuteAsync(sql, parameters);
+        await using var command = CommandOf(db, sql, parameters);
+        return await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>The first column of the first row of a query, on its own connection.</summary>
-    public static async Task<T?> QueryScalarAsync<T>(string database, string sql, object? parameters = null)
+    /// <summary>The first column of the first row of a query as a long (either store's integer width; 0 for NULL), on its own connection.</summary>
+    public static async Task<long> QueryInt64Async(string database, string sql, params (string Name, object? Value)[] parameters)
     {
         await using var db = await ConnectAsync(database);
-        return await db.ExecuteScalarAsync<T>(sql, parameters);
+        await using var command = CommandOf(db, sql, parameters);
+        return await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    private static DbCommand CommandOf(DbConnection db, string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = db.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        return command;
     }
 
     /// <summary>The names of the database's tables in name order; none for a SQLite file that does not exist yet.</summary>
@@ -70,7 +86,12 @@ public static class TestStore
         var sql = postgres
             ? "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name;"
             : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;";
-        return (await db.QueryAsync<string>(sql)).ToList();
+        await using var command = CommandOf(db, sql, []);
+        await using var reader = await command.ExecuteReaderAsync();
+        var tables = new List<string>();
+        while (await reader.ReadAsync())
+            tables.Add(reader.GetString(0));
+        return tables;
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Dapper;
 using Postern.Server.Storage.Postgres;
 using Postern.Server.Storage.Sqlite;
 
@@ -12,6 +11,8 @@ namespace Postern.Server.Storage;
 /// valid in both dialects (SQLite since 3.39 understands <c>IS DISTINCT FROM</c> and <c>ON CONFLICT DO NOTHING</c>).
 /// A store supplies only what differs: how a connection opens and which of its errors mean an outage, how a
 /// write transaction begins, what a violated constraint looks like, how a list parameter is matched, and the schema.
+/// Statements go through <see cref="StoreCommands"/> without the caller's token: once sent, a statement runs to its
+/// end (opening the connection and committing honour the token).
 /// </summary>
 public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreAdministration, IAsyncDisposable, IDisposable
 {
@@ -36,8 +37,8 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
     /// <summary>Whether <paramref name="e"/> is a foreign key that a write ran into: the row it refers to is gone.</summary>
     protected abstract bool IsForeignKeyViolation(DbException e);
 
-    /// <summary>A condition true when <paramref name="column"/> is one of the values of the array parameter <paramref name="parameter"/>.</summary>
-    protected abstract string IsOneOf(string column, string parameter);
+    /// <summary>A condition true when <paramref name="column"/> is one of <paramref name="values"/>, whose parameters it adds to <paramref name="command"/>.</summary>
+    protected abstract string IsOneOf(DbCommand command, string column, IReadOnlyCollection<long> values);
 
     public abstract Task MigrateAsync(CancellationToken ct = default);
 
@@ -57,33 +58,35 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
     /// <summary>Applies the migrations a database has not seen yet, in <paramref name="tx"/>, recording each in <c>schema_version</c>.</summary>
     protected static async Task ApplyMigrationsAsync(DbConnection db, DbTransaction tx, IReadOnlyList<string> migrations)
     {
-        await db.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);", transaction: tx);
-        var version = await db.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version;", transaction: tx) ?? 0;
+        await db.Command("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);", tx).ExecuteAsync();
+        var version = (int)await db.Command("SELECT MAX(version) FROM schema_version;", tx).ReadInt64Async();
         for (var i = version; i < migrations.Count; i++)
         {
-            await db.ExecuteAsync(migrations[i], transaction: tx);
-            await db.ExecuteAsync("INSERT INTO schema_version (version) VALUES (@v);", new { v = i + 1 }, tx);
+            await db.Command(migrations[i], tx).ExecuteAsync();
+            await db.Command("INSERT INTO schema_version (version) VALUES (@v);", tx).With("@v", i + 1).ExecuteAsync();
         }
     }
 
     public Task<string> GetOrCreateSettingAsync(string name, Func<string> create, CancellationToken ct = default) => RunAsync(async db =>
     {
-        await db.ExecuteAsync("INSERT INTO settings (name, value) VALUES (@name, @value) ON CONFLICT DO NOTHING;", new { name, value = create() });
-        return await db.ExecuteScalarAsync<string>("SELECT value FROM settings WHERE name = @name;", new { name }) ?? "";
+        await db.Command("INSERT INTO settings (name, value) VALUES (@name, @value) ON CONFLICT DO NOTHING;")
+            .With("@name", name).With("@value", create()).ExecuteAsync();
+        return await db.Command("SELECT value FROM settings WHERE name = @name;").With("@name", name).ReadStringAsync() ?? "";
     }, ct);
 
     // ---- users
 
-    private const string UserColumns = "id, username, email, password, is_active, is_staff, is_superuser, date_joined, last_login";
+    public Task<User?> FindUserByUsernameAsync(string username, CancellationToken ct = default) => RunAsync(db =>
+        db.Command($"SELECT {UserColumns} FROM users WHERE username = @username;").With("@username", username).ReadFirstOrDefaultAsync(ReadUser), ct);
 
-    public Task<User?> FindUserByUsernameAsync(string username, CancellationToken ct = default) => RunAsync(async db =>
-        (await db.QuerySingleOrDefaultAsync<UserRow>($"SELECT {UserColumns} FROM users WHERE username = @username;", new { username }))?.ToUser(), ct);
+    public Task<User?> FindUserByIdAsync(long id, CancellationToken ct = default) =>
+        RunAsync(db => FindUserByIdAsync(db, null, id), ct);
 
-    public Task<User?> FindUserByIdAsync(long id, CancellationToken ct = default) => RunAsync(async db =>
-        (await db.QuerySingleOrDefaultAsync<UserRow>($"SELECT {UserColumns} FROM users WHERE id = @id;", new { id }))?.ToUser(), ct);
+    private static Task<User?> FindUserByIdAsync(DbConnection db, DbTransaction? tx, long id) =>
+        db.Command($"SELECT {UserColumns} FROM users WHERE id = @id;", tx).With("@id", id).ReadFirstOrDefaultAsync(ReadUser);
 
     public Task<long> CountUsersAsync(CancellationToken ct = default) =>
-        RunAsync(db => db.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users;"), ct);
+        RunAsync(db => db.Command("SELECT COUNT(*) FROM users;").ReadInt64Async(), ct);
 
     public Task<User> CreateUserAsync(NewUser user, CancellationToken ct = default) => RunAsync(async db =>
     {
@@ -91,12 +94,14 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
         try
         {
             await using var tx = await BeginWriteAsync(db, ct);
-            var id = await db.ExecuteScalarAsync<long>(
-                """
-                INSERT INTO users (username, email, password, is_active, is_staff, is_superuser, date_joined)
-                VALUES (@Username, @Email, @Password, @IsActive, @IsStaff, @IsSuperuser, @now) RETURNING id;
-                """,
-                new { user.Username, user.Email, user.Password, user.IsActive, user.IsStaff, user.IsSuperuser, now }, tx);
+            var id = await db.Command(
+                    """
+                    INSERT INTO users (username, email, password, is_active, is_staff, is_superuser, date_joined)
+                    VALUES (@Username, @Email, @Password, @IsActive, @IsStaff, @IsSuperuser, @now) RETURNING id;
+                    """, tx)
+                .With("@Username", user.Username).With("@Email", user.Email).With("@Password", user.Password)
+                .With("@IsActive", user.IsActive).With("@IsStaff", user.IsStaff).With("@IsSuperuser", user.IsSuperuser).With("@now", now)
+                .ReadInt64Async();
             await ReplaceMembershipsAsync(db, tx, id, user.GroupIds);
             await tx.CommitAsync(ct);
             return new User(id, user.Username, user.Email, user.Password, user.IsActive, user.IsStaff, user.IsSuperuser, FromMicros(now), null);
@@ -113,13 +118,14 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
 
     public Task<IReadOnlyList<UserWithGroups>> ListUsersAsync(int offset, int limit, CancellationToken ct = default) => RunAsync(async db =>
     {
-        var users = (await db.QueryAsync<UserRow>($"SELECT {UserColumns} FROM users ORDER BY id LIMIT @limit OFFSET @offset;", new { limit, offset })).ToList();
+        var users = await db.Command($"SELECT {UserColumns} FROM users ORDER BY id LIMIT @limit OFFSET @offset;")
+            .With("@limit", limit).With("@offset", offset).ReadAllAsync(ReadUser);
         if (users.Count == 0)
             return (IReadOnlyList<UserWithGroups>)[];
-        var memberships = (await db.QueryAsync<(long UserId, long GroupId)>(
-            "SELECT user_id, group_id FROM user_groups WHERE user_id >= @first AND user_id <= @last ORDER BY group_id;",
-            new { first = users[0].id, last = users[^1].id })).ToLookup(m => m.UserId, m => m.GroupId);
-        return users.Select(u => new UserWithGroups(u.ToUser(), memberships[u.id].ToList())).ToList();
+        var memberships = (await db.Command("SELECT user_id, group_id FROM user_groups WHERE user_id >= @first AND user_id <= @last ORDER BY group_id;")
+            .With("@first", users[0].Id).With("@last", users[^1].Id)
+            .ReadAllAsync(static row => (UserId: row.GetInt64(0), GroupId: row.GetInt64(1)))).ToLookup(m => m.UserId, m => m.GroupId);
+        return users.Select(u => new UserWithGroups(u, memberships[u.Id].ToList())).ToList();
     }, ct);
 
     public Task<UserWithGroups?> FindUserWithGroupsAsync(long id, CancellationToken ct = default) =>
@@ -127,11 +133,11 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
 
     private static async Task<UserWithGroups?> FindUserWithGroupsAsync(DbConnection db, DbTransaction? tx, long id)
     {
-        var user = await db.QuerySingleOrDefaultAsync<UserRow>($"SELECT {UserColumns} FROM users WHERE id = @id;", new { id }, tx);
+        var user = await FindUserByIdAsync(db, tx, id);
         if (user is null)
             return null;
-        var groups = await db.QueryAsync<long>("SELECT group_id FROM user_groups WHERE user_id = @id ORDER BY group_id;", new { id }, tx);
-        return new UserWithGroups(user.ToUser(), groups.ToList());
+        var groups = await db.Command("SELECT group_id FROM user_groups WHERE user_id = @id ORDER BY group_id;", tx).With("@id", id).ReadAllAsync(ReadId);
+        return new UserWithGroups(user, groups);
     }
 
     public Task<UserWithGroups?> UpdateUserAsync(long id, UserChanges changes, CancellationToken ct = default) => RunAsync(async db =>
@@ -139,9 +145,8 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
         await using var tx = await BeginWriteAsync(db, ct);
         try
         {
-            var found = await db.ExecuteAsync(
-                "UPDATE users SET username = COALESCE(@Username, username), email = COALESCE(@Email, email) WHERE id = @id;",
-                new { id, changes.Username, changes.Email }, tx);
+            var found = await db.Command("UPDATE users SET username = COALESCE(@Username, username), email = COALESCE(@Email, email) WHERE id = @id;", tx)
+                .With("@id", id).With("@Username", changes.Username).With("@Email", changes.Email).ExecuteAsync();
             if (found == 0)
                 return null;
         }
@@ -151,7 +156,7 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
         }
         if (changes.GroupIds is not null)
         {
-            await db.ExecuteAsync("DELETE FROM user_groups WHERE user_id = @id;", new { id }, tx);
+            await db.Command("DELETE FROM user_groups WHERE user_id = @id;", tx).With("@id", id).ExecuteAsync();
             try
             {
                 await ReplaceMembershipsAsync(db, tx, id, changes.GroupIds);
@@ -171,16 +176,20 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
     private static async Task ReplaceMembershipsAsync(DbConnection db, DbTransaction tx, long userId, IReadOnlyList<long> groupIds)
     {
         foreach (var groupId in groupIds.Distinct())
-            await db.ExecuteAsync(AddMembership, new { userId, groupId }, tx);
+            await db.Command(AddMembership, tx).With("@userId", userId).With("@groupId", groupId).ExecuteAsync();
     }
 
     public Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default) => RunAsync(async db =>
     {
         await using var tx = await BeginWriteAsync(db, ct);
-        await db.ExecuteAsync("UPDATE users SET password = @encodedPassword WHERE id = @userId;", new { userId, encodedPassword }, tx);
-        await db.ExecuteAsync(DeleteSessionsOfUserExcept, new { userId, exceptKey = kept?.Key }, tx);
+        await db.Command("UPDATE users SET password = @encodedPassword WHERE id = @userId;", tx)
+            .With("@userId", userId).With("@encodedPassword", encodedPassword).ExecuteAsync();
+        await DeleteSessionsOfUserExcept(db, tx, userId, kept?.Key).ExecuteAsync();
         if (kept is not null)
-            await db.ExecuteAsync("UPDATE sessions SET auth_hash = @AuthHash WHERE session_key = @Key AND user_id = @userId;", new { userId, kept.Key, kept.AuthHash }, tx);
+        {
+            await db.Command("UPDATE sessions SET auth_hash = @AuthHash WHERE session_key = @Key AND user_id = @userId;", tx)
+                .With("@userId", userId).With("@Key", kept.Key).With("@AuthHash", kept.AuthHash).ExecuteAsync();
+        }
         await tx.CommitAsync(ct);
         return 0;
     }, ct);
@@ -188,26 +197,26 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
     public Task SetActiveAsync(long userId, bool isActive, CancellationToken ct = default) => RunAsync(async db =>
     {
         await using var tx = await BeginWriteAsync(db, ct);
-        await db.ExecuteAsync("UPDATE users SET is_active = @isActive WHERE id = @userId;", new { userId, isActive }, tx);
+        await db.Command("UPDATE users SET is_active = @isActive WHERE id = @userId;", tx).With("@userId", userId).With("@isActive", isActive).ExecuteAsync();
         if (!isActive)
-            await db.ExecuteAsync("DELETE FROM sessions WHERE user_id = @userId;", new { userId }, tx);
+            await db.Command("DELETE FROM sessions WHERE user_id = @userId;", tx).With("@userId", userId).ExecuteAsync();
         await tx.CommitAsync(ct);
         return 0;
     }, ct);
 
     public Task DeleteUserAsync(long userId, CancellationToken ct = default) =>
-        RunAsync(db => db.ExecuteAsync("DELETE FROM users WHERE id = @userId;", new { userId }), ct);
+        RunAsync(db => db.Command("DELETE FROM users WHERE id = @userId;").With("@userId", userId).ExecuteAsync(), ct);
 
     public Task RecordLoginAsync(long userId, DateTimeOffset at, PasswordUpgrade? upgrade, CancellationToken ct = default) => RunAsync(async db =>
     {
         var now = Micros(at);
         if (upgrade is null)
-            return await db.ExecuteAsync("UPDATE users SET last_login = @now WHERE id = @userId;", new { userId, now });
+            return await db.Command("UPDATE users SET last_login = @now WHERE id = @userId;").With("@userId", userId).With("@now", now).ExecuteAsync();
         await using var tx = await BeginWriteAsync(db, ct);
-        await db.ExecuteAsync("UPDATE users SET last_login = @now, password = @EncodedPassword WHERE id = @userId;",
-            new { userId, now, upgrade.EncodedPassword }, tx);
-        await db.ExecuteAsync("UPDATE sessions SET auth_hash = @NewAuthHash WHERE user_id = @userId AND auth_hash = @OldAuthHash;",
-            new { userId, upgrade.NewAuthHash, upgrade.OldAuthHash }, tx);
+        await db.Command("UPDATE users SET last_login = @now, password = @EncodedPassword WHERE id = @userId;", tx)
+            .With("@userId", userId).With("@now", now).With("@EncodedPassword", upgrade.EncodedPassword).ExecuteAsync();
+        await db.Command("UPDATE sessions SET auth_hash = @NewAuthHash WHERE user_id = @userId AND auth_hash = @OldAuthHash;", tx)
+            .With("@userId", userId).With("@NewAuthHash", upgrade.NewAuthHash).With("@OldAuthHash", upgrade.OldAuthHash).ExecuteAsync();
         await tx.CommitAsync(ct);
         return 0;
     }, ct);
@@ -218,7 +227,7 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
     {
         try
         {
-            var id = await db.ExecuteScalarAsync<long>("INSERT INTO groups (name) VALUES (@name) RETURNING id;", new { name });
+            var id = await db.Command("INSERT INTO groups (name) VALUES (@name) RETURNING id;").With("@name", name).ReadInt64Async();
             return new Group(id, name);
         }
         catch (DbException e) when (IsUniqueViolation(e))
@@ -227,29 +236,33 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
         }
     }, ct);
 
-    public Task<Group?> FindGroupByNameAsync(string name, CancellationToken ct = default) => RunAsync(async db =>
-        (await db.QuerySingleOrDefaultAsync<GroupRow>("SELECT id, name FROM groups WHERE name = @name;", new { name }))?.ToGroup(), ct);
+    public Task<Group?> FindGroupByNameAsync(string name, CancellationToken ct = default) => RunAsync(db =>
+        db.Command("SELECT id, name FROM groups WHERE name = @name;").With("@name", name).ReadFirstOrDefaultAsync(ReadGroup), ct);
 
-    public Task<Group?> FindGroupByIdAsync(long id, CancellationToken ct = default) => RunAsync(async db =>
-        (await db.QuerySingleOrDefaultAsync<GroupRow>("SELECT id, name FROM groups WHERE id = @id;", new { id }))?.ToGroup(), ct);
+    public Task<Group?> FindGroupByIdAsync(long id, CancellationToken ct = default) => RunAsync(db =>
+        db.Command("SELECT id, name FROM groups WHERE id = @id;").With("@id", id).ReadFirstOrDefaultAsync(ReadGroup), ct);
 
     public Task<long> CountGroupsAsync(CancellationToken ct = default) =>
-        RunAsync(db => db.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM groups;"), ct);
+        RunAsync(db => db.Command("SELECT COUNT(*) FROM groups;").ReadInt64Async(), ct);
 
     public Task<IReadOnlyList<Group>> ListGroupsAsync(int offset, int limit, CancellationToken ct = default) => RunAsync(async db =>
-        (IReadOnlyList<Group>)(await db.QueryAsync<GroupRow>("SELECT id, name FROM groups ORDER BY id LIMIT @limit OFFSET @offset;", new { limit, offset }))
-            .Select(r => r.ToGroup()).ToList(), ct);
+        (IReadOnlyList<Group>)await db.Command("SELECT id, name FROM groups ORDER BY id LIMIT @limit OFFSET @offset;")
+            .With("@limit", limit).With("@offset", offset).ReadAllAsync(ReadGroup), ct);
 
     public Task<IReadOnlySet<long>> FindExistingGroupIdsAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default) => RunAsync(async db =>
-        ids.Count == 0
-            ? (IReadOnlySet<long>)new HashSet<long>()
-            : (await db.QueryAsync<long>($"SELECT id FROM groups WHERE {IsOneOf("id", "@ids")};", new { ids = ids.ToArray() })).ToHashSet(), ct);
+    {
+        if (ids.Count == 0)
+            return (IReadOnlySet<long>)new HashSet<long>();
+        var query = db.Command("");
+        query.CommandText = $"SELECT id FROM groups WHERE {IsOneOf(query, "id", ids)};";
+        return (await query.ReadAllAsync(ReadId)).ToHashSet();
+    }, ct);
 
     public Task<Group?> RenameGroupAsync(long id, string name, CancellationToken ct = default) => RunAsync(async db =>
     {
         try
         {
-            var found = await db.ExecuteAsync("UPDATE groups SET name = @name WHERE id = @id;", new { id, name });
+            var found = await db.Command("UPDATE groups SET name = @name WHERE id = @id;").With("@id", id).With("@name", name).ExecuteAsync();
             return found == 0 ? null : new Group(id, name);
         }
         catch (DbException e) when (IsUniqueViolation(e))
@@ -259,13 +272,13 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
     }, ct);
 
     public Task<bool> DeleteGroupAsync(long id, CancellationToken ct = default) =>
-        RunAsync(async db => await db.ExecuteAsync("DELETE FROM groups WHERE id = @id;", new { id }) > 0, ct);
+        RunAsync(async db => await db.Command("DELETE FROM groups WHERE id = @id;").With("@id", id).ExecuteAsync() > 0, ct);
 
     public Task AddUserToGroupAsync(long userId, long groupId, CancellationToken ct = default) => RunAsync(async db =>
     {
         try
         {
-            return await db.ExecuteAsync(AddMembership, new { userId, groupId });
+            return await db.Command(AddMembership).With("@userId", userId).With("@groupId", groupId).ExecuteAsync();
         }
         catch (DbException e) when (IsForeignKeyViolation(e))
         {
@@ -274,47 +287,38 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
     }, ct);
 
     public Task<IReadOnlyList<Group>> ListGroupsOfUserAsync(long userId, CancellationToken ct = default) => RunAsync(async db =>
-        (IReadOnlyList<Group>)(await db.QueryAsync<GroupRow>(
-            "SELECT g.id, g.name FROM groups g JOIN user_groups m ON m.group_id = g.id WHERE m.user_id = @userId ORDER BY g.id;",
-            new { userId })).Select(r => r.ToGroup()).ToList(), ct);
+        (IReadOnlyList<Group>)await db.Command("SELECT g.id, g.name FROM groups g JOIN user_groups m ON m.group_id = g.id WHERE m.user_id = @userId ORDER BY g.id;")
+            .With("@userId", userId).ReadAllAsync(ReadGroup), ct);
 
     // ---- sessions
 
-    public Task<SessionWithUser?> FindLiveSessionAsync(string key, DateTimeOffset now, CancellationToken ct = default) => RunAsync(async db =>
-    {
-        var row = await db.QuerySingleOrDefaultAsync<SessionUserRow>(
-            $"""
-            SELECT s.session_key, s.user_id, s.auth_hash, s.created_at, s.last_seen_at, s.expires_at, s.user_agent,
-                   u.{UserColumns.Replace(", ", ", u.", StringComparison.Ordinal)}
-            FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.session_key = @key AND s.expires_at > @now;
-            """,
-            new { key, now = Micros(now) });
-        return row is null ? null : new SessionWithUser(row.ToSession(), row.ToUser());
-    }, ct);
+    /// <summary>Built once: every authenticated request that misses the session cache runs it.</summary>
+    private static readonly string FindLiveSession =
+        $"""
+        SELECT s.{SessionColumns.Replace(", ", ", s.", StringComparison.Ordinal)},
+               u.{UserColumns.Replace(", ", ", u.", StringComparison.Ordinal)}
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.session_key = @key AND s.expires_at > @now;
+        """;
+
+    public Task<SessionWithUser?> FindLiveSessionAsync(string key, DateTimeOffset now, CancellationToken ct = default) => RunAsync(db =>
+        db.Command(FindLiveSession).With("@key", key).With("@now", Micros(now)).ReadFirstOrDefaultAsync(ReadSessionWithUser), ct);
 
     public Task CreateSessionAsync(SessionRecord session, string? replacedKey, CancellationToken ct = default) => RunAsync(async db =>
     {
         await using var tx = await BeginWriteAsync(db, ct);
         if (replacedKey is not null)
-            await db.ExecuteAsync("DELETE FROM sessions WHERE session_key = @replacedKey;", new { replacedKey }, tx);
+            await db.Command("DELETE FROM sessions WHERE session_key = @replacedKey;", tx).With("@replacedKey", replacedKey).ExecuteAsync();
         try
         {
-            await db.ExecuteAsync(
-                """
-                INSERT INTO sessions (session_key, user_id, auth_hash, created_at, last_seen_at, expires_at, user_agent)
-                VALUES (@Key, @UserId, @AuthHash, @created, @seen, @expires, @UserAgent);
-                """,
-                new
-                {
-                    session.Key,
-                    session.UserId,
-                    session.AuthHash,
-                    session.UserAgent,
-                    created = Micros(session.CreatedAt),
-                    seen = Micros(session.LastSeenAt),
-                    expires = Micros(session.ExpiresAt),
-                }, tx);
+            await db.Command(
+                    """
+                    INSERT INTO sessions (session_key, user_id, auth_hash, created_at, last_seen_at, expires_at, user_agent)
+                    VALUES (@Key, @UserId, @AuthHash, @created, @seen, @expires, @UserAgent);
+                    """, tx)
+                .With("@Key", session.Key).With("@UserId", session.UserId).With("@AuthHash", session.AuthHash).With("@UserAgent", session.UserAgent)
+                .With("@created", Micros(session.CreatedAt)).With("@seen", Micros(session.LastSeenAt)).With("@expires", Micros(session.ExpiresAt))
+                .ExecuteAsync();
         }
         catch (DbException e) when (IsForeignKeyViolation(e))
         {
@@ -325,27 +329,26 @@ public abstract class SqlStore : IUserStore, IGroupStore, ISessionStore, IStoreA
     }, ct);
 
     public Task DeleteSessionAsync(string key, CancellationToken ct = default) =>
-        RunAsync(db => db.ExecuteAsync("DELETE FROM sessions WHERE session_key = @key;", new { key }), ct);
+        RunAsync(db => db.Command("DELETE FROM sessions WHERE session_key = @key;").With("@key", key).ExecuteAsync(), ct);
 
     public Task TouchSessionAsync(string key, DateTimeOffset lastSeenAt, CancellationToken ct = default) =>
-        RunAsync(db => db.ExecuteAsync("UPDATE sessions SET last_seen_at = @seen WHERE session_key = @key;", new { key, seen = Micros(lastSeenAt) }), ct);
+        RunAsync(db => db.Command("UPDATE sessions SET last_seen_at = @seen WHERE session_key = @key;").With("@key", key).With("@seen", Micros(lastSeenAt)).ExecuteAsync(), ct);
 
     public Task<IReadOnlyList<SessionRecord>> ListLiveSessionsOfUserAsync(long userId, DateTimeOffset now, CancellationToken ct = default) => RunAsync(async db =>
-        (IReadOnlyList<SessionRecord>)(await db.QueryAsync<SessionUserRow>(
-            """
-            SELECT session_key, user_id, auth_hash, created_at, last_seen_at, expires_at, user_agent
-            FROM sessions WHERE user_id = @userId AND expires_at > @now ORDER BY created_at, session_key;
-            """,
-            new { userId, now = Micros(now) })).Select(r => r.ToSession()).ToList(), ct);
+        (IReadOnlyList<SessionRecord>)await db.Command(
+                $"SELECT {SessionColumns} FROM sessions WHERE user_id = @userId AND expires_at > @now ORDER BY created_at, session_key;")
+            .With("@userId", userId).With("@now", Micros(now)).ReadAllAsync(ReadSession), ct);
 
     /// <summary>A null <c>@exceptKey</c> keeps none: <c>IS DISTINCT FROM</c> is true for every key then, where <c>&lt;&gt;</c> would be null.</summary>
-    private const string DeleteSessionsOfUserExcept = "DELETE FROM sessions WHERE user_id = @userId AND session_key IS DISTINCT FROM @exceptKey;";
+    private static DbCommand DeleteSessionsOfUserExcept(DbConnection db, DbTransaction? tx, long userId, string? exceptKey) =>
+        db.Command("DELETE FROM sessions WHERE user_id = @userId AND session_key IS DISTINCT FROM @exceptKey;", tx)
+            .With("@userId", userId).With("@exceptKey", exceptKey);
 
     public Task<int> DeleteSessionsOfUserAsync(long userId, string? exceptKey, CancellationToken ct = default) =>
-        RunAsync(db => db.ExecuteAsync(DeleteSessionsOfUserExcept, new { userId, exceptKey }), ct);
+        RunAsync(db => DeleteSessionsOfUserExcept(db, null, userId, exceptKey).ExecuteAsync(), ct);
 
     public Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct = default) =>
-        RunAsync(db => db.ExecuteAsync("DELETE FROM sessions WHERE expires_at <= @now;", new { now = Micros(now) }), ct);
+        RunAsync(db => db.Command("DELETE FROM sessions WHERE expires_at <= @now;").With("@now", Micros(now)).ExecuteAsync(), ct);
 
     // ---- plumbing
 

@@ -1,9 +1,11 @@
+using System.Data.Common;
+
 namespace Postern.Server.Storage;
 
 /// <summary>
-/// What both SQL stores read and write alike: timestamps as microseconds since the Unix epoch, and the
-/// rows Dapper maps query results onto (column names as in the schema; booleans as bool, which Dapper
-/// converts from SQLite's integers).
+/// What both SQL stores read and write alike: timestamps as microseconds since the Unix epoch, and how a
+/// row becomes a record. Each reader takes its columns by position, in the order of the column list next
+/// to it (no name lookups per row); booleans through GetBoolean, which also reads SQLite's 0/1 integers.
 /// </summary>
 internal static class StoredRows
 {
@@ -11,40 +13,44 @@ internal static class StoredRows
 
     public static DateTimeOffset FromMicros(long micros) => new(DateTimeOffset.UnixEpoch.UtcTicks + (micros * 10), TimeSpan.Zero);
 
-    internal class UserRow
-    {
-        public long id { get; set; }
-        public string username { get; set; } = "";
-        public string email { get; set; } = "";
-        public string password { get; set; } = "";
-        public bool is_active { get; set; }
-        public bool is_staff { get; set; }
-        public bool is_superuser { get; set; }
-        public long date_joined { get; set; }
-        public long? last_login { get; set; }
+    /// <summary>The columns <see cref="ReadUser"/> reads, in its order.</summary>
+    public const string UserColumns = "id, username, email, password, is_active, is_staff, is_superuser, date_joined, last_login";
 
-        public User ToUser() => new(id, username, email, password, is_active, is_staff, is_superuser,
-            FromMicros(date_joined), last_login is { } l ? FromMicros(l) : null);
-    }
+    /// <summary>A user from <see cref="UserColumns"/>, starting at column <paramref name="first"/>.</summary>
+    public static User ReadUser(DbDataReader row, int first) => new(
+        row.GetInt64(first),
+        row.GetString(first + 1),
+        row.GetString(first + 2),
+        row.GetString(first + 3),
+        row.GetBoolean(first + 4),
+        row.GetBoolean(first + 5),
+        row.GetBoolean(first + 6),
+        FromMicros(row.GetInt64(first + 7)),
+        row.IsDBNull(first + 8) ? null : FromMicros(row.GetInt64(first + 8)));
 
-    internal sealed class SessionUserRow : UserRow
-    {
-        public string session_key { get; set; } = "";
-        public long user_id { get; set; }
-        public string auth_hash { get; set; } = "";
-        public long created_at { get; set; }
-        public long last_seen_at { get; set; }
-        public long expires_at { get; set; }
-        public string? user_agent { get; set; }
+    public static User ReadUser(DbDataReader row) => ReadUser(row, 0);
 
-        public SessionRecord ToSession() => new(session_key, user_id, auth_hash, FromMicros(created_at), FromMicros(last_seen_at), FromMicros(expires_at), user_agent);
-    }
+    /// <summary>The columns <see cref="ReadSession"/> reads, in its order.</summary>
+    public const string SessionColumns = "session_key, user_id, auth_hash, created_at, last_seen_at, expires_at, user_agent";
 
-    internal sealed class GroupRow
-    {
-        public long id { get; set; }
-        public string name { get; set; } = "";
+    /// <summary>How many columns <see cref="ReadSession"/> reads: a user joined to the session follows them.</summary>
+    public const int SessionColumnCount = 7;
 
-        public Group ToGroup() => new(id, name);
-    }
+    public static SessionRecord ReadSession(DbDataReader row) => new(
+        row.GetString(0),
+        row.GetInt64(1),
+        row.GetString(2),
+        FromMicros(row.GetInt64(3)),
+        FromMicros(row.GetInt64(4)),
+        FromMicros(row.GetInt64(5)),
+        row.IsDBNull(6) ? null : row.GetString(6));
+
+    /// <summary>A session and its user, from <see cref="SessionColumns"/> followed by <see cref="UserColumns"/>.</summary>
+    public static SessionWithUser ReadSessionWithUser(DbDataReader row) => new(ReadSession(row), ReadUser(row, SessionColumnCount));
+
+    /// <summary>A group from <c>id, name</c>.</summary>
+    public static Group ReadGroup(DbDataReader row) => new(row.GetInt64(0), row.GetString(1));
+
+    /// <summary>The first column as a long: an id.</summary>
+    public static long ReadId(DbDataReader row) => row.GetInt64(0);
 }

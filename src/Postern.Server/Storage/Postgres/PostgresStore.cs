@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Net.Sockets;
-using Dapper;
 using Npgsql;
 
 namespace Postern.Server.Storage.Postgres;
@@ -67,15 +66,19 @@ public sealed class PostgresStore : SqlStore
 
     protected override bool IsForeignKeyViolation(DbException e) => e is PostgresException { SqlState: ForeignKeyViolation };
 
-    /// <summary>Npgsql sends the array as one parameter (Dapper does not expand lists for it).</summary>
-    protected override string IsOneOf(string column, string parameter) => $"{column} = ANY({parameter})";
+    /// <summary>The values as one array parameter, <c>= ANY(@ids)</c>: one statement text whatever their number.</summary>
+    protected override string IsOneOf(DbCommand command, string column, IReadOnlyCollection<long> values)
+    {
+        command.With("@ids", values.ToArray());
+        return $"{column} = ANY(@ids)";
+    }
 
     // ---- administration
 
     public override Task MigrateAsync(CancellationToken ct = default) => RunAsync(async db =>
     {
         await using var tx = await BeginWriteAsync(db, ct);
-        await db.ExecuteAsync("SELECT pg_advisory_xact_lock(@MigrationLockKey);", new { MigrationLockKey }, tx);
+        await db.Command("SELECT pg_advisory_xact_lock(@MigrationLockKey);", tx).With("@MigrationLockKey", MigrationLockKey).ExecuteAsync();
         await ApplyMigrationsAsync(db, tx, PostgresSchema.Migrations);
         await tx.CommitAsync(ct);
         return 0;
@@ -83,5 +86,5 @@ public sealed class PostgresStore : SqlStore
 
     /// <summary>A round trip to the server itself (the pool hands out a live connection or fails).</summary>
     public override Task PingAsync(CancellationToken ct = default) =>
-        RunAsync(db => db.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1;", cancellationToken: ct)), ct);
+        RunAsync(db => db.Command("SELECT 1;").ReadInt64Async(ct), ct);
 }

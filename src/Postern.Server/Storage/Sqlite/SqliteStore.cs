@@ -1,5 +1,5 @@
 using System.Data.Common;
-using Dapper;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 
 namespace Postern.Server.Storage.Sqlite;
@@ -80,8 +80,18 @@ public sealed class SqliteStore : SqlStore
 
     protected override bool IsForeignKeyViolation(DbException e) => e is SqliteException { SqliteExtendedErrorCode: SqliteConstraintForeignKey };
 
-    /// <summary>Dapper expands <c>IN @ids</c> into one parameter per value (SQLite has no array type).</summary>
-    protected override string IsOneOf(string column, string parameter) => $"{column} IN {parameter}";
+    /// <summary>One parameter per value, <c>IN (@v0, @v1, …)</c>: SQLite has no array type.</summary>
+    protected override string IsOneOf(DbCommand command, string column, IReadOnlyCollection<long> values)
+    {
+        var names = new List<string>(values.Count);
+        foreach (var value in values)
+        {
+            var name = "@v" + names.Count.ToString(CultureInfo.InvariantCulture);
+            command.With(name, value);
+            names.Add(name);
+        }
+        return $"{column} IN ({string.Join(", ", names)})";
+    }
 
     // ---- administration
 
@@ -90,7 +100,7 @@ public sealed class SqliteStore : SqlStore
         CreateFolder();
         return RunAsync(async db =>
         {
-            await db.ExecuteAsync("PRAGMA journal_mode=WAL;");
+            await db.Command("PRAGMA journal_mode=WAL;").ExecuteAsync();
             await using var tx = await BeginWriteAsync(db, ct);
             await ApplyMigrationsAsync(db, tx, SqliteSchema.Migrations);
             await tx.CommitAsync(ct);
@@ -124,7 +134,7 @@ public sealed class SqliteStore : SqlStore
         {
             await using var db = new SqliteConnection(_pingConnectionString);
             await db.OpenAsync(ct);
-            await db.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1 FROM schema_version LIMIT 1;", cancellationToken: ct));
+            await db.Command("SELECT 1 FROM schema_version LIMIT 1;").ReadInt64Async(ct);
         }
         catch (SqliteException e)
         {
