@@ -63,6 +63,8 @@ public sealed class SqliteStore : SqlStore
 
     private StoreUnavailableException Unavailable(SqliteException e) => new($"SQLite error {e.SqliteErrorCode} on {Path}.", e);
 
+    protected override bool OneWriterAtATime => true;
+
     /// <summary>BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking on upgrade.</summary>
     protected override Task<DbTransaction> BeginWriteAsync(DbConnection db, CancellationToken ct)
     {
