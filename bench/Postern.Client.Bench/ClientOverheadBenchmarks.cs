@@ -10,15 +10,26 @@ using Postern.Protocol;
 
 namespace Postern.Client.Bench;
 
+/// <summary>Where the pair's answers come from.</summary>
+public enum Backend
+{
+    /// <summary>A local Postern process over loopback: the comparison issue 6 sets the target on.</summary>
+    Postern,
+
+    /// <summary><see cref="InMemoryAnswers"/>: no server, so that the client's own cost shows.</summary>
+    InMemory,
+}
+
 /// <summary>
 /// What PosternSession costs over doing the protocol by hand: the same signed-in GET and the same
 /// CSRF-carrying PATCH, both deserialised into the same records, against one local Postern (a process of
-/// its own, so the allocations measured are the client's alone). Each raw benchmark is its pair's baseline.
-/// Both sides put the same bytes on the wire (same handler settings, HTTP/1.1, <c>Accept: application/json</c>,
-/// the same cookies, the body with a Content-Length: Django reads no chunked body) and read the same answer.
+/// its own, so the allocations measured are the client's alone) and against answers from memory. Each raw
+/// benchmark is its pair's baseline. Both sides put the same bytes on the wire (same handler settings,
+/// HTTP/1.1, <c>Accept: application/json</c>, the same cookies, the body with a Content-Length: Django reads
+/// no chunked body) and read the same answer.
 /// </summary>
 [MemoryDiagnoser]
-[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
 [CategoriesColumn]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet's [GlobalCleanup] disposes them.")]
 public class ClientOverheadBenchmarks
@@ -27,16 +38,30 @@ public class ClientOverheadBenchmarks
     private const string GroupPath = "/api/groups/1/";
     private static readonly object GroupChange = new { name = "staff" };
 
-    private string _folder = "";
+    private string? _folder;
     private ServerProcess? _server;
     private PosternSession _session = null!;
     private HttpClient _raw = null!;
     private string _rawCookie = "";
     private string _rawToken = "";
 
+    [Params(Backend.Postern, Backend.InMemory)]
+    public Backend Backend { get; set; }
+
     [GlobalSetup]
-    public async Task StartPosternAsync()
+    public async Task SetUpAsync()
     {
+        if (Backend == Backend.InMemory)
+        {
+            var answers = new InMemoryAnswers(new Uri("http://127.0.0.1:8000/"));
+            _session = new PosternSession(new PosternClientOptions { BaseAddress = answers.Origin }, answers, disposeInner: false);
+            foreach (var cookie in InMemoryAnswers.SignInCookies())
+                _session.Cookies.SetCookies(answers.Origin, cookie);
+            _rawCookie = _session.Cookies.GetCookieHeader(answers.Origin);
+            _rawToken = _session.CsrfToken!;
+            _raw = RawClient(answers, answers.Origin);
+            return;
+        }
         // The server's database on a tmpfs where there is one: a PATCH's commit then costs the same every time, not
         // whatever the shared disk is doing, and the client's cost is what varies between the pair.
         var memory = new DirectoryInfo("/dev/shm");
@@ -55,18 +80,25 @@ public class ClientOverheadBenchmarks
             _rawToken = signIn.CsrfToken ?? throw new InvalidOperationException("No CSRF cookie after login.");
         }
         // PosternClientOptions.CreateHandler's settings, spelled out as a hand-written client would.
-        _raw = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = _server.BaseAddress };
-        _raw.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        _raw = RawClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }, _server.BaseAddress);
+    }
+
+    private static HttpClient RawClient(HttpMessageHandler handler, Uri baseAddress)
+    {
+        var client = new HttpClient(handler) { BaseAddress = baseAddress };
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
     }
 
     [GlobalCleanup]
-    public async Task StopPosternAsync()
+    public async Task CleanUpAsync()
     {
         _session.Dispose();
         _raw.Dispose();
         if (_server is not null)
             await _server.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
+        if (_folder is not null)
+            Directory.Delete(_folder, recursive: true);
     }
 
     [Benchmark(Baseline = true, Description = "raw HttpClient: GET, Cookie header")]
