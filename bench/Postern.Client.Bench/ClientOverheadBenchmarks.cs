@@ -68,7 +68,8 @@ public class ClientOverheadBenchmarks
         _folder = memory.Exists
             ? memory.CreateSubdirectory($"postern-client-bench-{Guid.NewGuid():N}").FullName
             : Directory.CreateTempSubdirectory("postern-client-bench-").FullName;
-        _server = await PosternServer.StartAsync(_folder);
+        // bench/run.sh --client runs this process on every core but the last; the server gets that one.
+        _server = await PosternServer.StartAsync(_folder, Environment.GetEnvironmentVariable("POSTERN_BENCH_SERVER_CPUS"));
         var options = new PosternClientOptions { LoginMode = LoginMode.Json };
         _session = new PosternSession(_server.BaseAddress, options);
         await _session.LoginAsync(SeedData.StaffUsername, SeedData.StaffPassword);

@@ -14,6 +14,13 @@ using Postern.Client.Bench;
 // busy shared box runs 100 iterations of every benchmark and still ends noisy; the median beside the mean
 // shrugs off the iterations another engineer's build landed on. Any BenchmarkDotNet option may follow and
 // changes this job (e.g. --iterationCount 100).
+if (args is ["--interleaved", ..])
+{
+    foreach (var backend in Enum.GetValues<Backend>())
+        await InterleavedRounds.RunAsync(backend);
+    return;
+}
+
 var job = Job.Default
     .WithToolchain(InProcessEmitToolchain.Instance)
     .WithWarmupCount(10)
