@@ -6,6 +6,8 @@
 #       the markdown report goes to stdout (and --out), progress to stderr. `--help` lists every option.
 #   bench/run.sh --client [BenchmarkDotNet options, e.g. --job short]
 #       Postern.Client's PosternSession against raw HttpClient (BenchmarkDotNet).
+#   bench/run.sh --client --interleaved
+#       The same pairs in alternating rounds (drift on a shared VM hits both sides alike).
 # As root it installs what is missing first (Debian's wrk, the Django peer); then builds Release and runs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -31,7 +33,15 @@ if [ "${1:-}" = "--client" ]; then
   shift
   echo "building (Release)" >&2
   dotnet build bench/Postern.Client.Bench/Postern.Client.Bench.csproj -c Release -warnaserror -nologo -v quiet >&2
-  exec dotnet bench/Postern.Client.Bench/bin/Release/net10.0/Postern.Client.Bench.dll "$@"
+  client=(dotnet bench/Postern.Client.Bench/bin/Release/net10.0/Postern.Client.Bench.dll "$@")
+  # Client and server on cores of their own: on two cores the scheduler otherwise moves both about, and the
+  # pair's sides pay for that differently from one iteration to the next.
+  cores=$(nproc)
+  if [ "$cores" -ge 2 ] && command -v taskset >/dev/null; then
+    export POSTERN_BENCH_SERVER_CPUS=$((cores - 1))
+    exec taskset -c "0-$((cores - 2))" "${client[@]}"
+  fi
+  exec "${client[@]}"
 fi
 
 echo "building (Release)" >&2

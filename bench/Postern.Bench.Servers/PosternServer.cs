@@ -13,7 +13,8 @@ public static class PosternServer
 {
     public const string Name = "Postern";
 
-    public static async Task<ServerProcess> StartAsync(string folder)
+    /// <param name="cpus">When given, the server runs on these cores only (<c>taskset -c</c>'s list).</param>
+    public static async Task<ServerProcess> StartAsync(string folder, string? cpus = null)
     {
         var dll = BuildOutput.PosternServer();
         var database = Path.Combine(folder, "postern.sqlite3");
@@ -26,7 +27,8 @@ public static class PosternServer
             await RunCommandAsync(dll, arguments, user.Password!);
         }
         var port = ServerProcess.FreePort();
-        var server = await ServerProcess.StartAsync(Name, ServerProcess.Dotnet(dll, port, "serve", "--db", database), port);
+        var start = ServerProcess.Dotnet(dll, port, "serve", "--db", database);
+        var server = await ServerProcess.StartAsync(Name, cpus is null ? start : ServerProcess.PinnedTo(cpus, start), port);
         try
         {
             await SeedThroughApiAsync(server.BaseAddress);

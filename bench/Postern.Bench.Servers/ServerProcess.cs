@@ -58,6 +58,24 @@ public sealed class ServerProcess : IAsyncDisposable
         return start;
     }
 
+    /// <summary>
+    /// <paramref name="start"/> run under <c>taskset -c CPUS</c>: for a benchmark whose client and server should
+    /// not take each other's cores (on a 2-core box the scheduler otherwise moves both about and every
+    /// iteration pays for it differently).
+    /// </summary>
+    public static ProcessStartInfo PinnedTo(string cpus, ProcessStartInfo start)
+    {
+        var pinned = new ProcessStartInfo("taskset") { WorkingDirectory = start.WorkingDirectory };
+        pinned.ArgumentList.Add("-c");
+        pinned.ArgumentList.Add(cpus);
+        pinned.ArgumentList.Add(start.FileName);
+        foreach (var argument in start.ArgumentList)
+            pinned.ArgumentList.Add(argument);
+        foreach (var (name, value) in start.Environment)
+            pinned.Environment[name] = value;
+        return pinned;
+    }
+
     public static Uri Url(int port) => new($"http://127.0.0.1:{port}/");
 
     /// <summary>Starts <paramref name="start"/> and waits (up to <paramref name="timeout"/>, default 3 minutes: the box is shared) until it answers.</summary>

@@ -42,7 +42,7 @@ public sealed partial class PosternSession : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         BaseAddress = options.BaseAddress ?? throw new ArgumentException("PosternClientOptions.BaseAddress is required.", nameof(options));
-        _handler = new SessionHandler(BaseAddress, cookies ?? new CookieContainer(), options) { InnerHandler = new NonDisposingHandler(inner, disposeInner) };
+        _handler = new SessionHandler(BaseAddress, cookies ?? new CookieContainer(), options, inner, disposeInner);
         _http = new HttpClient(_handler) { BaseAddress = BaseAddress, Timeout = options.Timeout };
     }
 
@@ -216,9 +216,15 @@ public sealed partial class PosternSession : IDisposable
     /// <summary>Sends a request through this session (cookies, token, Referer, retry) without interpreting the answer.</summary>
     public async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string urlOrPath, HttpContent? content, CancellationToken ct = default)
     {
-        using var request = new HttpRequestMessage(method, Resolve(urlOrPath)) { Content = content };
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var request = JsonRequest(method, urlOrPath, content);
         return await SendAsync(request, ct);
+    }
+
+    private HttpRequestMessage JsonRequest(HttpMethod method, string urlOrPath, HttpContent? content)
+    {
+        var request = new HttpRequestMessage(method, Resolve(urlOrPath)) { Content = content };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json"); // sent as it is: nothing to parse per request
+        return request;
     }
 
     /// <summary>A GET as a browser would send it (no JSON Accept), for the CSRF bootstrap and Django's login form.</summary>
@@ -256,30 +262,42 @@ public sealed partial class PosternSession : IDisposable
     /// <summary>Sends, maps failures to typed exceptions, and logs in again once on an expired session when credentials are configured.</summary>
     private async Task<HttpResponseMessage> SendCheckedAsync(HttpMethod method, string urlOrPath, object? body, CancellationToken ct)
     {
-        var hadSession = HasSession;
-        var response = await SendRawAsync(method, urlOrPath, Content(body), ct);
-        if (response.IsSuccessStatusCode)
-            return response;
-        var error = await ErrorMapping.ToExceptionAsync(response, hadSession, login: false, ct);
-        response.Dispose();
+        using var request = JsonRequest(method, urlOrPath, Content(body));
+        var response = await SendAsync(request, ct);
+        return response.IsSuccessStatusCode ? response : await RecoverAsync(response, method, urlOrPath, body, ct);
+    }
+
+    private async Task<HttpResponseMessage> RecoverAsync(HttpResponseMessage failed, HttpMethod method, string urlOrPath, object? body, CancellationToken ct)
+    {
+        var error = await ErrorMapping.ToExceptionAsync(failed, SessionHandler.CarriedSessionCookie(failed.RequestMessage), login: false, ct);
+        failed.Dispose();
         if (error is SessionExpiredException && _options.Credentials is { } credentials && await credentials(BaseAddress, ct) is { } login)
         {
             await LoginAsync(login.Username, login.Password, ct);
             var retried = await SendRawAsync(method, urlOrPath, Content(body), ct);
             if (retried.IsSuccessStatusCode)
                 return retried;
-            var second = await ErrorMapping.ToExceptionAsync(retried, HasSession, login: false, ct);
+            var second = await ErrorMapping.ToExceptionAsync(retried, SessionHandler.CarriedSessionCookie(retried.RequestMessage), login: false, ct);
             retried.Dispose();
             throw second;
         }
         throw error;
     }
 
-    private static JsonContent? Content(object? body) => body is null ? null : JsonContent.Create(body, body.GetType(), options: Json);
+    /// <summary>The body serialized up front: sent with a Content-Length (Django reads no chunked body), and sendable again for a CSRF retry.</summary>
+    private static ByteArrayContent? Content(object? body)
+    {
+        if (body is null)
+            return null;
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Json));
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-8");
+        return content;
+    }
 
     /// <summary>A relative path resolves against the backend; an absolute URL is used as it is.</summary>
     public Uri Resolve(string urlOrPath) =>
-        Uri.TryCreate(urlOrPath, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https"
+        // A path ("/api/...", a file: URI on Unix) goes straight to the backend, without being parsed twice.
+        !urlOrPath.StartsWith('/') && Uri.TryCreate(urlOrPath, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https"
             ? absolute
             : new Uri(BaseAddress, urlOrPath);
 
@@ -306,15 +324,5 @@ public sealed partial class PosternSession : IDisposable
     public void Dispose()
     {
         _http.Dispose();
-    }
-
-    /// <summary>Keeps a shared (pooled) handler alive when this session is disposed.</summary>
-    private sealed class NonDisposingHandler(HttpMessageHandler inner, bool disposeInner) : DelegatingHandler(inner)
-    {
-        protected override void Dispose(bool disposing)
-        {
-            if (disposeInner)
-                base.Dispose(disposing);
-        }
     }
 }

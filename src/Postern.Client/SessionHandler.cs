@@ -10,13 +10,14 @@ namespace Postern.Client;
 /// HTTPS (Django's strict Referer check), and one token refresh + retry when the backend still says
 /// the CSRF check failed. Credentials never leave the backend's origin.
 /// </summary>
-internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, PosternClientOptions options) : DelegatingHandler
+internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, PosternClientOptions options, HttpMessageHandler inner, bool disposeInner)
+    : DelegatingHandler(inner)
 {
     private static readonly HttpRequestOptionsKey<bool> IsRetry = new("Postern.IsRetry");
 
     public CookieContainer Jar => jar;
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("A request needs a URI.");
         if (!SameOrigin(uri, baseAddress))
@@ -26,15 +27,21 @@ internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, Poste
             request.Headers.Remove("Cookie");
             request.Headers.Remove(HeaderNames.CsrfToken);
             request.Headers.Referrer = null;
-            return await base.SendAsync(request, ct);
+            return base.SendAsync(request, ct);
         }
+        // A safe request is never refused for CSRF, so it needs no retry.
+        return SafeMethods.Contains(request.Method.Method)
+            ? SendWithCredentialsAsync(request, uri, unsafeMethod: false, ct)
+            : SendUnsafeAsync(request, uri, ct);
+    }
 
-        var unsafeMethod = !SafeMethods.Contains(request.Method.Method);
-        if (unsafeMethod && request.Content is not null)
-            await request.Content.LoadIntoBufferAsync(ct); // so that it can be sent again after a token refresh
-        var response = await SendWithCredentialsAsync(request, uri, unsafeMethod, ct);
-        if (!unsafeMethod || response.StatusCode != HttpStatusCode.Forbidden || request.Options.TryGetValue(IsRetry, out _)
-            || !await IsCsrfFailureAsync(response, ct))
+    private async Task<HttpResponseMessage> SendUnsafeAsync(HttpRequestMessage request, Uri uri, CancellationToken ct)
+    {
+        // So that it can be sent again after a token refresh; content that holds its bytes already can.
+        if (request.Content is not (null or ByteArrayContent or ReadOnlyMemoryContent))
+            await request.Content.LoadIntoBufferAsync(ct);
+        var response = await SendWithCredentialsAsync(request, uri, unsafeMethod: true, ct);
+        if (response.StatusCode != HttpStatusCode.Forbidden || request.Options.TryGetValue(IsRetry, out _) || !await IsCsrfFailureAsync(response, ct))
             return response;
 
         // The token may have been rotated or the cookie replaced: fetch a fresh one and try once more.
@@ -42,11 +49,12 @@ internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, Poste
         await RefreshCsrfCookieAsync(ct);
         using var retry = Clone(request);
         retry.Options.Set(IsRetry, true);
-        return await SendWithCredentialsAsync(retry, uri, unsafeMethod, ct);
+        return await SendWithCredentialsAsync(retry, uri, unsafeMethod: true, ct);
     }
 
     private async Task<HttpResponseMessage> SendWithCredentialsAsync(HttpRequestMessage request, Uri uri, bool unsafeMethod, CancellationToken ct)
     {
+        // One look into the jar per request: the token is read from the Cookie header being sent.
         request.Headers.Remove("Cookie");
         var cookies = jar.GetCookieHeader(uri);
         if (cookies.Length > 0)
@@ -54,14 +62,14 @@ internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, Poste
         if (unsafeMethod)
         {
             request.Headers.Remove(HeaderNames.CsrfToken);
-            if (CsrfCookie(uri) is { } token)
+            if (CookieValue(cookies, CookieNames.Csrf) is { } token)
                 request.Headers.TryAddWithoutValidation(HeaderNames.CsrfToken, token);
             // Django refuses unsafe HTTPS requests without Origin unless the Referer is a page of the same site.
             if (uri.Scheme == Uri.UriSchemeHttps && request.Headers.Referrer is null)
                 request.Headers.Referrer = new Uri(baseAddress.GetLeftPart(UriPartial.Authority) + "/");
         }
         var response = await base.SendAsync(request, ct);
-        if (response.Headers.TryGetValues("Set-Cookie", out var setCookies))
+        if (response.Headers.NonValidated.TryGetValues("Set-Cookie", out var setCookies))
         {
             foreach (var header in setCookies)
                 StoreCookie(uri, header);
@@ -82,6 +90,27 @@ internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, Poste
     }
 
     public string? CsrfCookie(Uri uri) => jar.GetCookies(uri)[CookieNames.Csrf]?.Value is { Length: > 0 } value ? value : null;
+
+    /// <summary>Whether <paramref name="request"/> went with a session cookie: a refusal then means the session has ended.</summary>
+    public static bool CarriedSessionCookie(HttpRequestMessage? request) =>
+        request is not null && request.Headers.NonValidated.TryGetValues("Cookie", out var headers)
+        && headers.Any(header => CookieValue(header, CookieNames.Session) is not null);
+
+    /// <summary>
+    /// The value of the first cookie named <paramref name="name"/> in a Cookie header (matched as CookieCollection
+    /// matches names), null if there is none or it is empty; split at <c>;</c> as Django's <c>parse_cookie</c> does.
+    /// </summary>
+    private static string? CookieValue(string cookieHeader, string name)
+    {
+        foreach (var range in cookieHeader.AsSpan().Split(';'))
+        {
+            var pair = cookieHeader.AsSpan(range).Trim();
+            var equals = pair.IndexOf('=');
+            if (equals > 0 && pair[..equals].TrimEnd().Equals(name, StringComparison.OrdinalIgnoreCase))
+                return pair[(equals + 1)..].Trim() is { Length: > 0 } value ? value.ToString() : null;
+        }
+        return null;
+    }
 
     private async Task RefreshCsrfCookieAsync(CancellationToken ct)
     {
@@ -115,4 +144,11 @@ internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, Poste
         a.Scheme.Equals(b.Scheme, StringComparison.OrdinalIgnoreCase)
         && a.Host.Equals(b.Host, StringComparison.OrdinalIgnoreCase)
         && a.Port == b.Port;
+
+    /// <summary>A shared (pooled) connection handler outlives the session.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposeInner)
+            base.Dispose(disposing);
+    }
 }

@@ -71,6 +71,23 @@ public sealed class LibraryShapeTests(Backends backends)
     }
 
     [Fact]
+    public async Task ARefusalFromAnotherOriginIsNotAnExpiredSession()
+    {
+        await using var other = await PagedListServer.StartAsync();
+        var asked = 0;
+        using var session = new PosternSession(backends.Postern.BaseAddress, new PosternClientOptions
+        {
+            Credentials = (_, _) => { asked++; return ValueTask.FromResult<(string, string)?>(("alice", "alice-password")); },
+        });
+        await session.LoginAsync("alice", "alice-password");
+
+        // No session cookie went there, so its refusal means "not logged in there": logging in again here would not help.
+        await Assert.ThrowsAsync<NotAuthenticatedException>(() => session.GetJsonAsync(new Uri(other.BaseAddress, "/refuses/").ToString()));
+        Assert.Equal(0, asked);
+        Assert.Equal("alice", (await session.WhoAmIAsync()).Username);
+    }
+
+    [Fact]
     public async Task AClosedPortIsATransportError()
     {
         using var session = new PosternSession(new Uri($"http://127.0.0.1:{Testing.DjangoPeer.FreePort()}/"));
@@ -78,7 +95,7 @@ public sealed class LibraryShapeTests(Backends backends)
     }
 }
 
-/// <summary>A small real Kestrel server with lists paged the other ways DRF and others page them, and an echo of request headers.</summary>
+/// <summary>A small real Kestrel server with lists paged the other ways DRF and others page them, an echo of request headers, and DRF's refusal of a visitor.</summary>
 internal sealed class PagedListServer(WebApplication app, Uri baseAddress) : IAsyncDisposable
 {
     public Uri BaseAddress { get; } = baseAddress;
@@ -101,6 +118,7 @@ internal sealed class PagedListServer(WebApplication app, Uri baseAddress) : IAs
                 context.Response.Headers.Link = $"<http://{context.Request.Host}/link-header/?page={page + 1}>; rel=\"next\"";
             return Results.Json(Enumerable.Range((page - 1) * 3, page < 4 ? 3 : 1));
         });
+        app.MapGet("/refuses/", () => Results.Json(new { detail = "Authentication credentials were not provided." }, statusCode: StatusCodes.Status403Forbidden));
         app.Map("/echo", (HttpRequest request) => Results.Json(request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString())));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
