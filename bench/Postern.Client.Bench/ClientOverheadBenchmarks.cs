@@ -55,10 +55,13 @@ public class ClientOverheadBenchmarks
         {
             var answers = new InMemoryAnswers(new Uri("http://127.0.0.1:8000/"));
             _session = new PosternSession(new PosternClientOptions { BaseAddress = answers.Origin }, answers, disposeInner: false);
-            foreach (var cookie in InMemoryAnswers.SignInCookies())
-                _session.Cookies.SetCookies(answers.Origin, cookie);
-            _rawCookie = _session.Cookies.GetCookieHeader(answers.Origin);
-            _rawToken = _session.CsrfToken!;
+            // Signed in as a session is, by the answer's Set-Cookie (not by writing into its jar, which would
+            // hand the jar out and make every request read it).
+            (await _session.SendRawAsync(HttpMethod.Post, "/auth/login", null)).Dispose();
+            _rawCookie = answers.CookieHeader;
+            _rawToken = answers.CsrfToken;
+            if (_session.CsrfToken != _rawToken)
+                throw new InvalidOperationException("The in-memory sign-in set no CSRF cookie.");
             _raw = RawClient(answers, answers.Origin);
             return;
         }

@@ -17,12 +17,20 @@ internal sealed class InMemoryAnswers(Uri origin) : HttpMessageHandler
 
     public Uri Origin => origin;
 
+    private const string Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    private readonly string _sessionKey = RandomNumberGenerator.GetString(Alphabet, 32);
+
+    /// <summary>The CSRF token the sign-in sets.</summary>
+    public string CsrfToken { get; } = RandomNumberGenerator.GetString(Alphabet, 32);
+
+    /// <summary>The Cookie header a client signed in here sends.</summary>
+    public string CookieHeader => $"csrftoken={CsrfToken}; sessionid={_sessionKey}";
+
     /// <summary>What Postern's login sets: a session cookie and a rotated CSRF token.</summary>
-    public static IEnumerable<string> SignInCookies()
+    private IEnumerable<string> SignInCookies()
     {
-        const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-        yield return $"sessionid={RandomNumberGenerator.GetString(alphabet, 32)}; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax";
-        yield return $"csrftoken={RandomNumberGenerator.GetString(alphabet, 32)}; Max-Age=31449600; Path=/; SameSite=Lax";
+        yield return $"sessionid={_sessionKey}; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax";
+        yield return $"csrftoken={CsrfToken}; Max-Age=31449600; Path=/; SameSite=Lax";
     }
 
     private static ApiLinks Links(Uri origin) => new(origin.GetLeftPart(UriPartial.Authority));
@@ -33,6 +41,8 @@ internal sealed class InMemoryAnswers(Uri origin) : HttpMessageHandler
         content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request };
         response.Headers.TryAddWithoutValidation("Vary", "Accept, Cookie");
+        if (request.RequestUri?.AbsolutePath == "/auth/login")
+            response.Headers.TryAddWithoutValidation("Set-Cookie", SignInCookies());
         return Task.FromResult(response);
     }
 }

@@ -32,17 +32,23 @@ public sealed partial class PosternSession : IDisposable
     }
 
     private PosternSession(PosternClientOptions options, bool disposeInner, CookieContainer? cookies = null)
-        : this(options, options.CreateHandler(), disposeInner, cookies)
+        : this(options, options.CreateHandler(), disposeInner, new CookieHeaderCache(cookies ?? new CookieContainer(), handedOut: false))
     {
     }
 
     /// <summary>A session over a given inner handler (e.g. one from IHttpClientFactory, pooled and shared; cookies stay in this session).</summary>
+    /// <param name="cookies">A jar to start from; the caller keeps it and may change it, so every request reads it.</param>
     public PosternSession(PosternClientOptions options, HttpMessageHandler inner, bool disposeInner, CookieContainer? cookies = null)
+        : this(options, inner, disposeInner, new CookieHeaderCache(cookies ?? new CookieContainer(), handedOut: cookies is not null))
+    {
+    }
+
+    private PosternSession(PosternClientOptions options, HttpMessageHandler inner, bool disposeInner, CookieHeaderCache cookies)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         BaseAddress = options.BaseAddress ?? throw new ArgumentException("PosternClientOptions.BaseAddress is required.", nameof(options));
-        _handler = new SessionHandler(BaseAddress, cookies ?? new CookieContainer(), options, inner, disposeInner);
+        _handler = new SessionHandler(BaseAddress, cookies, options, inner, disposeInner);
         _http = new HttpClient(_handler) { BaseAddress = BaseAddress, Timeout = options.Timeout };
     }
 
@@ -51,14 +57,14 @@ public sealed partial class PosternSession : IDisposable
     /// <summary>The JSON conventions of Django REST Framework: snake_case names.</summary>
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>This session's cookies (for inspection and persistence).</summary>
-    public CookieContainer Cookies => _handler.Jar;
+    /// <summary>This session's cookies (for inspection and persistence; changes made to it are sent from the next request on).</summary>
+    public CookieContainer Cookies => _handler.Cookies.HandOut();
 
     /// <summary>The current CSRF token (the <c>csrftoken</c> cookie), if any.</summary>
     public string? CsrfToken => _handler.CsrfCookie(BaseAddress);
 
     /// <summary>Whether the jar holds a session cookie (it may still have expired server-side).</summary>
-    public bool HasSession => Cookies.GetCookies(BaseAddress)[CookieNames.Session] is { Value.Length: > 0 };
+    public bool HasSession => _handler.Cookies.Jar.GetCookies(BaseAddress)[CookieNames.Session] is { Value.Length: > 0 };
 
     // ---- authentication
 
@@ -130,11 +136,12 @@ public sealed partial class PosternSession : IDisposable
             await ErrorMapping.EnsureSuccessAsync(response, hadSession: false, ct);
         }
         // Whatever the backend said about the cookie, this session is over.
-        foreach (Cookie cookie in Cookies.GetCookies(BaseAddress))
+        foreach (Cookie cookie in _handler.Cookies.Jar.GetCookies(BaseAddress))
         {
             if (cookie.Name == CookieNames.Session)
                 cookie.Expired = true;
         }
+        _handler.Cookies.Changed();
     }
 
     /// <summary>Who is signed in.</summary>
@@ -304,7 +311,7 @@ public sealed partial class PosternSession : IDisposable
     // ---- persistence
 
     /// <summary>Saves the cookie jar to a JSON file readable by its owner only (mode 0600).</summary>
-    public Task SaveAsync(string path, CancellationToken ct = default) => SessionFile.SaveAsync(path, BaseAddress, Cookies, ct);
+    public Task SaveAsync(string path, CancellationToken ct = default) => SessionFile.SaveAsync(path, BaseAddress, _handler.Cookies.Jar, ct);
 
     /// <summary>Resumes a saved session.</summary>
     public static async Task<PosternSession> LoadAsync(string path, PosternClientOptions? options = null, CancellationToken ct = default)

@@ -10,12 +10,12 @@ namespace Postern.Client;
 /// HTTPS (Django's strict Referer check), and one token refresh + retry when the backend still says
 /// the CSRF check failed. Credentials never leave the backend's origin.
 /// </summary>
-internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, PosternClientOptions options, HttpMessageHandler inner, bool disposeInner)
+internal sealed class SessionHandler(Uri baseAddress, CookieHeaderCache cookies, PosternClientOptions options, HttpMessageHandler inner, bool disposeInner)
     : DelegatingHandler(inner)
 {
     private static readonly HttpRequestOptionsKey<bool> IsRetry = new("Postern.IsRetry");
 
-    public CookieContainer Jar => jar;
+    public CookieHeaderCache Cookies => cookies;
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
@@ -54,15 +54,15 @@ internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, Poste
 
     private async Task<HttpResponseMessage> SendWithCredentialsAsync(HttpRequestMessage request, Uri uri, bool unsafeMethod, CancellationToken ct)
     {
-        // One look into the jar per request: the token is read from the Cookie header being sent.
+        // At most one look into the jar per request: the token is read from the Cookie header being sent.
         request.Headers.Remove("Cookie");
-        var cookies = jar.GetCookieHeader(uri);
-        if (cookies.Length > 0)
-            request.Headers.TryAddWithoutValidation("Cookie", cookies);
+        var cookieHeader = cookies.HeaderFor(uri);
+        if (cookieHeader.Length > 0)
+            request.Headers.TryAddWithoutValidation("Cookie", cookieHeader);
         if (unsafeMethod)
         {
             request.Headers.Remove(HeaderNames.CsrfToken);
-            if (CookieValue(cookies, CookieNames.Csrf) is { } token)
+            if (CookieValue(cookieHeader, CookieNames.Csrf) is { } token)
                 request.Headers.TryAddWithoutValidation(HeaderNames.CsrfToken, token);
             // Django refuses unsafe HTTPS requests without Origin unless the Referer is a page of the same site.
             if (uri.Scheme == Uri.UriSchemeHttps && request.Headers.Referrer is null)
@@ -73,6 +73,7 @@ internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, Poste
         {
             foreach (var header in setCookies)
                 StoreCookie(uri, header);
+            cookies.Changed();
         }
         return response;
     }
@@ -81,7 +82,7 @@ internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, Poste
     {
         try
         {
-            jar.SetCookies(uri, header.Trim());
+            cookies.Jar.SetCookies(uri, header.Trim());
         }
         catch (CookieException)
         {
@@ -89,7 +90,7 @@ internal sealed class SessionHandler(Uri baseAddress, CookieContainer jar, Poste
         }
     }
 
-    public string? CsrfCookie(Uri uri) => jar.GetCookies(uri)[CookieNames.Csrf]?.Value is { Length: > 0 } value ? value : null;
+    public string? CsrfCookie(Uri uri) => cookies.Jar.GetCookies(uri)[CookieNames.Csrf]?.Value is { Length: > 0 } value ? value : null;
 
     /// <summary>Whether <paramref name="request"/> went with a session cookie: a refusal then means the session has ended.</summary>
     public static bool CarriedSessionCookie(HttpRequestMessage? request) =>

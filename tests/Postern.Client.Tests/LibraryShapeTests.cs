@@ -88,6 +88,54 @@ public sealed class LibraryShapeTests(Backends backends)
     }
 
     [Fact]
+    public async Task ACookieIsSentUntilItExpires()
+    {
+        await using var server = await PagedListServer.StartAsync();
+        using var session = new PosternSession(server.BaseAddress);
+        await session.GetJsonAsync("/cookies/?set=brief%3D1%3B%20Max-Age%3D1%3B%20Path%3D%2F");
+        Assert.Contains("brief=1", await SentCookiesAsync(session, "/echo"));
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.DoesNotContain("brief=1", await SentCookiesAsync(session, "/echo"));
+    }
+
+    [Fact]
+    public async Task ACookieForOnePathGoesThereOnly()
+    {
+        await using var server = await PagedListServer.StartAsync();
+        using var session = new PosternSession(server.BaseAddress);
+        await session.GetJsonAsync("/cookies/?set=site%3D1%3B%20Path%3D%2F");
+        await session.GetJsonAsync("/cookies/?set=narrow%3D1%3B%20Path%3D%2Fsub");
+
+        Assert.Equal("site=1", await SentCookiesAsync(session, "/echo"));
+        Assert.Equal("narrow=1; site=1", await SentCookiesAsync(session, "/sub/echo"));
+        Assert.Equal("site=1", await SentCookiesAsync(session, "/echo"));
+    }
+
+    [Fact]
+    public async Task ACookieReplacedByTheServerOrThroughCookiesIsSentFromTheNextRequestOn()
+    {
+        await using var server = await PagedListServer.StartAsync();
+        using var session = new PosternSession(server.BaseAddress);
+        await session.GetJsonAsync("/cookies/?set=flavour%3Da%3B%20Path%3D%2F");
+        Assert.Equal("flavour=a", await SentCookiesAsync(session, "/echo"));
+        await session.GetJsonAsync("/cookies/?set=flavour%3Db%3B%20Path%3D%2F");
+        Assert.Equal("flavour=b", await SentCookiesAsync(session, "/echo"));
+
+        // Once the jar is in the caller's hands, whatever it does to it later goes out too.
+        var jar = session.Cookies;
+        Assert.Equal("flavour=b", await SentCookiesAsync(session, "/echo"));
+        jar.Add(new System.Net.Cookie("flavour", "c", "/", server.BaseAddress.Host));
+        Assert.Equal("flavour=c", await SentCookiesAsync(session, "/echo"));
+        foreach (System.Net.Cookie cookie in jar.GetCookies(server.BaseAddress))
+            cookie.Value = "d";
+        Assert.Equal("flavour=d", await SentCookiesAsync(session, "/echo"));
+    }
+
+    private static async Task<string> SentCookiesAsync(PosternSession session, string path) =>
+        (await session.GetJsonAsync(path)).TryGetProperty("Cookie", out var cookie) ? cookie.GetString()! : "";
+
+    [Fact]
     public async Task AClosedPortIsATransportError()
     {
         using var session = new PosternSession(new Uri($"http://127.0.0.1:{Testing.DjangoPeer.FreePort()}/"));
@@ -95,7 +143,7 @@ public sealed class LibraryShapeTests(Backends backends)
     }
 }
 
-/// <summary>A small real Kestrel server with lists paged the other ways DRF and others page them, an echo of request headers, and DRF's refusal of a visitor.</summary>
+/// <summary>A small real Kestrel server with lists paged the other ways DRF and others page them, an echo of request headers, cookies set as asked, and DRF's refusal of a visitor.</summary>
 internal sealed class PagedListServer(WebApplication app, Uri baseAddress) : IAsyncDisposable
 {
     public Uri BaseAddress { get; } = baseAddress;
@@ -120,6 +168,12 @@ internal sealed class PagedListServer(WebApplication app, Uri baseAddress) : IAs
         });
         app.MapGet("/refuses/", () => Results.Json(new { detail = "Authentication credentials were not provided." }, statusCode: StatusCodes.Status403Forbidden));
         app.Map("/echo", (HttpRequest request) => Results.Json(request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString())));
+        app.Map("/sub/echo", (HttpRequest request) => Results.Json(request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString())));
+        app.MapGet("/cookies/", (HttpResponse response, string set) =>
+        {
+            response.Headers.SetCookie = set;
+            return Results.Json(new { set });
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new PagedListServer(app, new Uri(address + "/"));
