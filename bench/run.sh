@@ -14,7 +14,8 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 
 # The Django peers live beside the checkout (../shared), as for scripts/test.sh; POSTERN_PEERS_DIR may point elsewhere.
-peers="${POSTERN_PEERS_DIR:-$here/../shared/peers/django}"
+source "$here/scripts/peers-dir.sh"
+peers="$(peers_dir)"
 if [ "$(id -u)" = 0 ]; then
   if ! command -v wrk >/dev/null; then
     apt-get update -qq >/dev/null

@@ -10,7 +10,8 @@ cd "$here"
 say() { printf '\n== %s\n' "$*"; }
 
 # The Django peers live beside the checkout (../shared); POSTERN_PEERS_DIR may point elsewhere.
-peers="${POSTERN_PEERS_DIR:-$here/../shared/peers/django}"
+source "$here/scripts/peers-dir.sh"
+peers="$(peers_dir)"
 if [ ! -f "$peers/install.sh" ]; then
   echo "cannot find the Django peers at $peers (set POSTERN_PEERS_DIR)" >&2
   exit 1
