@@ -92,7 +92,7 @@ public sealed class LibraryShapeTests(Backends backends)
     {
         await using var server = await PagedListServer.StartAsync();
         using var session = new PosternSession(server.BaseAddress);
-        await session.GetJsonAsync("/cookies/?set=brief%3D1%3B%20Max-Age%3D1%3B%20Path%3D%2F");
+        await SetCookieAsync(session, "brief=1; Max-Age=1; Path=/");
         Assert.Contains("brief=1", await SentCookiesAsync(session, "/echo"));
 
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -104,8 +104,8 @@ public sealed class LibraryShapeTests(Backends backends)
     {
         await using var server = await PagedListServer.StartAsync();
         using var session = new PosternSession(server.BaseAddress);
-        await session.GetJsonAsync("/cookies/?set=site%3D1%3B%20Path%3D%2F");
-        await session.GetJsonAsync("/cookies/?set=narrow%3D1%3B%20Path%3D%2Fsub");
+        await SetCookieAsync(session, "site=1; Path=/");
+        await SetCookieAsync(session, "narrow=1; Path=/sub");
 
         Assert.Equal("site=1", await SentCookiesAsync(session, "/echo"));
         Assert.Equal("narrow=1; site=1", await SentCookiesAsync(session, "/sub/echo"));
@@ -117,9 +117,9 @@ public sealed class LibraryShapeTests(Backends backends)
     {
         await using var server = await PagedListServer.StartAsync();
         using var session = new PosternSession(server.BaseAddress);
-        await session.GetJsonAsync("/cookies/?set=flavour%3Da%3B%20Path%3D%2F");
+        await SetCookieAsync(session, "flavour=a; Path=/");
         Assert.Equal("flavour=a", await SentCookiesAsync(session, "/echo"));
-        await session.GetJsonAsync("/cookies/?set=flavour%3Db%3B%20Path%3D%2F");
+        await SetCookieAsync(session, "flavour=b; Path=/");
         Assert.Equal("flavour=b", await SentCookiesAsync(session, "/echo"));
 
         // Once the jar is in the caller's hands, whatever it does to it later goes out too.
@@ -131,6 +131,10 @@ public sealed class LibraryShapeTests(Backends backends)
             cookie.Value = "d";
         Assert.Equal("flavour=d", await SentCookiesAsync(session, "/echo"));
     }
+
+    /// <summary>Has the test server answer with <c>Set-Cookie: <paramref name="setCookie"/></c>.</summary>
+    private static async Task SetCookieAsync(PosternSession session, string setCookie) =>
+        await session.GetJsonAsync("/cookies/?set=" + Uri.EscapeDataString(setCookie));
 
     private static async Task<string> SentCookiesAsync(PosternSession session, string path) =>
         (await session.GetJsonAsync(path)).TryGetProperty("Cookie", out var cookie) ? cookie.GetString()! : "";
