@@ -1,32 +1,29 @@
 #!/usr/bin/env bash
-# The benchmark of issue 6 (see bench/README.md):
+# The benchmark (see bench/README.md):
 #   bench/run.sh [--duration SECONDS] [--only SCENARIO,...] [--servers postern,cookie,bare,django]
 #                [--smoke] [--soak] [--out FILE] [--json FILE] [--sessions N] [--connections N] [--warmup SECONDS]
-#       Postern, ASP.NET Core cookie auth, bare Kestrel and the Django peer side by side under wrk;
+#       Postern, ASP.NET Core cookie auth, bare Kestrel and the Django reference backend side by side under wrk;
 #       the markdown report goes to stdout (and --out), progress to stderr. `--help` lists every option.
 #   bench/run.sh --client [BenchmarkDotNet options, e.g. --job short]
 #       Postern.Client's PosternSession against raw HttpClient (BenchmarkDotNet).
 #   bench/run.sh --client --interleaved
 #       The same pairs in alternating rounds (drift on a shared VM hits both sides alike).
-# As root it installs what is missing first (Debian's wrk, the Django peer); then builds Release and runs.
+# As root it installs what is missing first (Debian's wrk, the Django reference backend in tests/django-backend);
+# then builds Release and runs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 
-# The Django peers live beside the checkout (../shared), as for scripts/test.sh; POSTERN_PEERS_DIR may point elsewhere.
-source "$here/scripts/peers-dir.sh"
-peers="$(peers_dir)"
+command -v dotnet >/dev/null || { echo "bench/run.sh: the .NET 10 SDK is required (dotnet is not on PATH)" >&2; exit 1; }
 if [ "$(id -u)" = 0 ]; then
   if ! command -v wrk >/dev/null; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || { echo "could not install wrk with apt-get" >&2; exit 1; }
   fi
-  [ -f "$peers/install.sh" ] && bash "$peers/install.sh"
+  # the Django reference backend (Django 5.2 + DRF, unpacked from Debian's newer suites on first use)
+  bash "$here/tests/django-backend/install.sh"
 else
   command -v wrk >/dev/null || { echo "wrk is not installed (as root, this script installs it: apt-get install wrk)" >&2; exit 1; }
-fi
-if [ -f "$peers/run.sh" ]; then
-  export POSTERN_PEERS_DIR="$(cd "$peers" && pwd)"
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 

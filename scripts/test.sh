@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of Postern. Installs what the tests need first (as root, from Debian's archive:
-# the Django peers' packages, Chromium, nginx, openssl, PostgreSQL, Redis and wrk), then builds and runs all test projects.
+# Runs every test of Postern. Checks the prerequisites (the .NET 10 SDK), installs what the tests need (as root, from
+# Debian's archive: the Django reference backend's packages, Chromium, curl, nginx, openssl, PostgreSQL, Redis and wrk),
+# then builds and runs all test projects.
 # Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
 # exits non-zero on any failure.
 set -euo pipefail
@@ -9,48 +10,54 @@ cd "$here"
 
 say() { printf '\n== %s\n' "$*"; }
 
-# The Django peers live beside the checkout (../shared); POSTERN_PEERS_DIR may point elsewhere.
-source "$here/scripts/peers-dir.sh"
-peers="$(peers_dir)"
-if [ ! -f "$peers/install.sh" ]; then
-  echo "cannot find the Django peers at $peers (set POSTERN_PEERS_DIR)" >&2
+# Prerequisites first, so that a missing one is said before minutes of installing.
+if ! command -v dotnet >/dev/null; then
+  echo "scripts/test.sh: the .NET 10 SDK is required (dotnet is not on PATH): https://dotnet.microsoft.com/download" >&2
   exit 1
 fi
-export POSTERN_PEERS_DIR="$(cd "$peers" && pwd)"
+if ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+  echo "scripts/test.sh: the .NET 10 SDK is required; dotnet has: $(dotnet --list-sdks | tr '\n' ' ')" >&2
+  exit 1
+fi
 
-say "installing test dependencies (Debian packages)"
+# What the tests run, from Debian's archive:
+# the Django reference backend (tests/django-backend/install.sh): Django 3.2 + DRF + gunicorn from Debian 12, and
+#   Django 5.2 LTS + DRF from Debian's newer suites, unpacked into a cache folder (the system's Python stays as it is)
 # chromium: the browsable API's browser tests (Playwright drives Debian's Chromium; no browser download)
+# curl: the README walkthrough's test runs the README's own curl commands
 # nginx, openssl: the HTTPS tests put the backends behind Debian's nginx with a self-signed certificate
 # postgresql: the PostgreSQL storage tests start a private cluster of their own with Debian's binaries
 # redis-server: the scale-out and fault tests start a private Redis of their own (its own port, folder and config)
 # wrk: the benchmark's smoke run (tests/Postern.Bench.Tests) drives every server with it
 need=()
 command -v chromium >/dev/null || need+=(chromium)
+command -v curl >/dev/null || need+=(curl)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v openssl >/dev/null || need+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 command -v wrk >/dev/null || need+=(wrk)
 if [ "$(id -u)" = 0 ]; then
-  bash "$POSTERN_PEERS_DIR/install.sh"
+  say "installing test dependencies (Debian packages)"
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
-      || { echo "could not install ${need[*]} with apt-get" >&2; exit 1; }
+      || { echo "scripts/test.sh: could not install ${need[*]} with apt-get" >&2; exit 1; }
   fi
+  bash "$here/tests/django-backend/install.sh"
   # Debian's packages may also start a system nginx on port 80, a system PostgreSQL cluster on 5432 and a
   # system Redis on 6379: the tests never use them (their own configs, data folders and ports).
+elif [ ${#need[@]} -gt 0 ]; then
+  echo "scripts/test.sh: not root, and these Debian packages are missing: ${need[*]}" >&2
+  echo "  run it as root (it installs them), or: sudo apt-get install ${need[*]} && sudo tests/django-backend/install.sh" >&2
+  exit 1
 else
-  echo "not root: assuming the Django peers and ${need[*]:-everything else} are installed already"
+  echo "not root: assuming the Django reference backend is installed (tests/django-backend/install.sh)"
 fi
 # screenshots and other evidence the tests leave behind
 export POSTERN_TEST_ARTIFACTS="${POSTERN_TEST_ARTIFACTS:-$here/artifacts}"
 mkdir -p "$POSTERN_TEST_ARTIFACTS"
 
-if ! command -v dotnet >/dev/null; then
-  echo "dotnet (the .NET 10 SDK) is required" >&2
-  exit 1
-fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 say "building"

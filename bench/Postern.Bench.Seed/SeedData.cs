@@ -5,7 +5,7 @@ public sealed record SeedUser(int Id, string Username, string Email, string? Pas
 public sealed record SeedGroup(int Id, string Name);
 
 /// <summary>
-/// The users and groups of the Django peer (shared/peers/django/seed_users.py), in the order it creates
+/// The users and groups of the Django peer (tests/django-backend: manage.py seed_users), in the order it creates
 /// them, so ids match on every server: alice (staff, id 1), bob (id 2), user000… (ids 3…); groups staff
 /// (1) and readers (2). The baselines serve them from memory; Postern is seeded with them.
 /// </summary>

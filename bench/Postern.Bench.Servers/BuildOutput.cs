@@ -33,13 +33,12 @@ public static class BuildOutput
 
     public static string PosternServer() => Assembly(Path.Combine("src", "Postern.Server"), "Postern.Server");
 
-    /// <summary>The Django peers' folder: $POSTERN_PEERS_DIR, else ../shared/peers/django beside the repository (as scripts/test.sh finds it).</summary>
-    public static string DjangoPeers()
+    /// <summary>The Django reference backend's folder (tests/django-backend, with its run.sh).</summary>
+    public static string DjangoReferenceBackend()
     {
-        var configured = Environment.GetEnvironmentVariable("POSTERN_PEERS_DIR");
-        var folder = string.IsNullOrEmpty(configured) ? Path.Combine(RepositoryRoot(), "..", "shared", "peers", "django") : configured;
+        var folder = Path.Combine(RepositoryRoot(), "tests", "django-backend");
         if (!File.Exists(Path.Combine(folder, "run.sh")))
-            throw new InvalidOperationException($"Cannot find the Django peer's run.sh in {folder} (set POSTERN_PEERS_DIR).");
-        return Path.GetFullPath(folder);
+            throw new InvalidOperationException($"Cannot find the Django reference backend's run.sh in {folder}.");
+        return folder;
     }
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Postern.Bench.Servers;
 
-/// <summary>The Django 5.2 peer under gunicorn (its run.sh: a fresh SQLite database, the seeded users).</summary>
+/// <summary>The Django reference backend on Django 5.2, under gunicorn (its run.sh: a fresh SQLite database, the seeded users).</summary>
 public static class DjangoPeerServer
 {
     public const int Workers = 2;
@@ -13,10 +13,10 @@ public static class DjangoPeerServer
     {
         var port = ServerProcess.FreePort();
         var start = new ProcessStartInfo("bash");
-        start.ArgumentList.Add(Path.Combine(BuildOutput.DjangoPeers(), "run.sh"));
+        start.ArgumentList.Add(Path.Combine(BuildOutput.DjangoReferenceBackend(), "run.sh"));
         start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
         start.ArgumentList.Add(Workers.ToString(CultureInfo.InvariantCulture));
-        start.Environment["PEER"] = "modern";
+        start.Environment["DJANGO"] = "5.2";
         return ServerProcess.StartAsync(Name, start, port);
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using Postern.Client;
@@ -86,6 +87,8 @@ public static class PosternCommandLine
         logout.SetAction((parse, ct) => Guarded(terminal, c => Commands.LogoutAsync(context(parse), parse.GetValue(optionalBase), c), ct));
         root.Subcommands.Add(logout);
 
+        ShowOptionalArgumentsInTheCommandList(root);
+
         // "@file" is ours (--json @body.json), not a response file of arguments.
         var result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
@@ -98,6 +101,61 @@ public static class PosternCommandLine
             return ExitCodes.Usage;
         }
         return await result.InvokeAsync(new InvocationConfiguration { Output = terminal.Out, Error = terminal.Error });
+    }
+
+    /// <summary>
+    /// The root's list of commands shows each command's arguments as its own usage line does: <c>whoami [&lt;BASE_URL&gt;]</c>,
+    /// <c>get &lt;URL|PATH&gt; [&lt;ITEMS&gt;...]</c>. System.CommandLine's list shows every argument as required, and its
+    /// HelpBuilder is internal: the root's help is rendered as usual, and its Commands section rewritten.
+    /// </summary>
+    private static void ShowOptionalArgumentsInTheCommandList(RootCommand root)
+    {
+        var help = root.Options.OfType<System.CommandLine.Help.HelpOption>().Single();
+        help.Action = new RootHelpAction(root, help.Action!);
+    }
+
+    private sealed class RootHelpAction(RootCommand root, CommandLineAction standard) : SynchronousCommandLineAction
+    {
+        /// <summary>As the standard help: <c>get --help</c> is help, not a missing URL.</summary>
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            if (parseResult.CommandResult.Command != root)
+                return ((SynchronousCommandLineAction)standard).Invoke(parseResult);
+            var output = parseResult.InvocationConfiguration.Output;
+            var captured = new StringWriter();
+            parseResult.InvocationConfiguration.Output = captured;
+            int exit;
+            try
+            {
+                exit = ((SynchronousCommandLineAction)standard).Invoke(parseResult);
+            }
+            finally
+            {
+                parseResult.InvocationConfiguration.Output = output;
+            }
+            var text = captured.ToString();
+            var commands = text.IndexOf("Commands:", StringComparison.Ordinal);
+            if (commands >= 0)
+            {
+                var rows = root.Subcommands.Where(c => !c.Hidden).Select(c => (Usage: Usage(c), Description: c.Description ?? "")).ToList();
+                var width = rows.Max(r => r.Usage.Length) + 2;
+                text = text[..commands] + "Commands:" + Environment.NewLine
+                    + string.Concat(rows.Select(r => "  " + r.Usage.PadRight(width) + r.Description + Environment.NewLine)) + Environment.NewLine;
+            }
+            output.Write(text);
+            return exit;
+        }
+
+        private static string Usage(Command command) => string.Join(' ', command.Arguments.Select(argument =>
+            (argument.Arity.MinimumNumberOfValues, argument.Arity.MaximumNumberOfValues) switch
+            {
+                (0, 1) => $"[<{argument.Name}>]",
+                (0, _) => $"[<{argument.Name}>...]",
+                (_, > 1) => $"<{argument.Name}>...",
+                _ => $"<{argument.Name}>",
+            }).Prepend(command.Name));
     }
 
     private static Option<string?> PrintOption()

@@ -97,7 +97,14 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, help.ExitCode);
         foreach (var command in new[] { "login", "get", "post", "put", "patch", "delete", "whoami", "logout" })
             Assert.Contains(command, help.Stdout);
+        // The list of commands marks optional arguments as their own usage lines do.
+        var lines = help.Stdout.Split('\n').Select(l => l.Trim()).ToList();
+        Assert.Contains(lines, l => l.StartsWith("login <BASE_URL> <USERNAME> ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("get <URL|PATH> [<ITEMS>...] ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("whoami [<BASE_URL>] ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("logout [<BASE_URL>] ", StringComparison.Ordinal));
         var get = await _home.RunAsync("get", "--help");
+        Assert.Equal(0, get.ExitCode);
         Assert.Contains("--all", get.Stdout);
         Assert.Contains("--print", get.Stdout);
     }

@@ -6,7 +6,7 @@ namespace Postern.Client.Tests;
 
 /// <summary>
 /// The three backends behind Debian's nginx with TLS, as in production: Django told to trust
-/// <c>X-Forwarded-Proto</c> (REFSITE_HTTPS=1: secure cookies, strict Referer checks), Postern told the same
+/// <c>X-Forwarded-Proto</c> (DJANGO_BACKEND_HTTPS=1: secure cookies, strict Referer checks), Postern told the same
 /// (trusted forwarded headers, secure cookies). Over HTTPS, Django refuses an unsafe request that has no
 /// Origin unless its Referer is a page of the same site.
 /// </summary>
@@ -21,7 +21,7 @@ public sealed class HttpsBackends : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var https = new Dictionary<string, string> { ["REFSITE_HTTPS"] = "1" };
+        var https = new Dictionary<string, string> { ["DJANGO_BACKEND_HTTPS"] = "1" };
         var modern = DjangoPeer.StartAsync(PeerKind.Modern, https);
         var legacy = DjangoPeer.StartAsync(PeerKind.Legacy, https);
         _postern = await PosternTestServer.StartAsync(new Dictionary<string, string?>

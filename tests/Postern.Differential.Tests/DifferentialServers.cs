@@ -72,9 +72,9 @@ public sealed class DifferentialServers : IAsyncLifetime
 
     private static Dictionary<string, string> PeerEnvironment(bool https)
     {
-        var environment = new Dictionary<string, string> { ["REFSITE_TRUSTED"] = string.Join(',', TrustedOrigins) };
+        var environment = new Dictionary<string, string> { ["DJANGO_BACKEND_TRUSTED_ORIGINS"] = string.Join(',', TrustedOrigins) };
         if (https)
-            environment["REFSITE_HTTPS"] = "1";
+            environment["DJANGO_BACKEND_HTTPS"] = "1";
         return environment;
     }
 

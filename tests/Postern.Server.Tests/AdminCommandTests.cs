@@ -339,6 +339,81 @@ public static class AdminCommandTests
         }
 
         [Fact]
+        public async Task TheFirstStartsHintChangesThePasswordWhenRunAsWrittenFromAnotherFolder()
+        {
+            await using var serve = await ServeProcess.StartAsync(Folder, Db);
+            var hint = serve.Stdout.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("It is shown only this once", StringComparison.Ordinal));
+            var command = hint[(hint.IndexOf("change it with: ", StringComparison.Ordinal) + "change it with: ".Length)..];
+            Assert.StartsWith("dotnet /", command, StringComparison.Ordinal);
+
+            // As an operator would paste it, in another folder, in a shell (plus --password-stdin: there is no terminal here).
+            var elsewhere = Directory.CreateTempSubdirectory("postern-elsewhere-").FullName;
+            var shell = new System.Diagnostics.ProcessStartInfo("bash", ["-c", command + " --password-stdin"])
+            {
+                WorkingDirectory = elsewhere,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            shell.Environment["Postern__Accounts__PasswordIterations"] = PosternTestServer.FastIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            using (var process = System.Diagnostics.Process.Start(shell)!)
+            {
+                await process.StandardInput.WriteLineAsync("a-new-admin-password");
+                process.StandardInput.Close();
+                var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+                await process.WaitForExitAsync();
+                Assert.True(process.ExitCode == 0, command + "\n" + output);
+            }
+            Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(serve.Address, "admin", "a-new-admin-password")).Response.Status);
+        }
+
+        [Fact]
+        public async Task DemoDataCreatesTheWalkthroughsUsersAndGroupsOnceBesideAdmin()
+        {
+            await using (var first = await ServeProcess.StartAsync(Folder, Db, extraArgs: "--demo-data"))
+            {
+                Assert.Contains("Created the first user 'admin'", first.Stdout, StringComparison.Ordinal);
+                Assert.Contains("Demo data: created alice (password alice-password, staff) and bob (password bob-password).", first.Stdout, StringComparison.Ordinal);
+                var (login, session) = await LogInAsync(first.Address, "alice", "alice-password");
+                Assert.Equal(HttpStatusCode.OK, login.Status);
+                using var client = RawHttp.CreateClient(first.Address);
+                var alice = await client.SendAsync(HttpMethod.Get, "/api/users/2/", [("Cookie", $"{CookieNames.Session}={session}")]);
+                Assert.Equal("alice", alice.Json().GetProperty("username").GetString());
+                Assert.Equal(2, alice.Json().GetProperty("groups").GetArrayLength());
+                Assert.Equal(HttpStatusCode.OK, (await LogInAsync(first.Address, "bob", "bob-password")).Response.Status);
+            }
+            await using var second = await ServeProcess.StartAsync(Folder, Db, extraArgs: "--demo-data");
+            Assert.DoesNotContain("Demo data", second.Stdout, StringComparison.Ordinal);
+            Assert.Equal(3, await CountUsersAsync());
+        }
+
+        [Theory]
+        [InlineData("INT")]
+        [InlineData("TERM")]
+        public async Task ServeStopsGracefullyOnSigintAndSigterm(string signal)
+        {
+            var serve = await ServeProcess.StartAsync(Folder, Db);
+            await using (serve)
+            {
+                await serve.SignalAsync(signal);
+                var exit = await serve.WaitForExitAsync(TimeSpan.FromSeconds(30));
+                Assert.True(exit is not null, $"still running 30 s after SIG{signal}:\n{serve.Stdout}");
+                Assert.Contains("Application is shutting down", serve.Stdout, StringComparison.Ordinal);
+            }
+        }
+
+        [Fact]
+        [Trait("Store", "sqlite-only")]
+        public async Task WithoutDbTheDatabaseIsPosternSqlite3InTheFolderServeRunsIn()
+        {
+            await using var serve = await ServeProcess.StartAsync(Folder, database: null);
+            var expected = Path.Combine(Folder, "postern.sqlite3");
+            Assert.True(File.Exists(expected), string.Join(", ", Directory.GetFileSystemEntries(Folder)));
+            Assert.Contains($"Database: SQLite {expected}", serve.Stdout, StringComparison.Ordinal);
+        }
+
+        [Fact]
         public async Task ServeOnAnUnusableDatabaseIsExit1WithAnErrorLine()
         {
             var unusable = await TestStore.UnusableDatabaseAsync(Folder);

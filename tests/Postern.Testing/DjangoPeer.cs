@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace Postern.Testing;
 
-/// <summary>Which reference Django backend (shared/peers/django): 5.2 LTS, or Debian 12's 3.2.</summary>
+/// <summary>Which Django release the reference backend (tests/django-backend) runs on: 5.2 LTS, or Debian 12's 3.2.</summary>
 public enum PeerKind
 {
     Modern,
@@ -12,9 +12,9 @@ public enum PeerKind
 }
 
 /// <summary>
-/// A real Django + DRF backend from shared/peers/django, started with its run.sh on a free loopback
-/// port (fresh SQLite database, the peer's seeded users) and stopped on dispose. Installing it is the
-/// test command's job (scripts/test.sh runs the peer's install.sh).
+/// The Django reference backend (tests/django-backend: real Django + DRF, the "peer" every comparison runs
+/// against), started with its run.sh on a free loopback port (fresh SQLite database, its seeded users) and
+/// stopped on dispose. Installing it is the test command's job (scripts/test.sh runs its install.sh).
 /// </summary>
 public sealed class DjangoPeer : IAsyncDisposable
 {
@@ -32,20 +32,8 @@ public sealed class DjangoPeer : IAsyncDisposable
 
     public HttpClient CreateRawClient() => RawHttp.CreateClient(BaseAddress);
 
-    /// <summary>The folder holding the peer's run.sh: $POSTERN_PEERS_DIR, else shared/peers/django beside an ancestor folder.</summary>
-    public static string PeerDirectory()
-    {
-        var configured = Environment.GetEnvironmentVariable("POSTERN_PEERS_DIR");
-        if (!string.IsNullOrEmpty(configured))
-            return configured;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "peers", "django");
-            if (File.Exists(Path.Combine(candidate, "run.sh")))
-                return candidate;
-        }
-        throw new InvalidOperationException("Cannot find shared/peers/django (set POSTERN_PEERS_DIR).");
-    }
+    /// <summary>The folder holding the reference backend's run.sh, in this checkout.</summary>
+    public static string PeerDirectory() => Path.GetDirectoryName(RepositoryFiles.Find("tests/django-backend/run.sh"))!;
 
     public static async Task<DjangoPeer> StartAsync(PeerKind kind = PeerKind.Modern, IDictionary<string, string>? environment = null)
     {
@@ -56,7 +44,7 @@ public sealed class DjangoPeer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["PEER"] = kind == PeerKind.Modern ? "modern" : "legacy";
+        start.Environment["DJANGO"] = kind == PeerKind.Modern ? "5.2" : "3.2";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Django peer.");

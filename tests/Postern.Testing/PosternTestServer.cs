@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Postern.Server.Accounts;
+using Postern.Server.Commands;
 using Postern.Server.Hosting;
 using Postern.Server.Storage;
 
@@ -72,19 +73,11 @@ public sealed class PosternTestServer : IAsyncDisposable
     public async Task<User> CreateUserAsync(string username, string? password, bool staff = false, string email = "") =>
         await Accounts.CreateUserAsync(username, password, email, staff);
 
-    /// <summary>The peer's users and groups (shared/peers/django/seed_users.py), so the same scenarios mean the same on both.</summary>
-    public async Task SeedLikeDjangoPeerAsync(int extraUsers = 25)
-    {
-        var staff = await Accounts.EnsureGroupAsync("staff");
-        var readers = await Accounts.EnsureGroupAsync("readers");
-        var alice = await Accounts.CreateUserAsync("alice", "alice-password", "alice@example.org", isStaff: true);
-        await Groups.AddUserToGroupAsync(alice.Id, staff.Id);
-        await Groups.AddUserToGroupAsync(alice.Id, readers.Id);
-        var bob = await Accounts.CreateUserAsync("bob", "bob-password", "bob@example.org");
-        await Groups.AddUserToGroupAsync(bob.Id, readers.Id);
-        for (var i = 0; i < extraUsers; i++)
-            await Accounts.CreateUserAsync($"user{i:000}", null, $"user{i:000}@example.org");
-    }
+    /// <summary>
+    /// The Django reference backend's users and groups (tests/django-backend: manage.py seed_users), created by the
+    /// server's own <c>--demo-data</c> code, so that the same scenarios mean the same on both.
+    /// </summary>
+    public Task SeedLikeDjangoPeerAsync(int extraUsers = 25) => DemoData.CreateMissingAsync(Services, output: null, extraUsers);
 
     public async ValueTask DisposeAsync()
     {

@@ -32,13 +32,14 @@ public sealed partial class AccountService(IUserStore users, IGroupStore groups,
         : null;
 
     /// <summary>Creates a user; a null password makes it unusable (the user cannot log in until one is set).</summary>
-    public async Task<User> CreateUserAsync(string username, string? password, string email = "", bool isStaff = false, bool isSuperuser = false, CancellationToken ct = default)
+    public async Task<User> CreateUserAsync(string username, string? password, string email = "", bool isStaff = false, bool isSuperuser = false,
+        IReadOnlyList<long>? groupIds = null, CancellationToken ct = default)
     {
         Refuse(ValidateUsername(username));
         if (password is not null)
             Refuse(ValidatePassword(password));
         var encoded = password is null ? DjangoPasswordHash.NewUnusable() : await hasher.HashAsync(password, ct);
-        return await users.CreateUserAsync(new NewUser(username, email, encoded, isStaff, isSuperuser), ct);
+        return await users.CreateUserAsync(new NewUser(username, email, encoded, isStaff, isSuperuser) { GroupIds = groupIds ?? [] }, ct);
     }
 
     /// <summary>Sets a new password. Every session of the user ends, except <paramref name="keepSessionKey"/> (the one that asked for the change).</summary>

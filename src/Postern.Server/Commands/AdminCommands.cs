@@ -22,7 +22,7 @@ public static class AdminCommands
             if (await users.FindUserByUsernameAsync(username, ct) is not null)
                 return Fail($"A user with the username '{username}' already exists.");
             var password = PasswordInput.Read(passwordFromStdin);
-            await accounts.CreateUserAsync(username, password, email, staff || superuser, superuser, ct);
+            await accounts.CreateUserAsync(username, password, email, staff || superuser, superuser, ct: ct);
             Console.WriteLine($"Created user '{username}'.");
             return 0;
         }, ct);

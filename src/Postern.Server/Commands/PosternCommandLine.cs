@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Postern.Server.Accounts;
 using Postern.Server.Hosting;
 using Postern.Server.Storage;
+using Postern.Server.Storage.Postgres;
 
 namespace Postern.Server.Commands;
 
@@ -23,8 +24,9 @@ public static class PosternCommandLine
         var redis = new Option<string?>("--redis") { Description = $"HOST:PORT of Redis, which lets instances sharing a PostgreSQL database cache sessions (default: ${RedisVariable})", Recursive = true };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input instead of prompting" };
 
-        var serve = new Command("serve", "Run the backend (the default command)") { urls };
-        serve.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), ct));
+        var demoData = new Option<bool>("--demo-data") { Description = "Also create the walkthrough's users (alice and bob, passwords alice-password and bob-password) and groups where missing. Never in production" };
+        var serve = new Command("serve", "Run the backend (the default command)") { urls, demoData };
+        serve.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
 
         var username = new Argument<string>("username") { Description = "The user's username" };
         var email = new Option<string>("--email") { Description = "Email address", DefaultValueFactory = _ => "" };
@@ -45,8 +47,8 @@ public static class PosternCommandLine
         var healthCheck = new Command("healthcheck", "Exit 0 if the server answers 200 on /healthz, else 1 (for Docker's HEALTHCHECK: the runtime image has no curl)") { healthUrl };
         healthCheck.SetAction((parse, ct) => HealthCheckCommand.RunAsync(parse.GetValue(healthUrl)!, Console.Error, ct));
 
-        var root = new RootCommand("Postern: a Django-compatible session + CSRF backend") { db, urls, redis, serve, createUser, changePassword, migrate, healthCheck };
-        root.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), ct));
+        var root = new RootCommand("Postern: a Django-compatible session + CSRF backend") { db, urls, redis, demoData, serve, createUser, changePassword, migrate, healthCheck };
+        root.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
             return await ReportUsageErrorAsync(parsed);
@@ -69,9 +71,13 @@ public static class PosternCommandLine
     private static HostSettings Settings(string? db, string? urls = null, string? redis = null) =>
         new(urls, db ?? NullIfEmpty(Environment.GetEnvironmentVariable(DatabaseVariable)), redis ?? NullIfEmpty(Environment.GetEnvironmentVariable(RedisVariable)));
 
+    /// <summary>Where the data goes: a SQLite file's full path, or a PostgreSQL URL without its password.</summary>
+    private static string StorageDescription(string database) =>
+        PostgresDatabaseUrl.IsPostgres(database) ? "PostgreSQL " + PostgresDatabaseUrl.Redact(database) : "SQLite " + Path.GetFullPath(database);
+
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static async Task<int> ServeAsync(HostSettings settings, CancellationToken ct)
+    private static async Task<int> ServeAsync(HostSettings settings, bool demoData, CancellationToken ct)
     {
         WebApplication app;
         try
@@ -87,7 +93,11 @@ public static class PosternCommandLine
         {
             try
             {
-                await FirstUser.CreateIfNoneAsync(app.Services, Console.Out, ct);
+                var storage = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
+                await Console.Out.WriteLineAsync($"Database: {StorageDescription(storage.Database)}");
+                await FirstStart.CreateAdminIfNoUsersAsync(app.Services, Console.Out, AdminCommandHint.For(settings, storage.Database), ct);
+                if (demoData)
+                    await DemoData.CreateMissingAsync(app.Services, Console.Out, ct: ct);
             }
             catch (StoreUnavailableException e)
             {
@@ -97,27 +107,5 @@ public static class PosternCommandLine
             await app.RunAsync();
         }
         return 0;
-    }
-}
-
-/// <summary>On the very first start, an <c>admin</c> account, so the backend is usable at once.</summary>
-public static class FirstUser
-{
-    public static async Task CreateIfNoneAsync(IServiceProvider services, TextWriter output, CancellationToken ct)
-    {
-        var users = services.GetRequiredService<IUserStore>();
-        if (await users.CountUsersAsync(ct) > 0)
-            return;
-        var password = Protocol.CsrfToken.NewSecret()[..20];
-        try
-        {
-            await services.GetRequiredService<AccountService>().CreateUserAsync("admin", password, isStaff: true, isSuperuser: true, ct: ct);
-        }
-        catch (DuplicateUsernameException)
-        {
-            return; // another instance got there first
-        }
-        await output.WriteLineAsync($"Created the first user 'admin' with password: {password}");
-        await output.WriteLineAsync("It is shown only this once; change it with: Postern.Server changepassword admin");
     }
 }

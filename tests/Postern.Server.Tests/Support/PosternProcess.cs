@@ -138,11 +138,14 @@ public sealed class ServeProcess : IAsyncDisposable
     /// Starts <c>serve --db database --urls http://127.0.0.1:port</c> (with <c>--redis</c> when given; on a free port
     /// unless given one) and waits until it answers HTTP.
     /// </summary>
-    public static async Task<ServeProcess> StartAsync(string workingFolder, string database, string? redis = null, int? port = null,
-        IDictionary<string, string?>? environment = null)
+    /// <param name="database">The <c>--db</c> to give; null gives none (the default database, or POSTERN_DB from <paramref name="environment"/>).</param>
+    /// <param name="extraArgs">More options for <c>serve</c>, such as <c>--demo-data</c>.</param>
+    public static async Task<ServeProcess> StartAsync(string workingFolder, string? database, string? redis = null, int? port = null,
+        IDictionary<string, string?>? environment = null, params string[] extraArgs)
     {
         var address = new Uri($"http://127.0.0.1:{port ?? PosternProcess.FreeLoopbackPort()}");
-        string[] args = ["serve", "--db", database, "--urls", address.ToString().TrimEnd('/'), .. redis is null ? Array.Empty<string>() : ["--redis", redis]];
+        string[] args = ["serve", .. database is null ? Array.Empty<string>() : ["--db", database], "--urls", address.ToString().TrimEnd('/'),
+            .. redis is null ? Array.Empty<string>() : ["--redis", redis], .. extraArgs];
         var process = Process.Start(PosternProcess.StartInfo(workingFolder, args, environment))
             ?? throw new InvalidOperationException("dotnet did not start.");
         var serve = new ServeProcess(process, address);
@@ -156,6 +159,29 @@ public sealed class ServeProcess : IAsyncDisposable
             throw;
         }
         return serve;
+    }
+
+    /// <summary>Sends a signal (<c>INT</c>, <c>TERM</c>) to the server's own PID, as Ctrl+C or a supervisor would.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            ?? throw new InvalidOperationException("kill did not start.");
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>Waits for the process to end by itself; its exit code, or null if it is still running after <paramref name="timeout"/>.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>SIGKILL, by its PID: no shutdown, no goodbye to clients, as when a machine or container dies.</summary>
