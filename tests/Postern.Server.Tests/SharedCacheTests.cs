@@ -1,5 +1,6 @@
 using System.Net;
 using Postern.Server.Api;
+using Postern.Server.Api.Resources;
 using Postern.Server.Storage.Caching;
 using Postern.Server.Tests.Support;
 using Postern.Testing;

@@ -20,10 +20,13 @@ public sealed partial class AccountService(IUserStore users, IGroupStore groups,
     /// <summary>Django's UnicodeUsernameValidator alone (length is checked apart).</summary>
     public static bool IsUsernamePattern(string username) => UsernamePattern().IsMatch(username);
 
+    /// <summary>Django's UnicodeUsernameValidator message.</summary>
+    public const string InvalidUsername = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
+
     public static string? ValidateUsername(string username) =>
         username.Length == 0 ? "The username cannot be empty."
         : username.Length > MaxUsernameLength ? $"Ensure the username has no more than {MaxUsernameLength} characters."
-        : !UsernamePattern().IsMatch(username) ? "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+        : !UsernamePattern().IsMatch(username) ? InvalidUsername
         : null;
 
     public static string? ValidatePassword(string password) =>

@@ -113,7 +113,7 @@ public static class AuthEndpoints
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, NotAuthenticated);
             return;
         }
-        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CurrentUserBody(new Api.ApiLinks(context.Request).User(user.Id), user.Username, user.Email, user.IsStaff),
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CurrentUserBody(context.RequestServices.GetRequiredService<IUserLinks>().UserUrl(context.Request, user.Id), user.Username, user.Email, user.IsStaff),
             PosternJsonContext.Wire.CurrentUserBody);
     }
 }

@@ -11,33 +11,33 @@ namespace Postern.Server.Browsable;
 /// response as JSON with every URL a link, the allowed methods, login or logout in the header, and for
 /// those allowed to write, a raw-JSON form that sends the CSRF token.
 /// </summary>
-public static class BrowsablePage
+public sealed class BrowsablePage : IApiHtmlRenderer
 {
-    public static async Task WriteAsync(HttpContext context, ApiResource resource, ApiResponse response)
+    public async Task RenderAsync(HttpContext context, ApiRequest api, ApiRoute route, ApiResponse response)
     {
         var request = context.Request;
-        var user = await context.GetRequestSession().GetUserAsync();
+        var user = api.IsAuthenticated ? api.User : null;
         // The page carries a token for its forms, so it (re)sends the CSRF cookie, as DRF's page does.
         var token = context.GetCsrfCookie().GetToken();
         var path = request.Path.Value ?? "/api/";
         var html = new Html();
-        html.Raw("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Text(resource.Name).Raw(" – Postern API</title>")
+        html.Raw("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Text(route.Name).Raw(" – Postern API</title>")
             .Raw(Html.Style).Raw("</head><body>");
         WriteHeader(html, user?.Username, token, path + request.QueryString);
         html.Raw("<main>");
-        WriteBreadcrumbs(html, path, resource.Name);
-        html.Raw("<h1>").Text(resource.Name).Raw("</h1>");
-        if (resource.Description.Length > 0)
-            html.Raw("<p class=\"description\">").Text(resource.Description).Raw("</p>");
+        WriteBreadcrumbs(html, api.Routes.Breadcrumbs(path));
+        html.Raw("<h1>").Text(route.Name).Raw("</h1>");
+        if (route.Kind != RouteKind.Root && route.Description.Length > 0)
+            html.Raw("<p class=\"description\">").Text(route.Description).Raw("</p>");
         html.Raw("<p class=\"meta\"><b>").Text(request.Method).Raw("</b> ").Text(path + request.QueryString).Raw("</p>");
         html.Raw("<pre class=\"response\"><span class=\"meta\"><b>HTTP ").Text(response.Status.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .Raw(" ").Text(ReasonPhrase(response.Status)).Raw("</b>\nAllow: ").Text(resource.Allow)
+            .Raw(" ").Text(ReasonPhrase(response.Status)).Raw("</b>\nAllow: ").Text(route.Allow)
             .Raw("\nContent-Type: application/json\nVary: Accept\n</span>\n");
         if (response.Body is not null)
-            WriteJson(html, JsonSerializer.SerializeToElement(response.Body), 0);
+            WriteJson(html, BodyJson(response.Body), 0);
         html.Raw("</pre>");
-        if (user is not null && (resource.Permission == AccessRule.Authenticated || user.IsStaff))
-            WriteForms(html, resource, path);
+        if (user is not null)
+            await WriteFormsAsync(html, api, route, path);
         html.Raw("</main>");
         html.Raw("<script type=\"application/json\" id=\"drf_csrf\">").Raw(JsonSerializer.Serialize(new { csrfHeaderName = "X-CSRFTOKEN", csrfToken = token }))
             .Raw("</script>").Raw(Script).Raw("</body></html>");
@@ -66,18 +66,21 @@ public static class BrowsablePage
         html.Raw("</nav></header>");
     }
 
-    private static void WriteBreadcrumbs(Html html, string path, string name)
+    private static void WriteBreadcrumbs(Html html, IReadOnlyList<(string Path, string Name)> crumbs)
     {
-        var crumbs = new List<(string Href, string Label)> { ("/api/", "Api Root") };
-        var parts = path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length >= 2)
-            crumbs.Add(($"/api/{parts[1]}/", char.ToUpperInvariant(parts[1][0]) + parts[1][1..].TrimEnd('s') + " List"));
-        if (parts.Length >= 3)
-            crumbs.Add((path, name));
         html.Raw("<ul class=\"breadcrumb\">");
         foreach (var (href, label) in crumbs)
             html.Raw("<li><a href=\"").Text(href).Raw("\">").Text(label).Raw("</a></li>");
         html.Raw("</ul>");
+    }
+
+    /// <summary>The body as a JSON tree, for printing: written once more, off the hot path (HTML is for people).</summary>
+    private static JsonElement BodyJson(ApiBody body)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+            body.Write(writer);
+        return JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
     }
 
     /// <summary>Pretty-printed JSON in which every http(s) string is a link.</summary>
@@ -138,15 +141,17 @@ public static class BrowsablePage
 
     private static readonly string[] BodyMethods = ["POST", "PUT", "PATCH"];
 
-    private static void WriteForms(Html html, ApiResource resource, string path)
+    private static async Task WriteFormsAsync(Html html, ApiRequest request, ApiRoute route, string path)
     {
-        foreach (var method in BodyMethods.Where(resource.Handlers.ContainsKey))
+        foreach (var method in BodyMethods)
         {
+            if (!await OptionsMetadata.MayWriteAsync(request, route, method))
+                continue;
             html.Raw("<form class=\"write\" data-method=\"").Raw(method).Raw("\" action=\"").Text(path).Raw("\">")
                 .Raw("<h2>").Raw(method).Raw("</h2><label>Content (JSON)<textarea name=\"_content\" id=\"content-").Raw(method).Raw("\">{}</textarea></label>")
                 .Raw("<button type=\"submit\" id=\"submit-").Raw(method).Raw("\">").Raw(method).Raw("</button></form>");
         }
-        if (resource.Handlers.ContainsKey("DELETE"))
+        if (await OptionsMetadata.MayWriteAsync(request, route, "DELETE"))
         {
             html.Raw("<form class=\"write\" data-method=\"DELETE\" action=\"").Text(path).Raw("\">")
                 .Raw("<button type=\"submit\" id=\"submit-DELETE\">DELETE</button></form>");

@@ -3,17 +3,21 @@ using Postern.Server.Sessions;
 
 namespace Postern.Server.Csrf;
 
-/// <summary>Which requests an endpoint's CSRF check applies to.</summary>
+/// <summary>Which requests an endpoint's CSRF check applies to, and who runs it.</summary>
 public enum CsrfEnforcement
 {
-    /// <summary>Every unsafe request (Django's CsrfViewMiddleware on a plain view).</summary>
+    /// <summary>Every unsafe request, refused before the endpoint runs (Django's CsrfViewMiddleware on a plain view).</summary>
     Always,
 
-    /// <summary>Only unsafe requests from a signed-in session (DRF's SessionAuthentication.enforce_csrf).</summary>
+    /// <summary>
+    /// Only unsafe requests from a signed-in session, checked by the endpoint itself when it authenticates the request
+    /// (DRF's SessionAuthentication.enforce_csrf: after content negotiation, so a 406 comes first, and rendered as the
+    /// endpoint renders everything). Anonymous requests carry no authority for a forgery to borrow.
+    /// </summary>
     AuthenticatedSessionsOnly,
 }
 
-/// <summary>Endpoint metadata: this endpoint is CSRF-protected.</summary>
+/// <summary>Endpoint metadata: this endpoint is CSRF-protected, this way.</summary>
 public sealed record CsrfProtectedMetadata(CsrfEnforcement Enforcement);
 
 public static class CsrfEndpointConventions
@@ -26,25 +30,38 @@ public static class CsrfEndpointConventions
     }
 }
 
-/// <summary>Runs the CSRF rules for protected endpoints, after routing and before the endpoint.</summary>
-public sealed class CsrfProtectionMiddleware(RequestDelegate next, CsrfRules rules)
+/// <summary>
+/// The one place a request is judged for CSRF: which endpoints are protected (their metadata), whether the rules pass, and
+/// the refusal's words (<c>CSRF Failed: &lt;Django's reason&gt;</c>), for the middleware and the API alike.
+/// </summary>
+public sealed class CsrfProtection(CsrfRules rules)
+{
+    public const string RefusalPrefix = "CSRF Failed: ";
+
+    /// <summary>The refusal's detail for this request, or null to let it on.</summary>
+    public async ValueTask<string?> RefusalAsync(HttpContext context)
+    {
+        var protection = context.GetEndpoint()?.Metadata.GetMetadata<CsrfProtectedMetadata>();
+        if (protection is null)
+            return null;
+        if (protection.Enforcement == CsrfEnforcement.AuthenticatedSessionsOnly
+            && (Protocol.SafeMethods.Contains(context.Request.Method) || await context.GetRequestSession().GetUserAsync() is null))
+            return null;
+        return await rules.CheckAsync(context) is { } reason ? RefusalPrefix + reason : null;
+    }
+}
+
+/// <summary>Refuses forged requests to endpoints marked <see cref="CsrfEnforcement.Always"/>, after routing and before the endpoint.</summary>
+public sealed class CsrfProtectionMiddleware(RequestDelegate next, CsrfProtection protection)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var protection = context.GetEndpoint()?.Metadata.GetMetadata<CsrfProtectedMetadata>();
-        if (protection is not null && await AppliesAsync(context, protection.Enforcement))
+        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<CsrfProtectedMetadata>();
+        if (metadata?.Enforcement == CsrfEnforcement.Always && await protection.RefusalAsync(context) is { } refusal)
         {
-            var reason = await rules.CheckAsync(context);
-            if (reason is not null)
-            {
-                await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, "CSRF Failed: " + reason);
-                return;
-            }
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, refusal);
+            return;
         }
         await next(context);
     }
-
-    private static async ValueTask<bool> AppliesAsync(HttpContext context, CsrfEnforcement enforcement) =>
-        enforcement == CsrfEnforcement.Always
-        || (!Protocol.SafeMethods.Contains(context.Request.Method) && await context.GetRequestSession().GetUserAsync() is not null);
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using Postern.Server.Accounts;
 using Postern.Server.Api;
+using Postern.Server.Api.Resources;
 using Postern.Server.Browsable;
 using Postern.Server.Csrf;
 using Postern.Server.Http;
@@ -94,6 +95,14 @@ public static class PosternApplication
         services.AddSingleton<AccountService>();
         services.AddSingleton<TrustedOrigins>();
         services.AddSingleton<CsrfRules>();
+        services.AddSingleton<CsrfProtection>();
+        services.AddSingleton(new RouteTable(ApiResources.All, otherPaths:
+        [
+            Protocol.EndpointPaths.Csrf, Protocol.EndpointPaths.Login, Protocol.EndpointPaths.Logout, Protocol.EndpointPaths.User,
+            LoginPages.LoginPath, LoginPages.LogoutPath,
+        ]));
+        services.AddSingleton<IUserLinks, ApiUserLinks>();
+        services.AddSingleton<IApiHtmlRenderer, BrowsablePage>();
         services.AddHostedService<ExpiredSessionSweeper>();
         services.AddRouting();
     }
@@ -178,7 +187,7 @@ public static class PosternApplication
         app.UseRouting();
         app.UseMiddleware<CsrfProtectionMiddleware>();
         app.MapAuthEndpoints();
-        app.MapApi();
+        app.MapApi(app.Services.GetRequiredService<RouteTable>());
         app.MapLoginPages();
         app.MapFallback(context => JsonResponses.WriteDetailAsync(context, StatusCodes.Status404NotFound, "Not found."));
     }

@@ -8,7 +8,13 @@ namespace Postern.Server.Api;
 public readonly record struct FieldValue(JsonElement? Json, IReadOnlyList<string>? Form)
 {
     /// <summary>Python's name for the type of the value, which DRF puts in its messages.</summary>
-    public string PythonTypeName => Json is { } json ? ApiInput.PythonTypeName(json) : "str";
+    public string PythonTypeName => Json is { } json ? PythonValues.TypeName(json) : "str";
+
+    /// <summary>JSON <c>null</c> (a form has no null: an empty form value is the empty string).</summary>
+    public bool IsNull => Json is { ValueKind: JsonValueKind.Null };
+
+    /// <summary>A form field's value as DRF reads a single value from a QueryDict: the last one sent.</summary>
+    public string? LastFormValue => Form is { } form ? (form.Count == 0 ? "" : form[^1]) : null;
 }
 
 /// <summary>
@@ -29,7 +35,7 @@ public sealed class ApiInput
     public static readonly ApiInput Empty = new(null, null);
 
     /// <summary>Whether the body is an object (a dict, in DRF's words); otherwise the Python type name of what it is.</summary>
-    public string? NotAnObjectTypeName => _json is { ValueKind: not JsonValueKind.Object } json ? PythonTypeName(json) : null;
+    public string? NotAnObjectTypeName => _json is { ValueKind: not JsonValueKind.Object } json ? PythonValues.TypeName(json) : null;
 
     /// <summary>Whether the body came from a form (missing list fields then mean "none", as DRF reads HTML input).</summary>
     public bool IsForm => _form is not null;
@@ -153,20 +159,4 @@ public sealed class ApiInput
             }
         }
     }
-
-    internal static string PythonTypeName(JsonElement json) => json.ValueKind switch
-    {
-        JsonValueKind.String => "str",
-        JsonValueKind.Number => json.TryGetInt64(out _) ? "int" : "float",
-        JsonValueKind.True or JsonValueKind.False => "bool",
-        JsonValueKind.Null => "NoneType",
-        JsonValueKind.Array => "list",
-        _ => "dict",
-    };
-
-    /// <summary>Python's str() of a JSON number, as DRF's CharField turns numbers into strings.</summary>
-    internal static string PythonNumberText(JsonElement number) =>
-        number.TryGetInt64(out var integer)
-            ? integer.ToString(CultureInfo.InvariantCulture)
-            : number.GetDouble().ToString("R", CultureInfo.InvariantCulture) is var text && !text.Contains('.', StringComparison.Ordinal) && !text.Contains('E', StringComparison.Ordinal) ? text + ".0" : number.GetDouble().ToString("R", CultureInfo.InvariantCulture);
 }

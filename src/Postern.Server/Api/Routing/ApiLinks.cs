@@ -8,22 +8,25 @@ namespace Postern.Server.Api;
 /// headers are trusted), and the <c>format</c> query parameter carried along so a client that asked
 /// for JSON keeps getting JSON as it follows links.
 /// </summary>
-public sealed class ApiLinks(HttpRequest request)
+public sealed class ApiLinks(HttpRequest request, RouteTable routes)
 {
     private readonly string _origin = $"{request.Scheme}://{request.Host}{request.PathBase}";
     private readonly string? _suffix = request.HttpContext.GetRouteValue("format")?.ToString();
     private readonly string _format = request.Query.TryGetValue("format", out var f) ? "?format=" + Uri.EscapeDataString(f.ToString()) : "";
 
-    public string Root => To("/api/", "/api/.");
-    public string UserList => To("/api/users/", "/api/users.");
-    public string User(long id) => To($"/api/users/{id}/", $"/api/users/{id}.");
-    public string GroupList => To("/api/groups/", "/api/groups.");
-    public string Group(long id) => To($"/api/groups/{id}/", $"/api/groups/{id}.");
-    public string SessionList => To("/api/sessions/", "/api/sessions.");
-    public string Session(string id) => To($"/api/sessions/{id}/", $"/api/sessions/{id}.");
+    public RouteTable Routes => routes;
+
+    public string Root => To(routes.Root, null);
+
+    public string List(ApiResource resource) => To(routes.ListOf(resource), null);
+
+    public string Instance(ApiResource resource, string id) => To(routes.InstanceOf(resource), id);
+
+    public string Instance(ApiResource resource, long id) => Instance(resource, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     // With a format suffix in the request, links carry it too, as DRF reverses with format=.
-    private string To(string path, string suffixed) => _origin + (_suffix is null ? path : suffixed + _suffix) + _format;
+    public string To(ApiRoute route, string? id) =>
+        _origin + (_suffix is null ? route.PathFor(id) : route.SuffixedPathFor(id, _suffix)) + _format;
 
     /// <summary>DRF's replace_query_param on the request's own absolute URL: other parameters kept, sorted by name.</summary>
     public static string WithQueryParameter(HttpRequest request, string name, string? value)

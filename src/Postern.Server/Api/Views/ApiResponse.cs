@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Postern.Server.Api;
+
+/// <summary>What a view answers: a status, a body (null for none) and, for creations, a Location.</summary>
+public sealed record ApiResponse(int Status, ApiBody? Body, string? Location = null)
+{
+    public static ApiResponse Ok(ApiBody body) => new(StatusCodes.Status200OK, body);
+    public static ApiResponse Ok(JsonNode body) => new(StatusCodes.Status200OK, new NodeBody(body));
+    public static ApiResponse Detail(int status, string detail) => new(status, new DetailBody(detail));
+    public static ApiResponse NoContent() => new(StatusCodes.Status204NoContent, null);
+    public static ApiResponse Invalid(FieldErrors errors) => new(StatusCodes.Status400BadRequest, new NodeBody(errors.ToJson()));
+    public static ApiResponse NotFound(string detail = NotFoundDetail) => Detail(StatusCodes.Status404NotFound, detail);
+    public static ApiResponse Forbidden(string detail) => Detail(StatusCodes.Status403Forbidden, detail);
+
+    public const string NotFoundDetail = "Not found.";
+}
+
+/// <summary>A JSON body that writes itself: objects and pages straight from their records, without an intermediate tree.</summary>
+public abstract class ApiBody
+{
+    public abstract void Write(Utf8JsonWriter writer);
+}
+
+/// <summary>DRF's error body: <c>{"detail": "..."}</c>.</summary>
+public sealed class DetailBody(string detail) : ApiBody
+{
+    private static readonly JsonEncodedText Key = JsonEncodedText.Encode("detail");
+
+    public string Detail => detail;
+
+    public override void Write(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(Key, detail);
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>A body built as a JSON tree (errors, metadata, the API root).</summary>
+public sealed class NodeBody(JsonNode node) : ApiBody
+{
+    public JsonNode Node => node;
+
+    public override void Write(Utf8JsonWriter writer) => node.WriteTo(writer);
+}
+
+/// <summary>One object as its resource's fields show it.</summary>
+public sealed class ObjectBody<TRecord>(IReadOnlyList<Field<TRecord>> fields, TRecord record, ApiLinks links) : ApiBody
+{
+    public override void Write(Utf8JsonWriter writer) => WriteObject(writer, fields, record, links);
+
+    internal static void WriteObject(Utf8JsonWriter writer, IReadOnlyList<Field<TRecord>> fields, TRecord record, ApiLinks links)
+    {
+        writer.WriteStartObject();
+        foreach (var field in fields)
+        {
+            if (field.WriteOnly)
+                continue;
+            writer.WritePropertyName(field.EncodedName);
+            field.WriteValue(writer, record, links);
+        }
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>DRF's paginated list: <c>count</c>, <c>next</c>, <c>previous</c>, <c>results</c>, in that order.</summary>
+public sealed class PageBody<TRecord>(IReadOnlyList<Field<TRecord>> fields, Page page, IReadOnlyList<TRecord> records, ApiLinks links)
+    : ApiBody
+{
+    private static readonly JsonEncodedText Count = JsonEncodedText.Encode("count");
+    private static readonly JsonEncodedText Next = JsonEncodedText.Encode("next");
+    private static readonly JsonEncodedText Previous = JsonEncodedText.Encode("previous");
+    private static readonly JsonEncodedText Results = JsonEncodedText.Encode("results");
+
+    public override void Write(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber(Count, page.Count);
+        writer.WriteString(Next, page.Next);
+        writer.WriteString(Previous, page.Previous);
+        writer.WriteStartArray(Results);
+        foreach (var record in records)
+            ObjectBody<TRecord>.WriteObject(writer, fields, record, links);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}
