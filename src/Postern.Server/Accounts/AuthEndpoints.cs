@@ -1,7 +1,7 @@
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Postern.Protocol;
 using Postern.Server.Csrf;
-using Postern.Server.Hosting;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
 
@@ -13,6 +13,16 @@ public sealed record CsrfTokenBody([property: System.Text.Json.Serialization.Jso
 public sealed record LoginSucceededBody(string Detail, string Username);
 
 public sealed record CurrentUserBody(string Url, string Username, string Email, bool IsStaff);
+
+/// <summary>The account endpoints' bodies, generated at compile time, written as every other body is (snake_case, UTF-8).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(CsrfTokenBody))]
+[JsonSerializable(typeof(LoginSucceededBody))]
+[JsonSerializable(typeof(CurrentUserBody))]
+internal sealed partial class AccountsJsonContext : JsonSerializerContext
+{
+    public static AccountsJsonContext Wire { get; } = new(PosternJsonContext.WireOptions);
+}
 
 /// <summary>
 /// The seed's <c>/auth/</c> endpoints. Each answers with and without a trailing slash, checks CSRF on
@@ -43,7 +53,7 @@ public static class AuthEndpoints
             return JsonResponses.WriteMethodNotAllowedAsync(context, "GET");
         var token = context.GetCsrfCookie().GetToken();
         context.Response.Headers[HeaderNames.CsrfToken] = token;
-        return JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CsrfTokenBody(token), PosternJsonContext.Wire.CsrfTokenBody);
+        return JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CsrfTokenBody(token), AccountsJsonContext.Wire.CsrfTokenBody);
     }
 
     /// <summary>POST /auth/login: credentials → a brand-new session and a rotated CSRF secret.</summary>
@@ -82,7 +92,7 @@ public static class AuthEndpoints
         // A token an attacker saw before login is worthless after it.
         context.GetCsrfCookie().Rotate();
         await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new LoginSucceededBody("Successfully logged in.", user.Username),
-            PosternJsonContext.Wire.LoginSucceededBody);
+            AccountsJsonContext.Wire.LoginSucceededBody);
     }
 
     /// <summary>GET (as the seed documents; optional) and POST /auth/logout: ends the session server-side and expires the cookie.</summary>
@@ -114,6 +124,6 @@ public static class AuthEndpoints
             return;
         }
         await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CurrentUserBody(context.RequestServices.GetRequiredService<IUserLinks>().UserUrl(context.Request, user.Id), user.Username, user.Email, user.IsStaff),
-            PosternJsonContext.Wire.CurrentUserBody);
+            AccountsJsonContext.Wire.CurrentUserBody);
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Postern.Protocol;
-using Postern.Server.Hosting;
 
 namespace Postern.Server.Accounts;
 

@@ -9,12 +9,6 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Warning, "Could not purge expired sessions; will retry")]
     public static partial void PurgeFailed(this ILogger logger, Exception error);
 
-    [LoggerMessage(3, LogLevel.Warning, "Storage unavailable for {Method} {Path}")]
-    public static partial void StorageUnavailable(this ILogger logger, Exception error, string method, string path);
-
-    [LoggerMessage(4, LogLevel.Error, "Unhandled error for {Method} {Path}")]
-    public static partial void UnhandledError(this ILogger logger, Exception error, string method, string path);
-
     [LoggerMessage(5, LogLevel.Warning, "Not ready: {Reason}")]
     public static partial void NotReady(this ILogger logger, Exception error, string reason);
 

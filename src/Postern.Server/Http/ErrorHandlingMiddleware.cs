@@ -1,4 +1,3 @@
-using Postern.Server.Hosting;
 using Postern.Server.Storage;
 
 namespace Postern.Server.Http;
@@ -74,4 +73,14 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
         }, context.Response);
         return next(context);
     }
+}
+
+/// <summary>The request pipeline's log messages, generated at compile time.</summary>
+internal static partial class HttpLog
+{
+    [LoggerMessage(3, LogLevel.Warning, "Storage unavailable for {Method} {Path}")]
+    public static partial void StorageUnavailable(this ILogger logger, Exception error, string method, string path);
+
+    [LoggerMessage(4, LogLevel.Error, "Unhandled error for {Method} {Path}")]
+    public static partial void UnhandledError(this ILogger logger, Exception error, string method, string path);
 }

@@ -12,18 +12,17 @@ public sealed record DetailBody(string Detail);
 /// <summary>The JSON bodies Postern writes, generated at compile time so writing them does not reflect.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(DetailBody))]
-[JsonSerializable(typeof(Accounts.CsrfTokenBody))]
-[JsonSerializable(typeof(Accounts.LoginSucceededBody))]
-[JsonSerializable(typeof(Accounts.CurrentUserBody))]
 [JsonSerializable(typeof(JsonElement))]
-internal sealed partial class PosternJsonContext : JsonSerializerContext
+public sealed partial class PosternJsonContext : JsonSerializerContext
 {
     /// <summary>UTF-8 output like DRF's (ensure_ascii=False); HTML is escaped where HTML is written, not here.</summary>
-    public static PosternJsonContext Wire { get; } = new(new JsonSerializerOptions
+    public static JsonSerializerOptions WireOptions => new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    };
+
+    public static PosternJsonContext Wire { get; } = new(WireOptions);
 }
 
 /// <summary>Writes JSON responses as DRF does: <c>application/json</c> without a charset, compact.</summary>

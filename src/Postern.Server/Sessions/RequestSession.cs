@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Postern.Server.Hosting;
 using Postern.Server.Http;
 using Postern.Server.Storage;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Postern.Server.Sessions;
-using Postern.Server.Hosting;
 using Postern.Server.Storage;
 
 namespace Postern.Server.Api;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Postern.Server.Hosting;
 
 namespace Postern.Server.Api;
 

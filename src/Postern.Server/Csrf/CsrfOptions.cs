@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+using Postern.Protocol;
+
+namespace Postern.Server.Csrf;
+
+/// <summary>The CSRF cookie and origin checks (<c>Postern:Csrf</c>), Django's CSRF_* settings.</summary>
+public sealed class CsrfOptions
+{
+    public const string Section = "Postern:Csrf";
+
+    [Required]
+    public string CookieName { get; set; } = CookieNames.Csrf;
+
+    /// <summary>Django's CSRF_COOKIE_AGE: 52 weeks.</summary>
+    [Range(1, int.MaxValue)]
+    public int CookieAgeSeconds { get; set; } = 31_449_600;
+
+    public string? CookieDomain { get; set; }
+    public string CookiePath { get; set; } = "/";
+    public bool CookieSecure { get; set; }
+    public string CookieSameSite { get; set; } = "Lax";
+
+    /// <summary>Django's CSRF_TRUSTED_ORIGINS: <c>https://app.example.com</c> or <c>https://*.example.com</c>.</summary>
+    public List<string> TrustedOrigins { get; set; } = [];
+}

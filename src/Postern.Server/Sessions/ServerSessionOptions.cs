@@ -1,0 +1,22 @@
+using System.ComponentModel.DataAnnotations;
+using Postern.Protocol;
+
+namespace Postern.Server.Sessions;
+
+/// <summary>The session cookie and lifetime (<c>Postern:Sessions</c>), Django's SESSION_* settings.</summary>
+public sealed class ServerSessionOptions
+{
+    public const string Section = "Postern:Sessions";
+
+    [Required]
+    public string CookieName { get; set; } = CookieNames.Session;
+
+    /// <summary>Django's SESSION_COOKIE_AGE: 2 weeks. Sessions expire this long after login, whatever the activity.</summary>
+    [Range(1, int.MaxValue)]
+    public int AgeSeconds { get; set; } = 1_209_600;
+
+    public string? CookieDomain { get; set; }
+    public string CookiePath { get; set; } = "/";
+    public bool CookieSecure { get; set; }
+    public string CookieSameSite { get; set; } = "Lax";
+}
