@@ -64,8 +64,7 @@ public static class AuthEndpoints
             await JsonResponses.WriteMethodNotAllowedAsync(context, "POST");
             return;
         }
-        var ct = context.RequestAborted;
-        var credentials = await LoginRequest.ReadAsync(context.Request, ct);
+        var credentials = await LoginRequest.ReadAsync(context.Request, context.RequestAborted);
         if (credentials.Malformed)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest, "Malformed request body.");
@@ -76,22 +75,19 @@ public static class AuthEndpoints
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest, "Both username and password are required.");
             return;
         }
-        if (password.Length > DjangoPasswordHash.MaxPasswordLength)
+        var (outcome, user) = await context.RequestServices.GetRequiredService<LoginFlow>().SignInAsync(context, username, password);
+        if (outcome == LoginOutcome.PasswordTooLong)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest,
                 $"Ensure the password has no more than {DjangoPasswordHash.MaxPasswordLength} characters.");
             return;
         }
-        var accounts = context.RequestServices.GetRequiredService<AccountService>();
-        var user = await accounts.AuthenticateAsync(username, password, ct);
-        if (user is null || !await context.GetRequestSession().LoginAsync(user))
+        if (outcome == LoginOutcome.Refused)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status401Unauthorized, "Invalid username or password.");
             return;
         }
-        // A token an attacker saw before login is worthless after it.
-        context.GetCsrfCookie().Rotate();
-        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new LoginSucceededBody("Successfully logged in.", user.Username),
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new LoginSucceededBody("Successfully logged in.", user!.Username),
             AccountsJsonContext.Wire.LoginSucceededBody);
     }
 

@@ -42,15 +42,15 @@ public static class LoginPages
         var username = form?["username"].LastOrDefault() ?? "";
         var password = form?["password"].LastOrDefault() ?? "";
         var next = form?["next"].LastOrDefault() ?? request.Query["next"].LastOrDefault();
-        var user = username.Length > 0 && password.Length is > 0 and <= DjangoPasswordHash.MaxPasswordLength
-            ? await context.RequestServices.GetRequiredService<AccountService>().AuthenticateAsync(username, password, context.RequestAborted)
-            : null;
-        if (user is null || !await context.GetRequestSession().LoginAsync(user))
+        // Django's AuthenticationForm: an empty field never reaches authenticate().
+        var outcome = username.Length > 0 && password.Length > 0
+            ? (await context.RequestServices.GetRequiredService<LoginFlow>().SignInAsync(context, username, password)).Outcome
+            : LoginOutcome.Refused;
+        if (outcome != LoginOutcome.SignedIn)
         {
             await WriteFormAsync(context, StatusCodes.Status200OK, next, username, InvalidLogin);
             return;
         }
-        context.GetCsrfCookie().Rotate();
         context.Response.StatusCode = StatusCodes.Status302Found;
         context.Response.Headers.Location = Html.SafeNext(next, "/api/");
         context.Response.ContentLength = 0;

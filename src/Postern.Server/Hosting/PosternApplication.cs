@@ -93,6 +93,7 @@ public static class PosternApplication
         services.AddSingleton<SessionManager>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<AccountService>();
+        services.AddSingleton<LoginFlow>();
         services.AddSingleton<TrustedOrigins>();
         services.AddSingleton<CsrfRules>();
         services.AddSingleton<CsrfProtection>();

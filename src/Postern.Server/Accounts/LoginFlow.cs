@@ -1,0 +1,38 @@
+using Postern.Protocol;
+using Postern.Server.Csrf;
+using Postern.Server.Sessions;
+
+namespace Postern.Server.Accounts;
+
+/// <summary>How a login attempt ended.</summary>
+public enum LoginOutcome
+{
+    SignedIn,
+
+    /// <summary>A wrong password, an unknown or inactive user: one outcome, so that nothing tells them apart.</summary>
+    Refused,
+
+    /// <summary>Longer than any password Postern hashes: refused before hashing (a megabyte hashed a million times is a denial of service).</summary>
+    PasswordTooLong,
+}
+
+/// <summary>
+/// The one way a request signs in, for every login path (<c>/auth/login</c>, <c>/api-auth/login/</c>): the credentials
+/// checked as Django's ModelBackend checks them, then a brand-new session (the one the request came with ends, so a
+/// planted key is worthless) and a new CSRF secret (a token seen before login is worthless after it). Each path only
+/// reads its input and words its answer.
+/// </summary>
+public sealed class LoginFlow(AccountService accounts)
+{
+    public async Task<(LoginOutcome Outcome, Storage.User? User)> SignInAsync(HttpContext context, string username, string password)
+    {
+        if (password.Length > DjangoPasswordHash.MaxPasswordLength)
+            return (LoginOutcome.PasswordTooLong, null);
+        var user = await accounts.AuthenticateAsync(username, password, context.RequestAborted);
+        // A user deleted between the password check and the session's creation fails as an unknown user.
+        if (user is null || !await context.GetRequestSession().LoginAsync(user))
+            return (LoginOutcome.Refused, null);
+        context.GetCsrfCookie().Rotate();
+        return (LoginOutcome.SignedIn, user);
+    }
+}
