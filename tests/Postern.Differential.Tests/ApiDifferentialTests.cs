@@ -260,6 +260,99 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
         AssertSameAnswer(alice, await alice.SendAsync(HttpMethod.Post, path, () => RawHttp.Json(body), withToken: true), what: body);
     }
 
+    /// <summary>DRF's field rules beyond the common cases: every failing check reported, in DRF's order; hyperlinks resolved as Django does.</summary>
+    [Theory]
+    [InlineData("""{"username": "x1", "email": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""")]
+    [InlineData("""{"username": "x2", "email": "a@b\u0000.com"}""")]
+    [InlineData("""{"username": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""")]
+    [InlineData("""{"username": "a b\u0000"}""")]
+    [InlineData("""{"username": "x4", "email": null}""")]
+    [InlineData("""{"username": "x5", "email": 5}""")]
+    [InlineData("""{"username": "x6", "email": ["a@b.com"]}""")]
+    [InlineData("""{"username": "x7", "groups": null}""")]
+    [InlineData("""{"username": "x8", "groups": ["/api/groups/1/", 3]}""")]
+    [InlineData("""{"username": "x9", "groups": [{"a": 1}]}""")]
+    [InlineData("""{"username": "x10", "groups": ["/api/groups/abc/"]}""")]
+    [InlineData("""{"username": "x11", "groups": ["/api/groups/99999999999999999999999/"]}""")]
+    [InlineData("""{"username": "x12", "groups": [""]}""")]
+    [InlineData("""{"username": "x13", "groups": ["/api/groups/1"]}""")]
+    [InlineData("""{"username": "x14", "groups": ["/auth/csrf"]}""")]
+    [InlineData("""{"username": "x15", "groups": ["/api/"]}""")]
+    [InlineData("""{"username": "x16", "groups": ["ftp://x/api/groups/1/"]}""")]
+    [InlineData("""{"username": "x17", "groups": ["HTTP://x/api/groups/1/"]}""")]
+    [InlineData("""{"username": "x18", "groups": ["/api/groups/-1/"]}""")]
+    [InlineData("""{"username": "x19", "groups": ["/api/groups/1/x/"]}""")]
+    [InlineData("""{"username": "x20", "groups": ["/api/groups.json"]}""")]
+    [InlineData("""{"username": "x21", "groups": true}""")]
+    [InlineData("""{"username": "x22", "groups": 5}""")]
+    [InlineData("""{"username": "x23", "groups": ["/api/users/1/", "/api/groups/1/"]}""")]
+    [InlineData("""{"username": [], "email": {}, "groups": "x"}""")]
+    [InlineData("""{"username": "   ", "email": "   "}""")]
+    [InlineData("""{"name": 5}""", "/api/groups/")]
+    [InlineData("""{"name": false}""", "/api/groups/")]
+    [InlineData("""{"name": "  "}""", "/api/groups/")]
+    [InlineData("""{"name": null}""", "/api/groups/")]
+    public async Task MoreValidationAnswersAreTheSame(string body, string path = "/api/users/")
+    {
+        var alice = await AsAsync("alice", "alice-password");
+        AssertSameAnswer(alice, await alice.SendAsync(HttpMethod.Post, path, () => RawHttp.Json(body), withToken: true), what: body);
+    }
+
+    /// <summary>Form bodies (urlencoded), as a browser's form sends them: repeated fields for lists, no field for an empty list.</summary>
+    [Theory]
+    [InlineData("username=")]
+    [InlineData("username=f1&groups=")]
+    [InlineData("username=bad+name&email=nope")]
+    [InlineData("username=f2&groups=%2Fapi%2Fgroups%2F1%2F&groups=nonsense")]
+    public async Task FormValidationAnswersAreTheSame(string form)
+    {
+        var alice = await AsAsync("alice", "alice-password");
+        AssertSameAnswer(alice, await alice.SendAsync(HttpMethod.Post, "/api/users/",
+            () => new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"), withToken: true), what: form);
+    }
+
+    /// <summary>Hyperlinks that Django resolves though they look odd: a dict's keys, escapes, whitespace, leading zeros, a format suffix, a query.</summary>
+    [Fact]
+    public async Task OddButValidHyperlinksAndFormsAreAcceptedAlike()
+    {
+        var alice = await AsAsync("alice", "alice-password");
+        var username = "odd" + Guid.NewGuid().ToString("N")[..8];
+        var created = await alice.SendAsync(HttpMethod.Post, "/api/users/",
+            () => new StringContent($"username={username}&groups=%2Fapi%2Fgroups%2F2%2F", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
+            withToken: true);
+        AssertSameAnswer(alice, created, maskIds: true, what: "form create");
+        var peerPath = new Uri(created.Peer.Json().GetProperty("url").GetString()!).AbsolutePath;
+        var posternPath = new Uri(created.Postern.Json().GetProperty("url").GetString()!).AbsolutePath;
+        string[] bodies =
+        [
+            """{"groups": {"/api/groups/1/": 1}}""",
+            """{"groups": ["/api/groups/%31/"]}""",
+            """{"groups": ["/api/groups/ 2/"]}""",
+            """{"groups": ["/api/groups/01/", "/api/groups/1/"]}""",
+            """{"groups": ["/api/groups/1.json"]}""",
+            """{"groups": ["http://anywhere.example/api/groups/2/?x=1#y"]}""",
+            """{"groups": []}""",
+            """{"username": 5.0}""",
+            """{"username": 1e100}""",
+            """{"username": 12345678901234567890123}""",
+        ];
+        foreach (var body in bodies)
+        {
+            var peer = await alice.Servers.PeerClient.SendAsync(HttpMethod.Patch, peerPath, Headers(alice, true), RawHttp.Json(body));
+            var postern = await alice.Servers.PosternClient.SendAsync(HttpMethod.Patch, posternPath, Headers(alice, false), RawHttp.Json(body));
+            AssertSameAnswer(alice, (peer, postern), maskIds: true, what: body);
+        }
+        var form = "email=form%40example.org";
+        AssertSameAnswer(alice, (
+            await alice.Servers.PeerClient.SendAsync(HttpMethod.Patch, peerPath, Headers(alice, true),
+                new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")),
+            await alice.Servers.PosternClient.SendAsync(HttpMethod.Patch, posternPath, Headers(alice, false),
+                new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"))), maskIds: true, what: "form patch");
+        AssertSameAnswer(alice, (
+            await alice.Servers.PeerClient.SendAsync(HttpMethod.Delete, peerPath, Headers(alice, true)),
+            await alice.Servers.PosternClient.SendAsync(HttpMethod.Delete, posternPath, Headers(alice, false))), what: "delete");
+    }
+
     [Fact]
     public async Task BodiesOfOtherTypesAreRefusedAlike()
     {

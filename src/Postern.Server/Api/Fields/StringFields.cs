@@ -38,7 +38,7 @@ public class StringField<TRecord>(string name, Func<TRecord, string?>? get = nul
                     text = PythonValues.NumberText(json);
                     break;
                 default:
-                    problems.Add(FieldMessages.NotAString);
+                    problems.Add(InvalidMessage);
                     return false;
             }
         }
@@ -54,6 +54,9 @@ public class StringField<TRecord>(string name, Func<TRecord, string?>? get = nul
     }
 
     protected override bool SkipsValidators(string? value) => value is { Length: 0 };
+
+    /// <summary>DRF's "invalid" message, which a subclass's own replaces: an EmailField says "Enter a valid email address." to a list too.</summary>
+    protected virtual string InvalidMessage => FieldMessages.NotAString;
 
     /// <summary>After the declared validators, as DRF's CharField appends its own: length, then no NUL.</summary>
     protected override IEnumerable<FieldValidator<string?>> BuiltInValidators()
@@ -93,6 +96,8 @@ public sealed class EmailField<TRecord>(string name, Func<TRecord, string?>? get
 {
     public override string MetadataType => "email";
     public override FormInputKind FormInput => FormInputKind.Email;
+
+    protected override string InvalidMessage => FieldMessages.InvalidEmail;
 
     protected override IEnumerable<FieldValidator<string?>> BuiltInValidators() =>
         base.BuiltInValidators().Append(new CheckValidator<string?>(text => EmailAddress.IsValid(text!) ? null : FieldMessages.InvalidEmail));
