@@ -51,6 +51,9 @@ public abstract class Field
     /// <summary>Whether JSON <c>null</c> is accepted (and stored as no value).</summary>
     public bool AllowNull { get; init; }
 
+    /// <summary>Whether the empty string is a value of this field (DRF's allow_blank, which only text fields have).</summary>
+    public virtual bool AcceptsBlank => false;
+
     /// <summary>Whether the field takes a value of its own when it is left out of a create or a PUT.</summary>
     public abstract bool HasDefault { get; }
 
@@ -128,9 +131,20 @@ public abstract class Field<TRecord, TValue> : Field<TRecord>
     /// <summary>DRF's to_representation.</summary>
     protected abstract void Write(Utf8JsonWriter writer, TValue value, ApiLinks links);
 
-    /// <summary>The raw input for this field, or null when the client left it out (DRF's get_value).</summary>
-    protected virtual FieldValue? RawValue(ApiInput input, ValidationContext context) =>
-        input.TryGet(Name, out var value) ? value : null;
+    /// <summary>
+    /// The raw input for this field, or null when the client left it out (DRF's get_value). An HTML form cannot send
+    /// "nothing" for a text box, so there an empty value of an optional field means null (if allowed) or left out.
+    /// </summary>
+    protected virtual FieldValue? RawValue(ApiInput input, ValidationContext context)
+    {
+        if (!input.TryGet(Name, out var value))
+            return null;
+        if (value.LastFormValue is not "" || AcceptsBlank)
+            return value;
+        if (AllowNull)
+            return new FieldValue(System.Text.Json.JsonDocument.Parse("null").RootElement, null);
+        return Required ? value : null;
+    }
 
     /// <summary>What an HTML form leaves out means "empty" for some fields (an unticked box, no selected options).</summary>
     protected virtual bool TryEmptyFormValue(out TValue value)

@@ -108,6 +108,9 @@ public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IRead
     public override string MetadataType => "field";
     public override FormInputKind FormInput => FormInputKind.MultipleSelect;
 
+    /// <summary>DRF's ManyRelatedField.get_value: a form's values as they are (an empty one is a link that matches nothing).</summary>
+    protected override FieldValue? RawValue(ApiInput input, ValidationContext context) => input.TryGet(Name, out var value) ? value : null;
+
     protected override bool TryEmptyFormValue(out IReadOnlyList<long> value)
     {
         value = [];

@@ -15,6 +15,8 @@ public class StringField<TRecord>(string name, Func<TRecord, string?>? get = nul
     public bool AllowBlank { get; init; }
     public bool TrimWhitespace { get; init; } = true;
 
+    public override bool AcceptsBlank => AllowBlank;
+
     public override string MetadataType => "string";
     public override FormInputKind FormInput => FormInputKind.Text;
 
@@ -117,6 +119,8 @@ public sealed class ChoiceField<TRecord>(string name, Func<TRecord, string?>? ge
     public required IReadOnlyList<(string Value, string DisplayName)> Choices { get; init; }
 
     public bool AllowBlank { get; init; }
+
+    public override bool AcceptsBlank => AllowBlank;
 
     public override string MetadataType => "choice";
     public override FormInputKind FormInput => FormInputKind.Select;
