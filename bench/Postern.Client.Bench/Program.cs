@@ -1,11 +1,10 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
-
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Postern.Bench.Servers;
 using Perfolizer.Horology;
+using Postern.Bench.Servers;
 using Postern.Client.Bench;
 
 // In process: Postern runs in a process of its own, so there is nothing to isolate, and BenchmarkDotNet
