@@ -38,7 +38,8 @@ public sealed class BrowsablePage : IApiHtmlRenderer
             EditForms.WriteDeleteButton(html);
         html.Raw("<button type=\"button\" class=\"primary\" id=\"options-button\" data-url=\"").Text(target).Raw("\"")
             .Raw(" title=\"Make an OPTIONS request on the ").Text(route.Name).Raw(" resource\">OPTIONS</button>");
-        WriteFormatSwitcher(html, request, route, here);
+        if (route.Methods.Contains("GET"))
+            WriteFormatSwitcher(html, request, route, here);
         html.Raw("</div></div>");
         if (route.Kind != RouteKind.Root && route.Description.Length > 0)
             html.Raw("<p class=\"description\">").Text(route.Description).Raw("</p>");
