@@ -79,7 +79,7 @@ public sealed partial class BrowsableFormsTests : IAsyncLifetime
         page.WaitForURLAsync(url, new PageWaitForURLOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
 
     private static async Task ScreenshotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowsableApiTests.ArtifactsFolder, name), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowsableApiTests.ArtifactsFolder, name), FullPage = true });
 
     /// <summary>Waits until <paramref name="selector"/> shows <paramref name="text"/> (after a fetch, or a navigation).</summary>
     private static Task ShowsAsync(IPage page, string selector, string text) =>
