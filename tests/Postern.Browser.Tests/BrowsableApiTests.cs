@@ -95,6 +95,8 @@ public sealed class BrowsableApiTests : IAsyncLifetime
         await page.ClickAsync("#submit-id-submit");
         await ArrivedAsync(page, Url("/api/groups/"));
 
+        // The HTML form is the first tab, as in DRF; this test writes raw JSON.
+        await page.ClickAsync("#tab-raw-POST");
         await page.FillAsync("#content-POST", """{"name": "<img src=x onerror=alert(1)>"}""");
         await page.ClickAsync("#submit-POST");
         await ArrivedAsync(page, new System.Text.RegularExpressions.Regex("/api/groups/[0-9]+/$"));
@@ -107,7 +109,9 @@ public sealed class BrowsableApiTests : IAsyncLifetime
         Assert.Equal(0, dialogs);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "group-created.png"), FullPage = true });
 
+        // DELETE asks for a confirmation first.
         await page.ClickAsync("#submit-DELETE");
+        await page.ClickAsync("#confirm-DELETE");
         await ArrivedAsync(page, Url("/api/groups/"));
         Assert.DoesNotContain("onerror", await page.InnerTextAsync("pre.response"), StringComparison.Ordinal);
     }

@@ -35,22 +35,4 @@ public sealed class Html
             && !next.Any(char.IsControl)
             ? next
             : fallback;
-
-    public const string Style = """
-        <style>
-          body { font-family: system-ui, sans-serif; margin: 0; color: #222; background: #f7f7f9; }
-          header { background: #2c3e50; color: #fff; padding: .6em 1.2em; display: flex; justify-content: space-between; align-items: center; }
-          header a, header button { color: #fff; background: none; border: none; font: inherit; cursor: pointer; text-decoration: underline; }
-          header .brand { font-weight: bold; text-decoration: none; }
-          main { padding: 1em 1.6em; max-width: 70em; }
-          .breadcrumb { list-style: none; padding: 0; display: flex; gap: .4em; }
-          .breadcrumb li + li::before { content: "/"; padding-right: .4em; color: #888; }
-          pre.response { background: #fff; border: 1px solid #ddd; padding: 1em; overflow-x: auto; }
-          .meta { color: #555; }
-          form.write { background: #fff; border: 1px solid #ddd; padding: 1em; margin-top: 1em; }
-          textarea { width: 100%; min-height: 8em; font-family: monospace; }
-          .error { color: #b00; }
-          label { display: block; margin-top: .6em; }
-        </style>
-        """;
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Postern.Protocol;
 using Postern.Server.Accounts;
 using Postern.Server.Csrf;
@@ -70,25 +69,29 @@ public static class LoginPages
         context.Response.ContentLength = 0;
     }
 
+    /// <summary>Django's login form, styled as the API's pages, with a way back to where the visitor came from.</summary>
     private static async Task WriteFormAsync(HttpContext context, int status, string? next, string username, string? error)
     {
         var token = context.GetCsrfCookie().GetToken();
-        var html = new Html();
-        html.Raw("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Log in – Postern API</title>").Raw(Html.Style)
-            .Raw("</head><body><header><a class=\"brand\" href=\"/api/\">Postern API</a></header><main><h1>Log in</h1>");
+        var back = Html.SafeNext(next, "/api/");
+        var html = HtmlPages.Begin("Log in").Raw("<body><header class=\"navbar\"><div class=\"container\">")
+            .Raw("<a class=\"brand\" href=\"/api/\">Postern API</a></div></header><main class=\"login\"><h1>Log in</h1>");
+        html.Raw("<form method=\"post\" action=\"").Raw(LoginPath).Raw("\" id=\"login-form\" class=\"well\">");
         if (error is not null)
-            html.Raw("<p class=\"error\" id=\"login-error\">").Text(error).Raw("</p>");
-        html.Raw("<form method=\"post\" action=\"").Raw(LoginPath).Raw("\" id=\"login-form\">")
-            .Raw("<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"").Text(token).Raw("\">")
-            .Raw("<input type=\"hidden\" name=\"next\" value=\"").Text(Html.SafeNext(next, "/api/")).Raw("\">")
-            .Raw("<label>Username <input type=\"text\" name=\"username\" id=\"id_username\" autocomplete=\"username\" maxlength=\"150\" value=\"").Text(username).Raw("\" required></label>")
-            .Raw("<label>Password <input type=\"password\" name=\"password\" id=\"id_password\" autocomplete=\"current-password\" required></label>")
-            .Raw("<p><button type=\"submit\" id=\"submit-id-submit\">Log in</button></p></form></main></body></html>");
-        var bytes = Encoding.UTF8.GetBytes(html.ToString());
+            html.Raw("<div class=\"form-errors\" id=\"login-error\" role=\"alert\">").Text(error).Raw("</div>");
+        html.Raw("<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"").Text(token).Raw("\">")
+            .Raw("<input type=\"hidden\" name=\"next\" value=\"").Text(back).Raw("\">")
+            .Raw("<div class=\"form-group\"><label for=\"id_username\">Username</label><div class=\"control\">")
+            .Raw("<input type=\"text\" name=\"username\" id=\"id_username\" autocomplete=\"username\" autocapitalize=\"none\"")
+            .Raw(" maxlength=\"150\"")
+            .Raw(" value=\"").Text(username).Raw("\" required autofocus></div></div>")
+            .Raw("<div class=\"form-group\"><label for=\"id_password\">Password</label><div class=\"control\">")
+            .Raw("<input type=\"password\" name=\"password\" id=\"id_password\" autocomplete=\"current-password\" required></div></div>")
+            .Raw("<button type=\"submit\" class=\"primary\" id=\"submit-id-submit\">Log in</button></form>")
+            .Raw("<p class=\"back\"><a id=\"back-link\" href=\"").Text(back).Raw("\">Back to ").Text(back).Raw("</a></p>")
+            .Raw("</main></body></html>");
         context.Response.StatusCode = status;
-        context.Response.ContentType = "text/html; charset=utf-8";
         context.Response.Headers.CacheControl = "max-age=0, no-cache, no-store, must-revalidate, private";
-        context.Response.ContentLength = bytes.Length;
-        await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+        await HtmlPages.SendAsync(context, html);
     }
 }

@@ -85,6 +85,15 @@ public abstract class ApiResource
     /// <summary>Which of this resource's objects, among <paramref name="ids"/>, exist (for hyperlinks to it).</summary>
     internal abstract Task<IReadOnlySet<long>> ExistingIdsAsync(ApiRequest request, IReadOnlyCollection<long> ids);
 
+    /// <summary>DRF's HTML_SELECT_CUTOFF: a form's select offers at most this many objects.</summary>
+    public const int SelectCutoff = 1000;
+
+    /// <summary>
+    /// The first <paramref name="limit"/> objects, in list order, as a form's select offers them (DRF's RelatedField.get_choices):
+    /// each one's URL and the text a person reads. None for a resource without a list.
+    /// </summary>
+    internal abstract Task<IReadOnlyList<ObjectChoice>> ChoicesAsync(ApiRequest request, int limit);
+
     internal abstract Task<ApiResponse> ListAsync(ApiRequest request);
     internal abstract Task<ApiResponse> CreateAsync(ApiRequest request);
     internal abstract Task<ApiResponse> RetrieveAsync(ApiRequest request, string id);
@@ -125,6 +134,9 @@ public sealed class ApiAction
     /// <summary>Runs the action once the input is valid; gets the object for an action on one.</summary>
     public required Func<ActionRequest, Task<ApiResponse>> Handler { get; init; }
 }
+
+/// <summary>One object as a select offers it: its URL (the value sent) and what a person reads (Django's <c>__str__</c>).</summary>
+public sealed record ObjectChoice(string Url, string Display);
 
 /// <summary>One run of an action: the request, the validated input, and the object it acts on (null on the collection).</summary>
 public sealed record ActionRequest(ApiRequest Request, ValidatedData Input, object? Instance);

@@ -61,11 +61,25 @@ public sealed class Resource<TRecord> : ApiResource
     /// <summary>The value that names an object in its URL.</summary>
     public required Func<TRecord, string> IdOf { get; init; }
 
+    /// <summary>What a person reads for an object in a form's select (Django's <c>__str__</c>); null for Django's default.</summary>
+    public Func<TRecord, string>? DisplayOf { get; init; }
+
     public override IReadOnlyList<Field> DeclaredFields => Fields;
 
     private string NoMatch => $"No {Name} matches the given query.";
 
     internal override Task<IReadOnlySet<long>> ExistingIdsAsync(ApiRequest request, IReadOnlyCollection<long> ids) => Store.ExistingIdsAsync(request, ids);
+
+    internal override async Task<IReadOnlyList<ObjectChoice>> ChoicesAsync(ApiRequest request, int limit)
+    {
+        if (!Has(Operations.List))
+            return [];
+        var records = await Store.ListAsync(request, 0, limit);
+        return [.. records.Select(r => new ObjectChoice(request.Links.Instance(this, IdOf(r)), Display(r)))];
+    }
+
+    /// <summary>The object as a person reads it; without <see cref="DisplayOf"/>, as Django's Model.__str__: "Group object (3)".</summary>
+    public string Display(TRecord record) => DisplayOf?.Invoke(record) ?? $"{Name} object ({IdOf(record)})";
 
     internal override async Task<ApiResponse> ListAsync(ApiRequest request)
     {

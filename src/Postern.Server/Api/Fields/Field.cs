@@ -236,3 +236,32 @@ public enum FormInputKind
     MultipleSelect,
     Password,
 }
+
+/// <summary>A field limited in length (a text box's <c>maxlength</c> on the browsable page's forms).</summary>
+public interface ITextLengthLimits
+{
+    int? MinLength { get; }
+    int? MaxLength { get; }
+}
+
+/// <summary>A field limited in value (a number box's <c>min</c> and <c>max</c>).</summary>
+public interface INumberLimits
+{
+    long? MinValue { get; }
+    long? MaxValue { get; }
+}
+
+/// <summary>A field whose value is one of a fixed list (a select's options).</summary>
+public interface IChoiceList
+{
+    IReadOnlyList<(string Value, string DisplayName)> Choices { get; }
+
+    /// <summary>Whether the empty string is accepted too.</summary>
+    bool AllowBlank { get; }
+}
+
+/// <summary>A field whose value names objects of another resource (a select of that resource's objects).</summary>
+public interface IRelatedField
+{
+    ApiResource Target { get; }
+}

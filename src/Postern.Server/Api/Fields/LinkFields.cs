@@ -98,7 +98,7 @@ internal static class Hyperlinks
 /// exist. On an HTML form the list is the field's repeated values, and no value at all means an empty list.
 /// </summary>
 public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IReadOnlyList<long>> get, Func<ApiResource> target)
-    : Field<TRecord, IReadOnlyList<long>>(name, get)
+    : Field<TRecord, IReadOnlyList<long>>(name, get), IRelatedField
 {
     public ApiResource Target => target();
 
@@ -197,7 +197,8 @@ public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IRead
 }
 
 /// <summary>DRF's HyperlinkedRelatedField: the URL of one object of another resource, which must exist.</summary>
-public sealed class HyperlinkField<TRecord>(string name, Func<TRecord, long?> get, Func<ApiResource> target) : Field<TRecord, long?>(name, get)
+public sealed class HyperlinkField<TRecord>(string name, Func<TRecord, long?> get, Func<ApiResource> target)
+    : Field<TRecord, long?>(name, get), IRelatedField
 {
     public ApiResource Target => target();
 

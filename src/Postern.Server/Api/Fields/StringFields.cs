@@ -8,7 +8,7 @@ namespace Postern.Server.Api;
 /// DRF's CharField: strings (trimmed), numbers become their Python text, anything else is refused; then blank, the
 /// declared validators, the length and NUL checks, each failure reported.
 /// </summary>
-public class StringField<TRecord>(string name, Func<TRecord, string?>? get = null) : Field<TRecord, string?>(name, get)
+public class StringField<TRecord>(string name, Func<TRecord, string?>? get = null) : Field<TRecord, string?>(name, get), ITextLengthLimits
 {
     public int? MaxLength { get; init; }
     public int? MinLength { get; init; }
@@ -113,7 +113,7 @@ public sealed class EmailField<TRecord>(string name, Func<TRecord, string?>? get
 }
 
 /// <summary>DRF's ChoiceField over strings: the value must be one of <see cref="Choices"/>' values.</summary>
-public sealed class ChoiceField<TRecord>(string name, Func<TRecord, string?>? get = null) : Field<TRecord, string?>(name, get)
+public sealed class ChoiceField<TRecord>(string name, Func<TRecord, string?>? get = null) : Field<TRecord, string?>(name, get), IChoiceList
 {
     /// <summary>Each value with the name a person reads.</summary>
     public required IReadOnlyList<(string Value, string DisplayName)> Choices { get; init; }

@@ -6,7 +6,8 @@ using System.Text.RegularExpressions;
 namespace Postern.Server.Api;
 
 /// <summary>DRF's IntegerField: numbers and numeric text (<c>"12"</c>, <c>"12.0"</c>), within the declared bounds.</summary>
-public sealed partial class IntegerField<TRecord>(string name, Func<TRecord, long?>? get = null) : Field<TRecord, long?>(name, get)
+public sealed partial class IntegerField<TRecord>(string name, Func<TRecord, long?>? get = null)
+    : Field<TRecord, long?>(name, get), INumberLimits
 {
     /// <summary>DRF refuses longer text before trying to read it.</summary>
     private const int MaxStringLength = 1000;

@@ -30,6 +30,7 @@ public static class GroupsResource
         Operations = Operations.All,
         Store = new GroupRecords(),
         IdOf = g => g.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        DisplayOf = g => g.Name,
     };
 
     private sealed class GroupRecords : ResourceStore<Group>

@@ -51,6 +51,7 @@ public static class UsersResource
         Operations = Operations.All,
         Store = new UserRecords(),
         IdOf = u => u.User.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        DisplayOf = u => u.User.Username,
     };
 
     private sealed class UserRecords : ResourceStore<UserWithGroups>

@@ -65,10 +65,18 @@ public sealed class ObjectBody<TRecord>(IReadOnlyList<Field<TRecord>> fields, TR
     }
 }
 
+/// <summary>A body that is one page of a list (the browsable page links the other pages).</summary>
+public interface IPagedBody
+{
+    Page Page { get; }
+}
+
 /// <summary>DRF's paginated list: <c>count</c>, <c>next</c>, <c>previous</c>, <c>results</c>, in that order.</summary>
 public sealed class PageBody<TRecord>(IReadOnlyList<Field<TRecord>> fields, Page page, IReadOnlyList<TRecord> records, ApiLinks links)
-    : ApiBody
+    : ApiBody, IPagedBody
 {
+    public Page Page => page;
+
     private static readonly JsonEncodedText Count = JsonEncodedText.Encode("count");
     private static readonly JsonEncodedText Next = JsonEncodedText.Encode("next");
     private static readonly JsonEncodedText Previous = JsonEncodedText.Encode("previous");
