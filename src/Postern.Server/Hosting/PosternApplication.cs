@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using Postern.Server.Accounts;
 using Postern.Server.Api;
+using Postern.Server.Api.OpenApi;
 using Postern.Server.Api.Resources;
 using Postern.Server.Browsable;
 using Postern.Server.Csrf;
@@ -96,11 +97,13 @@ public static class PosternApplication
         services.AddSingleton<TrustedOrigins>();
         services.AddSingleton<CsrfRules>();
         services.AddSingleton<CsrfProtection>();
+        string[] schemaPaths = ApiSchemaEndpoints.IsEnabled(builder.Configuration) ? [ApiSchemaEndpoints.SchemaPath, ApiSchemaEndpoints.DocsPath] : [];
         services.AddSingleton(new RouteTable(ApiResources.All, otherPaths:
         [
             Protocol.EndpointPaths.Csrf, Protocol.EndpointPaths.Login, Protocol.EndpointPaths.Logout, Protocol.EndpointPaths.User,
-            LoginPages.LoginPath, LoginPages.LogoutPath,
+            LoginPages.LoginPath, LoginPages.LogoutPath, .. schemaPaths,
         ]));
+        services.AddSingleton<ApiSchemaDocument>();
         services.AddSingleton<IUserLinks, ApiUserLinks>();
         services.AddSingleton<IApiHtmlRenderer, BrowsablePage>();
         services.AddHostedService<ExpiredSessionSweeper>();
@@ -189,6 +192,7 @@ public static class PosternApplication
         app.MapAuthEndpoints();
         app.MapApi(app.Services.GetRequiredService<RouteTable>());
         app.MapLoginPages();
+        app.MapApiSchema();
         app.MapFallback(context => JsonResponses.WriteDetailAsync(context, StatusCodes.Status404NotFound, "Not found."));
     }
 }
