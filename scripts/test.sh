@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of Postern. Checks the prerequisites (the .NET 10 SDK), installs what the tests need (as root, from
+# Runs every test of Postern. Checks the prerequisites (the .NET 10 SDK, Node.js and npm), installs what the tests need (as root, from
 # Debian's archive: the Django reference backend's packages, Chromium, curl, nginx, openssl, PostgreSQL, Redis and wrk),
 # then builds and runs all test projects.
 # Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
@@ -17,6 +17,12 @@ if ! command -v dotnet >/dev/null; then
 fi
 if ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
   echo "scripts/test.sh: the .NET 10 SDK is required; dotnet has: $(dotnet --list-sdks | tr '\n' ' ')" >&2
+  exit 1
+fi
+# The server tests validate the OpenAPI document with Redocly CLI, which they install with npm (tests/openapi-validator).
+if ! command -v npm >/dev/null \
+  || ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "scripts/test.sh: Node.js 20.19 or later and npm are required (the OpenAPI validator): https://nodejs.org" >&2
   exit 1
 fi
 

@@ -23,7 +23,11 @@ public sealed class ApiReferencePageTests : IAsyncLifetime
         {
             ExecutablePath = Environment.GetEnvironmentVariable("POSTERN_CHROMIUM") ?? "/usr/bin/chromium",
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+            ],
         });
     }
 
@@ -58,7 +62,8 @@ public sealed class ApiReferencePageTests : IAsyncLifetime
         };
         page.PageError += (_, error) => problems.Enqueue(error);
 
-        var response = await page.GotoAsync(origin + "/api/docs/", new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
+        var response = await page.GotoAsync(origin + "/api/docs/",
+            new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
         Assert.Equal(200, response!.Status);
         Assert.Equal("DENY", await response.HeaderValueAsync("x-frame-options"));
         // Each operation with its path, as the document has them (every tag open).

@@ -34,7 +34,8 @@ public sealed class OpenApiDocumentTests
 
     private static async Task<JsonElement> BuildAsync()
     {
-        var settings = new DocumentedSettings("sid", "csrf", PageSize: 7, MaxPageSize: 70, LogoutAllowsGet: false, MaxRequestBodyBytes: 2048);
+        var settings = new DocumentedSettings("sid", "csrf", PageSize: 7, MaxPageSize: 70, LogoutAllowsGet: false,
+            MaxRequestBodyBytes: 2048);
         var document = ApiSchemaDocument.Build(new RouteTable([Accounts], []), settings);
         using var stream = new MemoryStream();
         await document.SerializeAsJsonAsync(stream, OpenApiSpecVersion.OpenApi3_1);
@@ -49,7 +50,8 @@ public sealed class OpenApiDocumentTests
         Assert.Equal(["url", "name", "nickname", "kind", "score"], shown.EnumerateObject().Select(p => p.Name));
         Assert.True(shown.GetProperty("score").GetProperty("readOnly").GetBoolean());
         Assert.Equal(0, shown.GetProperty("score").GetProperty("minimum").GetInt32());
-        Assert.Equal(["null", "string"], shown.GetProperty("nickname").GetProperty("type").EnumerateArray().Select(t => t.GetString()).Order());
+        Assert.Equal(["null", "string"],
+            shown.GetProperty("nickname").GetProperty("type").EnumerateArray().Select(t => t.GetString()).Order());
         Assert.Equal(["a", "b"], shown.GetProperty("kind").GetProperty("enum").EnumerateArray().Select(t => t.GetString()));
 
         var sent = schemas.GetProperty("AccountRequest");
@@ -59,7 +61,8 @@ public sealed class OpenApiDocumentTests
         Assert.True(secret.GetProperty("writeOnly").GetBoolean());
         Assert.Equal("Secret phrase", secret.GetProperty("title").GetString());
         var name = sent.GetProperty("properties").GetProperty("name");
-        Assert.Equal((20, "What people call it."), (name.GetProperty("maxLength").GetInt32(), name.GetProperty("description").GetString()));
+        Assert.Equal(20, name.GetProperty("maxLength").GetInt32());
+        Assert.Equal("What people call it.", name.GetProperty("description").GetString());
 
         var errors = schemas.GetProperty("AccountValidationError").GetProperty("properties");
         Assert.Equal(["name", "nickname", "secret", "kind", "non_field_errors"], errors.EnumerateObject().Select(p => p.Name));

@@ -57,10 +57,10 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
         Assert.NotNull(etag);
         Assert.Equal(HttpStatusCode.NotModified, (await visitor.GetAsync("/api/schema/", ("If-None-Match", etag))).Status);
         Assert.Equal(json.Body, (await visitor.GetAsync("/api/schema/?format=openapi-json")).Body);
-        Assert.StartsWith("application/yaml", (await visitor.GetAsync("/api/schema/", ("Accept", "text/html;q=0.9, application/yaml"))).ContentType,
-            StringComparison.Ordinal);
-        Assert.StartsWith("application/json", (await visitor.GetAsync("/api/schema/", ("Accept", "text/html,*/*;q=0.8"))).ContentType,
-            StringComparison.Ordinal);
+        var preferred = await visitor.GetAsync("/api/schema/", ("Accept", "text/html;q=0.9, application/yaml"));
+        Assert.StartsWith("application/yaml", preferred.ContentType, StringComparison.Ordinal);
+        var browser = await visitor.GetAsync("/api/schema/", ("Accept", "text/html,*/*;q=0.8"));
+        Assert.StartsWith("application/json", browser.ContentType, StringComparison.Ordinal);
         var refused = await visitor.GetAsync("/api/schema/", ("Accept", "text/plain"));
         Assert.Equal((HttpStatusCode.NotAcceptable, "Could not satisfy the request Accept header."), (refused.Status, refused.Detail));
         Assert.Equal((HttpStatusCode.NotFound, "Not found."), await StatusAndDetailAsync(visitor.GetAsync("/api/schema/?format=xml")));
@@ -74,6 +74,22 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
         Assert.Equal((HttpStatusCode.Forbidden, "CSRF Failed: CSRF token missing."),
             await StatusAndDetailAsync(staff.SendAsync(HttpMethod.Post, "/api/schema/")));
         Assert.Null(json.Cookie(Protocol.CookieNames.Session));
+    }
+
+    [Fact]
+    public async Task ASignedInReaderGetsBothAndAHyperlinkToThemIsAnIncorrectMatch()
+    {
+        // The session and CSRF middleware let a signed-in GET through as an anonymous one.
+        var staff = await StaffAsync();
+        Assert.Equal(HttpStatusCode.OK, (await staff.GetAsync("/api/schema/")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await staff.GetAsync("/api/docs/")).Status);
+        // As Django resolves the schema's URL to its view: a page of the site, but no group.
+        var user = (await staff.GetAsync("/api/users/")).Json().GetProperty("results")[0].GetProperty("url").GetString()!;
+        var origin = _server.BaseAddress.GetLeftPart(UriPartial.Authority);
+        var refused = await staff.SendAsync(HttpMethod.Patch, new Uri(user).AbsolutePath,
+            RawHttp.Json($$"""{"groups": ["{{origin}}/api/schema/"]}"""), (Protocol.HeaderNames.CsrfToken, staff.CsrfCookie!));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Equal("Invalid hyperlink - Incorrect URL match.", refused.Json().GetProperty("groups")[0].GetString());
     }
 
     private static async Task<(HttpStatusCode, string?)> StatusAndDetailAsync(Task<RawResponse> sending)
@@ -102,7 +118,8 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
                     var visitor = await StaffAsync();
                     var response = await SendAsync(visitor, document, operation.Name, concretePath, operation.Value);
                     var declared = operation.Value.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToList();
-                    var what = $"{operation.Name.ToUpperInvariant()} {concretePath} answered {response.StatusCode}: {response.Body[..Math.Min(300, response.Body.Length)]}";
+                    var what = $"{operation.Name.ToUpperInvariant()} {concretePath} answered {response.StatusCode}: "
+                        + response.Body[..Math.Min(300, response.Body.Length)];
                     Assert.True(response.StatusCode is not (404 or 405), what);
                     Assert.True(declared.Contains(response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                         $"{what}; the document declares {string.Join(", ", declared)}");
@@ -186,7 +203,9 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
         if (schema.TryGetProperty("oneOf", out var options) || schema.TryGetProperty("anyOf", out options))
             return Example(document, options[0], serial);
         var type = schema.GetProperty("type");
-        var name = type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().First(t => t.GetString() != "null").GetString() : type.GetString();
+        var name = type.ValueKind == JsonValueKind.Array
+            ? type.EnumerateArray().First(t => t.GetString() != "null").GetString()
+            : type.GetString();
         var format = schema.TryGetProperty("format", out var f) ? f.GetString() : null;
         switch (name)
         {
@@ -225,13 +244,17 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
                 continue;
             // An optional last parameter ({documentName?} of the reference page) is the path without it.
             var path = OptionalParameter().Replace(pattern.RawText!, "");
+            // A file of the reference page (/api/docs/scalar.js) is one value of the document's /api/docs/{file}.
             var documented = paths.Contains(path)
-                || (pattern.Parameters.Count == 0 && paths.Any(p => Regex.IsMatch(path, "^" + AnyParameter().Replace(Regex.Escape(p), "[^/]+") + "$")));
+                || (pattern.Parameters.Count == 0 && paths.Any(p => Regex.IsMatch(path, $"^{AsPattern(p)}$")));
             Assert.True(documented, $"The route {pattern.RawText} ({route.DisplayName}) is not in the document.");
             checkedRoutes++;
         }
         Assert.True(checkedRoutes >= 15, $"only {checkedRoutes} routes found");
     }
+
+    /// <summary>A path template of the document as a regular expression: each {parameter} one segment.</summary>
+    private static string AsPattern(string template) => AnyParameter().Replace(Regex.Escape(template), "[^/]+");
 
     [GeneratedRegex(@"\{[^}]*\?\}")]
     private static partial Regex OptionalParameter();
@@ -265,7 +288,8 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
         Assert.Equal(["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
             create.GetProperty("requestBody").GetProperty("content").EnumerateObject().Select(c => c.Name));
         Assert.True(create.GetProperty("responses").GetProperty("201").GetProperty("headers").TryGetProperty("Location", out _));
-        Assert.Equal(["sessionCookie", "csrfCookie", "csrfHeader"], create.GetProperty("security")[0].EnumerateObject().Select(s => s.Name));
+        Assert.Equal(["sessionCookie", "csrfCookie", "csrfHeader"],
+            create.GetProperty("security")[0].EnumerateObject().Select(s => s.Name));
         Assert.Equal(["sessionCookie"], users.GetProperty("get").GetProperty("security")[0].EnumerateObject().Select(s => s.Name));
         Assert.Contains("staff users", create.GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal(["users"], create.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
@@ -297,7 +321,8 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
         Assert.Single(nonces);
         Assert.Contains($"'nonce-{nonces[0]}'", policy, StringComparison.Ordinal);
         // A second load draws a new nonce.
-        Assert.DoesNotContain(nonces[0], (await visitor.GetAsync("/api/docs/")).Header("Content-Security-Policy"), StringComparison.Ordinal);
+        var again = await visitor.GetAsync("/api/docs/");
+        Assert.DoesNotContain(nonces[0], again.Header("Content-Security-Policy"), StringComparison.Ordinal);
         var references = ReferenceAttribute().Matches(page.Body).Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(references);
         foreach (var reference in references)
@@ -323,7 +348,8 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
     [Fact]
     public async Task TheSettingTurnsBothPathsOff()
     {
-        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Api:Schema:Enabled"] = "false" });
+        await using var server = await PosternTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Postern:Api:Schema:Enabled"] = "false" });
         var client = server.CreateRawClient();
         foreach (var path in (string[])["/api/schema/", "/api/schema/?format=yaml", "/api/docs/"])
         {

@@ -97,7 +97,10 @@ public static class PosternApplication
         services.AddSingleton<TrustedOrigins>();
         services.AddSingleton<CsrfRules>();
         services.AddSingleton<CsrfProtection>();
-        string[] schemaPaths = ApiSchemaEndpoints.IsEnabled(builder.Configuration) ? [ApiSchemaEndpoints.SchemaPath, ApiSchemaEndpoints.DocsPath] : [];
+        // A hyperlink in input to the schema or its page is an "incorrect match", as Django resolves them.
+        string[] schemaPaths = ApiSchemaEndpoints.IsEnabled(builder.Configuration)
+            ? [ApiSchemaEndpoints.SchemaPath, ApiSchemaEndpoints.DocsPath]
+            : [];
         services.AddSingleton(new RouteTable(ApiResources.All, otherPaths:
         [
             Protocol.EndpointPaths.Csrf, Protocol.EndpointPaths.Login, Protocol.EndpointPaths.Logout, Protocol.EndpointPaths.User,

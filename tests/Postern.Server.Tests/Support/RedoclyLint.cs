@@ -22,7 +22,8 @@ public static class RedoclyLint
     {
         await Installed.Value;
         var cli = Path.Combine(Folder, "node_modules", "@redocly", "cli", "bin", "cli.js");
-        return await RunAsync("node", [cli, "lint", "--config", Path.Combine(Folder, "redocly.yaml"), "--format", "stylish", documentPath], LintTimeout);
+        string[] arguments = [cli, "lint", "--config", Path.Combine(Folder, "redocly.yaml"), "--format", "stylish", documentPath];
+        return await RunAsync("node", arguments, LintTimeout);
     }
 
     private static async Task RunCheckedAsync(string program, string[] arguments, TimeSpan timeout)

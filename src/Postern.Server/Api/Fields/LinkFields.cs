@@ -192,7 +192,12 @@ public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IRead
     internal override JsonObject ValueSchema() => new()
     {
         ["type"] = "array",
-        ["items"] = new JsonObject { ["type"] = "string", ["format"] = "uri", ["description"] = $"The URL of a {Target.Name.ToLowerInvariant()}." },
+        ["items"] = new JsonObject
+        {
+            ["type"] = "string",
+            ["format"] = "uri",
+            ["description"] = $"The URL of a {Target.Name.ToLowerInvariant()}.",
+        },
     };
 }
 

@@ -46,7 +46,7 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
             In = ParameterLocation.Query,
             Description = "Chooses the representation whatever the Accept header says: json, or api for the browsable HTML page. "
                 + "It is carried into every link of the answer.",
-            Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. ((string[])["json", "api"]).Select(v => (System.Text.Json.Nodes.JsonNode)v)] },
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = ["json", "api"] },
         },
         [PageParameter] = new OpenApiParameter
         {
@@ -55,7 +55,11 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
             Description = "A page number within the paginated result set (from 1), or last.",
             Schema = new OpenApiSchema
             {
-                OneOf = [new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1" }, new OpenApiSchema { Type = JsonSchemaType.String, Const = "last" }],
+                OneOf =
+                [
+                    new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1" },
+                    new OpenApiSchema { Type = JsonSchemaType.String, Const = "last" },
+                ],
             },
         },
         [PageSizeParameter] = new OpenApiParameter
@@ -233,11 +237,10 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
                 responses["200"] = WithBrowsablePage(OperationParts.JsonAnswer("A page of the list.", Schemas.Page(resource!)));
                 break;
             case (RouteKind.List, "POST"):
-                var created = OperationParts.JsonAnswer($"Created: the new {resource!.Name.ToLowerInvariant()}.", Schemas.Object(resource));
-                created.Headers = new Dictionary<string, IOpenApiHeader>
-                {
-                    ["Location"] = OperationParts.Header("The new object's absolute URL (its url field).", OperationParts.Url(absolute: true)),
-                };
+                var created = OperationParts.JsonAnswer($"Created: the new {resource!.Name.ToLowerInvariant()}.",
+                    Schemas.Object(resource));
+                var location = OperationParts.Header("The new object's absolute URL (its url field).", OperationParts.Url(absolute: true));
+                created.Headers = new Dictionary<string, IOpenApiHeader> { ["Location"] = location };
                 responses["201"] = created;
                 break;
             case (RouteKind.Instance, "DELETE"):
@@ -250,7 +253,8 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
             default:
                 var action = route.Action!;
                 var result = action.ResultFields.Count > 0
-                    ? Schemas.Register(OperationParts.Pascal(action.Name) + "Result", () => Schemas.ObjectSchema(action.ResultFields, $"What {action.Name} did."))
+                    ? Schemas.Register(OperationParts.Pascal(action.Name) + "Result",
+                        () => Schemas.ObjectSchema(action.ResultFields, $"What {action.Name} did."))
                     : (IOpenApiSchema)new OpenApiSchema { Type = JsonSchemaType.Object };
                 responses["200"] = OperationParts.JsonAnswer("Done.", result);
                 break;
@@ -271,11 +275,12 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
             cases.Add(("notAllowed", PermissionRule.Denied));
         if (unsafeMethod)
             cases.Add(("csrf", Csrf.CsrfProtection.RefusalPrefix + Csrf.CsrfFailureReasons.NoCsrfCookie));
+        var csrf = unsafeMethod ? ", or the CSRF token pair is missing or wrong." : ".";
         var description = audience switch
         {
             Audience.Anyone when !unsafeMethod => "Refused by an object permission.",
-            Audience.SignedIn or Audience.Anyone => "Not signed in" + (unsafeMethod ? ", or the CSRF token pair is missing or wrong." : "."),
-            _ => "Not signed in, not a staff user" + (unsafeMethod ? ", or the CSRF token pair is missing or wrong." : "."),
+            Audience.SignedIn or Audience.Anyone => "Not signed in" + csrf,
+            _ => "Not signed in, not a staff user" + csrf,
         };
         return parts.Detail(description, [.. cases]);
     }

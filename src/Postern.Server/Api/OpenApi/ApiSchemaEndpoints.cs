@@ -25,7 +25,8 @@ public sealed class ApiSchemaDocument(RouteTable routes, IOptions<ServerSessionO
     public Task<SerializedSchema> GetAsync() => _serialized.Value;
 
     /// <summary>The object model, for tests that inspect it rather than its text.</summary>
-    internal static OpenApiDocument Build(RouteTable routes, DocumentedSettings settings) => OpenApiDocumentBuilder.Build(routes, settings);
+    internal static OpenApiDocument Build(RouteTable routes, DocumentedSettings settings) =>
+        OpenApiDocumentBuilder.Build(routes, settings);
 
     private static async Task<SerializedSchema> SerializeAsync(OpenApiDocument document)
     {
@@ -85,7 +86,7 @@ public static class ApiSchemaEndpoints
         }
         if (format == Format.NotAcceptable)
         {
-            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status406NotAcceptable, "Could not satisfy the request Accept header.");
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status406NotAcceptable, OperationParts.NotAcceptableDetail);
             return;
         }
         if (await context.RequestServices.GetRequiredService<CsrfProtection>().RefusalAsync(context) is { } refusal)

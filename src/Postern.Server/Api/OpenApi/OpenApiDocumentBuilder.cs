@@ -49,8 +49,8 @@ internal static class OpenApiDocumentBuilder
 
     private static string Version()
     {
-        var version = typeof(OpenApiDocumentBuilder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-            ?? "1.0.0";
+        var version = typeof(OpenApiDocumentBuilder).Assembly
+            .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "1.0.0";
         // The build metadata after "+" (a commit id) says nothing to an API's reader.
         var plus = version.IndexOf('+', StringComparison.Ordinal);
         return plus < 0 ? version : version[..plus];

@@ -60,7 +60,7 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
         },
     };
 
-    /// <summary>Any one of <paramref name="alternatives"/>, each a set of schemes that must all be sent; an empty set: none needed.</summary>
+    /// <summary>Any one of <paramref name="alternatives"/>, each a set of schemes sent together; an empty set: none needed.</summary>
     public List<OpenApiSecurityRequirement> Security(params string[][] alternatives) =>
     [
         .. alternatives.Select(schemes =>
@@ -100,9 +100,10 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
         $"The body is over the server's limit ({settings.MaxRequestBodyBytes:N0} bytes, Postern:Limits:MaxRequestBodyBytes).",
         ("tooLarge", "Request body too large.")));
 
+    public const string NotAcceptableDetail = "Could not satisfy the request Accept header.";
+
     public IOpenApiResponse NotAcceptable() => Shared("NotAcceptable", () => Detail(
-        "The Accept header names nothing this path can answer with.",
-        ("notAcceptable", "Could not satisfy the request Accept header.")));
+        "The Accept header names nothing this path can answer with.", ("notAcceptable", NotAcceptableDetail)));
 
     public IOpenApiResponse UnsupportedMediaType() => Shared("UnsupportedMediaType", () => Detail(
         "The body is neither JSON, a urlencoded form nor a multipart form.",
@@ -139,7 +140,10 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
     public static OpenApiResponse HtmlPage(string description) => new()
     {
         Description = description,
-        Content = new Dictionary<string, IOpenApiMediaType> { [Html] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } } },
+        Content = new Dictionary<string, IOpenApiMediaType>
+        {
+            [Html] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+        },
     };
 
     public static OpenApiHeader Header(string description, OpenApiSchema schema) => new() { Description = description, Schema = schema };
@@ -156,7 +160,7 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
         return response;
     }
 
-    /// <summary>An operation id or component name from words: "Revoke Other Sessions" or "revoke-others" → RevokeOtherSessions.</summary>
+    /// <summary>An operation id or component name from words: "Revoke Other Sessions" → RevokeOtherSessions.</summary>
     public static string Pascal(string words) => string.Concat(
         words.Split([' ', '-', '_', '.'], StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
 

@@ -25,7 +25,9 @@ internal sealed class ResourceSchemas(OpenApiDocument document)
         if (!fields.Any(f => !f.ReadOnly))
             return null;
         var id = partial ? $"Patched{name}Request" : $"{name}Request";
-        var what = partial ? $"{name} fields to change; those left out are kept." : $"The writable fields of {name}: the required ones must be sent.";
+        var what = partial
+            ? $"{name} fields to change; those left out are kept."
+            : $"The writable fields of {name}: the required ones must be sent.";
         return Register(id, () => RequestSchema(fields, partial, what));
     }
 
@@ -78,7 +80,7 @@ internal sealed class ResourceSchemas(OpenApiDocument document)
         return new OpenApiSchemaReference(id, document);
     }
 
-    /// <summary>An object of <paramref name="fields"/> as shown: write-only ones left out, each always present (DRF writes them all).</summary>
+    /// <summary>An object of <paramref name="fields"/> as shown: write-only ones left out, the rest always there.</summary>
     public OpenApiSchema ObjectSchema(IEnumerable<Field> fields, string description)
     {
         var shown = fields.Where(f => !f.WriteOnly).ToList();

@@ -143,7 +143,8 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
         var answer = OperationParts.JsonAnswer("Signed in.", succeeded);
         answer.Headers = new Dictionary<string, IOpenApiHeader>
         {
-            ["Set-Cookie"] = SetCookie($"{parts.Settings.SessionCookie}=<32 characters>; HttpOnly; 2 weeks; and {parts.Settings.CsrfCookie}=<a new secret>"),
+            ["Set-Cookie"] = SetCookie(
+                $"{parts.Settings.SessionCookie}=<32 characters>; HttpOnly; 2 weeks; and {parts.Settings.CsrfCookie}=<a new secret>"),
         };
         var responses = operation.Responses!;
         responses["200"] = answer;
@@ -169,7 +170,10 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
                 "Deletes the session on the server and expires the cookie; signed out already is fine.",
                 [OperationParts.SessionAndTokenPair, OperationParts.TokenPair]);
         var answer = parts.Detail("Signed out.", ("loggedOut", "Successfully logged out."));
-        answer.Headers = new Dictionary<string, IOpenApiHeader> { ["Set-Cookie"] = SetCookie($"{parts.Settings.SessionCookie}=\"\"; Max-Age=0") };
+        answer.Headers = new Dictionary<string, IOpenApiHeader>
+        {
+            ["Set-Cookie"] = SetCookie($"{parts.Settings.SessionCookie}=\"\"; Max-Age=0"),
+        };
         operation.Responses!["200"] = answer;
         if (!viaGet)
             operation.Responses["403"] = CsrfRefusal();
@@ -200,7 +204,8 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
 
     private OpenApiOperation LoginPage()
     {
-        var operation = Operation("loginPage", LoginFormTag, "Login form", "The HTML form; sets the csrftoken cookie.", [OperationParts.None]);
+        var operation = Operation("loginPage", LoginFormTag, "Login form",
+            $"The HTML form; sets the {parts.Settings.CsrfCookie} cookie.", [OperationParts.None]);
         operation.Parameters = [Next()];
         operation.Responses!["200"] = OperationParts.HtmlPage("The form, with the token in its csrfmiddlewaretoken field.");
         return operation;
@@ -219,7 +224,7 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
             {
                 [FormFields.Username] = new OpenApiSchema { Type = JsonSchemaType.String },
                 [FormFields.Password] = new OpenApiSchema { Type = JsonSchemaType.String, WriteOnly = true },
-                ["next"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Where to go once signed in (this site only)." },
+                ["next"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Where to go once signed in (this site)." },
                 [FormFields.CsrfToken] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The form's CSRF token." },
             },
         });
@@ -255,7 +260,8 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
 
     private OpenApiOperation Liveness()
     {
-        var operation = Operation("liveness", HealthTag, "Liveness probe", "The process answers; no I/O. HEAD too.", [OperationParts.None]);
+        var operation = Operation("liveness", HealthTag, "Liveness probe", "The process answers; no I/O. HEAD too.",
+            [OperationParts.None]);
         operation.Responses!["200"] = OperationParts.JsonAnswer("Alive: {\"status\": \"ok\"}.", Health());
         return operation;
     }
@@ -346,7 +352,8 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
         return operation;
     }
 
-    private OpenApiResponse CsrfRefusal() => parts.Detail("The CSRF token pair is missing or wrong, or the Origin or Referer is not trusted.",
+    private OpenApiResponse CsrfRefusal() => parts.Detail(
+        "The CSRF token pair is missing or wrong, or the Origin or Referer is not trusted.",
         ("noCookie", Csrf.CsrfProtection.RefusalPrefix + Csrf.CsrfFailureReasons.NoCsrfCookie),
         ("noToken", Csrf.CsrfProtection.RefusalPrefix + Csrf.CsrfFailureReasons.TokenMissing));
 
@@ -361,7 +368,10 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
     private static OpenApiResponse Redirect(string description) => new()
     {
         Description = description,
-        Headers = new Dictionary<string, IOpenApiHeader> { ["Location"] = OperationParts.Header("Where to.", OperationParts.Url(absolute: false)) },
+        Headers = new Dictionary<string, IOpenApiHeader>
+        {
+            ["Location"] = OperationParts.Header("Where to.", OperationParts.Url(absolute: false)),
+        },
     };
 
     private static OpenApiHeader SetCookie(string description) =>
