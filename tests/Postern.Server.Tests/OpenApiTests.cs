@@ -56,6 +56,10 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
         var etag = json.Header("ETag");
         Assert.NotNull(etag);
         Assert.Equal(HttpStatusCode.NotModified, (await visitor.GetAsync("/api/schema/", ("If-None-Match", etag))).Status);
+        // Two representations, two validators: a cached JSON copy never stands for the YAML one.
+        var yaml = await visitor.GetAsync("/api/schema/?format=yaml", ("If-None-Match", etag));
+        Assert.Equal(HttpStatusCode.OK, yaml.Status);
+        Assert.NotEqual(etag, yaml.Header("ETag"));
         Assert.Equal(json.Body, (await visitor.GetAsync("/api/schema/?format=openapi-json")).Body);
         var preferred = await visitor.GetAsync("/api/schema/", ("Accept", "text/html;q=0.9, application/yaml"));
         Assert.StartsWith("application/yaml", preferred.ContentType, StringComparison.Ordinal);

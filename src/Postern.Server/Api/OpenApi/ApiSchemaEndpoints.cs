@@ -8,8 +8,12 @@ using Postern.Server.Http;
 
 namespace Postern.Server.Api.OpenApi;
 
-/// <summary>The document, written once in each form, with the validator a client revalidates it by.</summary>
-public sealed record SerializedSchema(byte[] Json, byte[] Yaml, string ETag);
+/// <summary>The document written in one form, with the validator a client revalidates it by.</summary>
+public sealed record SerializedSchema(byte[] Bytes, string ETag)
+{
+    /// <summary>A strong validator of these bytes: each form has its own, as the two are different representations.</summary>
+    public static SerializedSchema Of(byte[] bytes) => new(bytes, "\"" + Convert.ToHexStringLower(SHA256.HashData(bytes))[..32] + "\"");
+}
 
 /// <summary>
 /// The OpenAPI document of this server, built and written on first use and kept: it depends only on the declarations and
@@ -18,24 +22,27 @@ public sealed record SerializedSchema(byte[] Json, byte[] Yaml, string ETag);
 public sealed class ApiSchemaDocument(RouteTable routes, IOptions<ServerSessionOptions> sessions, IOptions<CsrfOptions> csrf,
     IOptions<ApiOptions> api, IOptions<AccountOptions> accounts, IOptions<LimitOptions> limits)
 {
-    private readonly Lazy<Task<SerializedSchema>> _serialized = new(() => SerializeAsync(Build(routes, new DocumentedSettings(
-        sessions.Value.CookieName, csrf.Value.CookieName, api.Value.PageSize, api.Value.MaxPageSize, accounts.Value.LogoutAllowsGet,
-        limits.Value.MaxRequestBodyBytes))));
+    private readonly Lazy<Task<(SerializedSchema Json, SerializedSchema Yaml)>> _serialized = new(() => SerializeAsync(Build(routes,
+        new DocumentedSettings(sessions.Value.CookieName, csrf.Value.CookieName, api.Value.PageSize, api.Value.MaxPageSize,
+            accounts.Value.LogoutAllowsGet, limits.Value.MaxRequestBodyBytes))));
 
-    public Task<SerializedSchema> GetAsync() => _serialized.Value;
+    public async Task<SerializedSchema> GetAsync(bool yaml)
+    {
+        var (json, yamlForm) = await _serialized.Value;
+        return yaml ? yamlForm : json;
+    }
 
     /// <summary>The object model, for tests that inspect it rather than its text.</summary>
     internal static OpenApiDocument Build(RouteTable routes, DocumentedSettings settings) =>
         OpenApiDocumentBuilder.Build(routes, settings);
 
-    private static async Task<SerializedSchema> SerializeAsync(OpenApiDocument document)
+    private static async Task<(SerializedSchema, SerializedSchema)> SerializeAsync(OpenApiDocument document)
     {
         using var json = new MemoryStream();
         await document.SerializeAsJsonAsync(json, OpenApiSpecVersion.OpenApi3_1);
         using var yaml = new MemoryStream();
         await document.SerializeAsYamlAsync(yaml, OpenApiSpecVersion.OpenApi3_1);
-        var etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(json.ToArray()))[..32] + "\"";
-        return new SerializedSchema(json.ToArray(), yaml.ToArray(), etag);
+        return (SerializedSchema.Of(json.ToArray()), SerializedSchema.Of(yaml.ToArray()));
     }
 }
 
@@ -99,7 +106,7 @@ public static class ApiSchemaEndpoints
             await JsonResponses.WriteMethodNotAllowedAsync(context, Allow);
             return;
         }
-        var document = await context.RequestServices.GetRequiredService<ApiSchemaDocument>().GetAsync();
+        var document = await context.RequestServices.GetRequiredService<ApiSchemaDocument>().GetAsync(yaml: format == Format.Yaml);
         response.Headers.ETag = document.ETag;
         // Revalidated at each use: a new version of the server changes it.
         response.Headers.CacheControl = "no-cache";
@@ -108,7 +115,7 @@ public static class ApiSchemaEndpoints
             response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
-        var body = format == Format.Yaml ? document.Yaml : document.Json;
+        var body = document.Bytes;
         response.ContentType = format == Format.Yaml ? YamlMediaType + "; charset=utf-8" : JsonResponses.ContentType;
         response.ContentLength = body.Length;
         if (!HttpMethods.IsHead(request.Method))
