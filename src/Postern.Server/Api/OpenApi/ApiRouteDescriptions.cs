@@ -264,7 +264,7 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
     /// <summary>A read also renders as DRF's browsable page, for a browser's Accept or ?format=api.</summary>
     private static OpenApiResponse WithBrowsablePage(OpenApiResponse response)
     {
-        response.Content![OperationParts.Html] = OperationParts.HtmlPage("").Content![OperationParts.Html];
+        response.Content![OperationParts.Html] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
         return response;
     }
 
