@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Postern. Checks the prerequisites (the .NET 10 SDK), installs what the tests need (as root, from
-# Debian's archive: the Django reference backend's packages, Chromium, curl, nginx, openssl, PostgreSQL, Redis and wrk),
+# Debian's archive: the Django reference backend's packages, Chromium, curl, nginx, Node.js and npm, openssl, PostgreSQL,
+# Redis and wrk),
 # then builds and runs all test projects.
 # Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
 # exits non-zero on any failure.
@@ -19,7 +20,6 @@ if ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
   echo "scripts/test.sh: the .NET 10 SDK is required; dotnet has: $(dotnet --list-sdks | tr '\n' ' ')" >&2
   exit 1
 fi
-
 # What the tests run, from Debian's archive:
 # the Django reference backend (tests/django-backend/install.sh): Django 3.2 + DRF + gunicorn from Debian 12, and
 #   Django 5.2 LTS + DRF from Debian's newer suites, unpacked into a cache folder (the system's Python stays as it is)
@@ -37,6 +37,10 @@ command -v openssl >/dev/null || need+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 command -v wrk >/dev/null || need+=(wrk)
+# nodejs, npm: the server tests validate the OpenAPI document with Redocly CLI, which they install with npm ci
+# (tests/openapi-validator; Redocly 1.34 runs on Debian 12's Node.js 18)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ "$(id -u)" = 0 ]; then
   say "installing test dependencies (Debian packages)"
   if [ ${#need[@]} -gt 0 ]; then
@@ -53,6 +57,10 @@ elif [ ${#need[@]} -gt 0 ]; then
   exit 1
 else
   echo "not root: assuming the Django reference backend is installed (tests/django-backend/install.sh)"
+fi
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 17) ? 0 : 1)'; then
+  echo "scripts/test.sh: Node.js 18.17 or later is required (the OpenAPI validator); this one is $(node --version)" >&2
+  exit 1
 fi
 # screenshots and other evidence the tests leave behind
 export POSTERN_TEST_ARTIFACTS="${POSTERN_TEST_ARTIFACTS:-$here/artifacts}"

@@ -5,7 +5,9 @@ using Postern.Server.Api;
 using Postern.Server.Api.Resources;
 using Postern.Server.Browsable;
 using Postern.Server.Csrf;
+using Postern.Server.Health;
 using Postern.Server.Http;
+using Postern.Server.OpenApi;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
 using Postern.Server.Storage.Caching;
@@ -97,11 +99,16 @@ public static class PosternApplication
         services.AddSingleton<TrustedOrigins>();
         services.AddSingleton<CsrfRules>();
         services.AddSingleton<CsrfProtection>();
+        // A hyperlink in input to the schema or its page is an "incorrect match", as Django resolves them.
+        string[] schemaPaths = ApiSchemaEndpoints.IsEnabled(builder.Configuration)
+            ? [ApiSchemaEndpoints.SchemaPath, ApiSchemaEndpoints.DocsPath]
+            : [];
         services.AddSingleton(new RouteTable(ApiResources.All, otherPaths:
         [
             Protocol.EndpointPaths.Csrf, Protocol.EndpointPaths.Login, Protocol.EndpointPaths.Logout, Protocol.EndpointPaths.User,
-            LoginPages.LoginPath, LoginPages.LogoutPath,
+            LoginPages.LoginPath, LoginPages.LogoutPath, .. schemaPaths,
         ]));
+        services.AddSingleton<ApiSchemaDocument>();
         services.AddSingleton<IUserLinks, ApiUserLinks>();
         services.AddSingleton<IApiHtmlRenderer, BrowsablePage>();
         services.AddHostedService<ExpiredSessionSweeper>();
@@ -190,14 +197,9 @@ public static class PosternApplication
         app.MapAuthEndpoints();
         app.MapApi(app.Services.GetRequiredService<RouteTable>());
         app.MapLoginPages();
+        app.MapApiSchema();
         app.MapFallback(context => JsonResponses.WriteDetailAsync(context, StatusCodes.Status404NotFound, "Not found."));
     }
-}
-
-/// <summary>The Redis connection when one is configured (null otherwise), for the cache and the readiness probe.</summary>
-public sealed record RedisConnectionHolder(RedisChangeCounter? Counter) : IDisposable
-{
-    public void Dispose() => Counter?.Dispose();
 }
 
 /// <summary>Deletes expired sessions hourly, so the table holds only live ones (Django leaves this to a cron job).</summary>

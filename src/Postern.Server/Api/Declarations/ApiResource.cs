@@ -131,6 +131,12 @@ public sealed class ApiAction
     /// <summary>Null: the resource's own permissions.</summary>
     public IReadOnlyList<PermissionRule>? Permissions { get; init; }
 
+    /// <summary>
+    /// What a successful answer holds, for the OpenAPI document only: the handler writes the answer itself. None: the
+    /// document says "an object".
+    /// </summary>
+    public IReadOnlyList<Field> ResultFields { get; init; } = [];
+
     /// <summary>Runs the action once the input is valid; gets the object for an action on one.</summary>
     public required Func<ActionRequest, Task<ApiResponse>> Handler { get; init; }
 }

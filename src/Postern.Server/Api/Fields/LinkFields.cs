@@ -192,8 +192,16 @@ public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IRead
         writer.WriteEndArray();
     }
 
-    internal override JsonObject ValueSchema() =>
-        new() { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string", ["format"] = "uri" } };
+    internal override JsonObject ValueSchema() => new()
+    {
+        ["type"] = "array",
+        ["items"] = new JsonObject
+        {
+            ["type"] = "string",
+            ["format"] = "uri",
+            ["description"] = $"The URL of a {Target.Name.ToLowerInvariant()}.",
+        },
+    };
 }
 
 /// <summary>DRF's HyperlinkedRelatedField: the URL of one object of another resource, which must exist.</summary>
@@ -235,5 +243,6 @@ public sealed class HyperlinkField<TRecord>(string name, Func<TRecord, long?> ge
 
     protected override void Write(Utf8JsonWriter writer, long? value, ApiLinks links) => writer.WriteStringValue(links.Instance(target(), value!.Value));
 
-    internal override JsonObject ValueSchema() => new() { ["type"] = "string", ["format"] = "uri" };
+    internal override JsonObject ValueSchema() =>
+        new() { ["type"] = "string", ["format"] = "uri", ["description"] = $"The URL of a {Target.Name.ToLowerInvariant()}." };
 }

@@ -38,6 +38,11 @@ public static class SessionsResource
         Name = "Revoke Other Sessions",
         Path = "revoke-others",
         Description = "Log out everywhere else: ends every session of yours but this one.",
+        ResultFields =
+        [
+            new StringField<JsonObject>("detail") { ReadOnly = true, HelpText = "What was done, e.g. \"Ended 2 other sessions.\"" },
+            new IntegerField<JsonObject>("revoked") { ReadOnly = true, MinValue = 0, HelpText = "How many sessions were ended." },
+        ],
         Handler = async action =>
         {
             var request = action.Request;

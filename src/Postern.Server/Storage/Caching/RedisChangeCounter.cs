@@ -102,3 +102,9 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
 
     public void Dispose() => _redis.Dispose();
 }
+
+/// <summary>The Redis connection when one is configured (null otherwise), for the cache and the readiness probe.</summary>
+public sealed record RedisConnectionHolder(RedisChangeCounter? Counter) : IDisposable
+{
+    public void Dispose() => Counter?.Dispose();
+}

@@ -1,8 +1,9 @@
 using System.Text.Json.Serialization;
 using Postern.Server.Http;
 using Postern.Server.Storage;
+using Postern.Server.Storage.Caching;
 
-namespace Postern.Server.Hosting;
+namespace Postern.Server.Health;
 
 /// <summary>A probe's answer: <c>{"status": "ok"}</c>, <c>{"status": "ready"}</c> or <c>{"status": "unavailable", "detail": ...}</c>.</summary>
 public sealed record HealthBody(string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail = null);
@@ -71,4 +72,11 @@ public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdmini
         context.Response.Headers.CacheControl = "no-store";
         return JsonResponses.WriteAsync(context, status, body, HealthJsonContext.Default.HealthBody);
     }
+}
+
+/// <summary>The probes' log messages, generated at compile time.</summary>
+internal static partial class HealthLog
+{
+    [LoggerMessage(5, LogLevel.Warning, "Not ready: {Reason}")]
+    public static partial void NotReady(this ILogger logger, Exception error, string reason);
 }
