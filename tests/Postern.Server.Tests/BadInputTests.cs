@@ -789,6 +789,21 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         });
     }
 
+    // ---- paths and methods nothing maps ----
+
+    [Theory]
+    [InlineData("GET", "/x.js", 404)]
+    [InlineData("GET", "/favicon.ico", 404)]
+    [InlineData("POST", "/api/docs/", 404)]
+    [InlineData("DELETE", "/api/schema/", 405)]
+    [InlineData("PUT", "/healthz", 405)]
+    public async Task PathsAndMethodsNothingMapsGetJson(string method, string path, int status)
+    {
+        var response = await AssertRefusedAsync(status, () => SocketHttp.ExchangeAsync(Address, SocketHttp.Head(method, path, Address), []));
+        if (status == 405)
+            Assert.Equal($"Method \"{method}\" not allowed.", SocketHttp.JsonDetail(response.Body));
+    }
+
     /// <summary>Sends, then asserts a JSON 4xx (of <paramref name="expectedStatus"/> if given) and that the store did not change.</summary>
     private async Task<SocketResponse> AssertRefusedAsync(int? expectedStatus, Func<Task<SocketResponse>> send)
     {

@@ -28,9 +28,11 @@ public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdmini
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
-            return next(context);
         var path = request.Path.Value?.TrimEnd('/');
+        if (!string.Equals(path, LivenessPath, StringComparison.Ordinal) && !string.Equals(path, ReadinessPath, StringComparison.Ordinal))
+            return next(context);
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+            return JsonResponses.WriteMethodNotAllowedAsync(context, "GET, HEAD");
         if (string.Equals(path, LivenessPath, StringComparison.Ordinal))
             return WriteAsync(context, StatusCodes.Status200OK, new HealthBody("ok"));
         if (string.Equals(path, ReadinessPath, StringComparison.Ordinal))

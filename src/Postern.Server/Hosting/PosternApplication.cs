@@ -189,6 +189,9 @@ public static class PosternApplication
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseMiddleware<HealthEndpointsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        // Answers that ASP.NET itself leaves without a body (routing's 405 for a method an endpoint does not map, a 404
+        // nobody wrote) get DRF's JSON as every other answer does.
+        app.UseStatusCodePages(context => JsonResponses.WriteEmptyAnswerAsync(context.HttpContext));
         app.Use(ReadCache.BeginRequestAsync);
         app.UseMiddleware<CsrfCookieMiddleware>();
         app.UseMiddleware<SessionMiddleware>();
@@ -198,7 +201,8 @@ public static class PosternApplication
         app.MapApi(app.Services.GetRequiredService<RouteTable>());
         app.MapLoginPages();
         app.MapApiSchema();
-        app.MapFallback(context => JsonResponses.WriteDetailAsync(context, StatusCodes.Status404NotFound, "Not found."));
+        // Every path, file-like ones (/x.js) included: the default fallback pattern leaves those out.
+        app.MapFallback("{**path}", context => JsonResponses.WriteDetailAsync(context, StatusCodes.Status404NotFound, "Not found."));
     }
 }
 

@@ -52,6 +52,22 @@ public static class JsonResponses
     public static Task WriteDetailAsync(HttpContext context, int status, string detail) =>
         WriteAsync(context, status, new DetailBody(detail), PosternJsonContext.Wire.DetailBody);
 
+    /// <summary>The JSON detail for an error answer nothing else wrote a body for.</summary>
+    public static Task WriteEmptyAnswerAsync(HttpContext context)
+    {
+        var status = context.Response.StatusCode;
+        var detail = status switch
+        {
+            StatusCodes.Status404NotFound => "Not found.",
+            StatusCodes.Status405MethodNotAllowed => $"Method \"{context.Request.Method}\" not allowed.",
+            StatusCodes.Status413PayloadTooLarge => "Request body too large.",
+            StatusCodes.Status415UnsupportedMediaType => "Unsupported media type in request.",
+            < 500 => "Bad request.",
+            _ => "A server error occurred.",
+        };
+        return WriteDetailAsync(context, status, detail);
+    }
+
     /// <summary>DRF's 405: <c>Method "X" not allowed.</c> with an <c>Allow</c> header.</summary>
     public static Task WriteMethodNotAllowedAsync(HttpContext context, string allow)
     {
