@@ -7,13 +7,10 @@ namespace Postern.Server.Tests;
 /// <summary>A note, the made-up resource of these tests: every kind of column a table mapping has.</summary>
 public sealed record Note(long Id, string Title, string? Body, bool Pinned, long Stars, DateTimeOffset WrittenAt);
 
-/// <summary>
-/// The generic table adapter on whichever store <see cref="TestStore"/> gives, declared for a resource of the tests' own
-/// the way docs/architecture.md shows: one mapping and one migration.
-/// </summary>
-public sealed class TableStoreTests : IAsyncLifetime
+/// <summary>The notes' storage, declared the way docs/architecture.md shows a new resource's.</summary>
+public sealed class NoteStore(Database database) : TableStore<Note>(database, Notes)
 {
-    internal static readonly TableMapping<Note> Notes = new TableMapping<Note>("notes",
+    public static readonly TableMapping<Note> Notes = new TableMapping<Note>("notes",
             read: row => new Note(row.GetInt64(0), row.GetString(1), row.IsDBNull(2) ? null : row.GetString(2), row.GetBoolean(3),
                 row.GetInt64(4), StoredRows.FromMicros(row.GetInt64(5))),
             withId: (note, id) => note with { Id = id })
@@ -22,7 +19,14 @@ public sealed class TableStoreTests : IAsyncLifetime
         .Boolean("pinned", note => note.Pinned)
         .Number("stars", note => note.Stars)
         .Timestamp("written_at", note => note.WrittenAt);
+}
 
+/// <summary>
+/// The generic table adapter on whichever store <see cref="TestStore"/> gives, for a resource of the tests' own: one
+/// declaration (<see cref="NoteStore"/>) and one migration (<see cref="CreateNotes"/>).
+/// </summary>
+public sealed class TableStoreTests : IAsyncLifetime
+{
     internal static readonly Migration CreateNotes = new("notes", sql => $"""
         CREATE TABLE notes (
             id {sql.AutoIncrementId},
@@ -38,13 +42,13 @@ public sealed class TableStoreTests : IAsyncLifetime
 
     private readonly string _folder = Directory.CreateTempSubdirectory("postern-table-").FullName;
     private Database _database = null!;
-    private TableStore<Note> _notes = null!;
+    private NoteStore _notes = null!;
 
     public async Task InitializeAsync()
     {
         _database = Database.Open(await TestStore.NewDatabaseAsync(_folder));
         await _database.MigrateAsync([.. Migrations.All, CreateNotes], CancellationToken.None);
-        _notes = new TableStore<Note>(_database, Notes);
+        _notes = new NoteStore(_database);
     }
 
     public async Task DisposeAsync()
@@ -116,7 +120,7 @@ public sealed class TableStoreTests : IAsyncLifetime
     [Fact]
     public void ItsStatementsAreWrittenFromTheMapping()
     {
-        Assert.Equal("id, title, body, pinned, stars, written_at", Notes.SelectList);
+        Assert.Equal("id, title, body, pinned, stars, written_at", NoteStore.Notes.SelectList);
         Assert.Equal("id, name", GroupStore.Groups.SelectList);
     }
 }
