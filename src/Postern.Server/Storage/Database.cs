@@ -46,8 +46,6 @@ public sealed class Database : IAsyncDisposable, IDisposable
     /// <summary>Where the data is, for messages: a SQLite file's full path, or a PostgreSQL URL without its password.</summary>
     public string Description => _dialect.Description;
 
-    internal SqlDialect Dialect => _dialect;
-
     /// <summary>This instance's read cache; null when reads go straight to the database.</summary>
     internal ReadCache? Cache => _cache;
 

@@ -107,7 +107,8 @@ public class TableStore<TRecord>
         _byId = new CachedQuery($"{table}: by id");
     }
 
-    public TableMapping<TRecord> Mapping => _mapping;
+    /// <summary>For a subclass that adds SQL of its own (capturing its constructor's parameter as well is warning CS9124).</summary>
+    protected Database Database => _database;
 
     public Task<long> CountAsync(CancellationToken ct = default) =>
         _database.ReadCachedAsync(new ReadKey(_counted), db => db.Command(_count).ReadInt64Async(), ct);
