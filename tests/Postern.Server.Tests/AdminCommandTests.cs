@@ -467,7 +467,7 @@ public abstract class AdminCommandTest : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        // SqliteStore's pooled connections may still hold the files: on Linux they are deleted all the same.
+        // The database's pooled SQLite connections may still hold the files: on Linux they are deleted all the same.
         try
         {
             Directory.Delete(Folder, recursive: true);
@@ -485,11 +485,11 @@ public abstract class AdminCommandTest : IAsyncLifetime
 
     protected const string AuthEndpointsNotAuthenticated = "Authentication credentials were not provided.";
 
-    /// <summary>What the commands stored, read through a store of the test's own (as another tool would).</summary>
-    protected static async Task<T> ReadStoreAsync<T>(string database, Func<SqlStore, Task<T>> read)
+    /// <summary>What the commands stored, read through a database and store of the test's own (as another tool would).</summary>
+    protected static async Task<T> ReadStoreAsync<T>(string database, Func<IUserStore, Task<T>> read)
     {
-        await using var store = SqlStore.Open(database);
-        return await read(store);
+        await using var opened = Database.Open(database);
+        return await read(new UserStore(opened, TimeProvider.System));
     }
 
     protected Task<User?> StoredUserAsync(string username, string? database = null) =>

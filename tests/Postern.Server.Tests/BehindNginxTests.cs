@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Postern.Server.Storage;
 using Postern.Server.Storage.Caching;
 using Postern.Testing;
 
@@ -133,8 +135,11 @@ public abstract class BehindNginxScenarios<TSetup>(TSetup setup) : IClassFixture
             Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
         foreach (var instance in new[] { setup.First, setup.Second })
         {
-            if (instance.Users is CachingStore cache)
-                Assert.True(cache.HoldsSession(sessionCookie), $"{instance.BaseAddress} has the session cached");
+            if (instance.Services.GetRequiredService<Database>().Cache is not null)
+            {
+                Assert.True(TwoInstancesOnPostgresAndRedis.HoldsSession(instance, sessionCookie),
+                    $"{instance.BaseAddress} has the session cached");
+            }
         }
         Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/logout")).Status);
 
@@ -187,9 +192,8 @@ public sealed class BehindNginxOnPostgresAndRedisTests(TwoInstancesOnPostgresAnd
     {
         foreach (var instance in new[] { Setup.First, Setup.Second })
         {
-            var store = Assert.IsType<CachingStore>(instance.Users);
-            Assert.IsType<RedisChangeCounter>(store.Signal);
-            Assert.Same(store, instance.Sessions);
+            Assert.IsType<RedisChangeCounter>(TwoInstancesOnPostgresAndRedis.CacheOf(instance).Signal);
+            Assert.IsType<SessionStore>(instance.Sessions);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Npgsql;
+using Postern.Server.Storage;
 using Postern.Server.Storage.Postgres;
 using Postern.Server.Tests.Support;
 using Postern.Testing;
@@ -67,19 +68,20 @@ public sealed class PostgresStorageTests(PostgresFixture fixture) : IClassFixtur
     public async Task SeveralInstancesCanMigrateOneDatabaseAtOnce()
     {
         var url = await fixture.Postgres.CreateDatabaseAsync();
-        var stores = Enumerable.Range(0, 4).Select(_ => new PostgresStore(url)).ToList();
+        var databases = Enumerable.Range(0, 4).Select(_ => Database.Open(url)).ToList();
         try
         {
             // Without the advisory lock, racing CREATE TABLEs can fail with duplicate-object errors.
-            await Task.WhenAll(stores.Select(s => s.MigrateAsync()));
-            var secrets = await Task.WhenAll(stores.Select(s => s.GetOrCreateSettingAsync("secret", () => Guid.NewGuid().ToString())));
+            await Task.WhenAll(databases.Select(d => new StoreAdministration(d).MigrateAsync()));
+            var secrets = await Task.WhenAll(databases.Select(d =>
+                new StoreAdministration(d).GetOrCreateSettingAsync("secret", () => Guid.NewGuid().ToString())));
             Assert.Single(secrets.Distinct());
-            Assert.Equal(0, await stores[0].CountUsersAsync());
+            Assert.Equal(0, await new UserStore(databases[0], TimeProvider.System).CountUsersAsync());
         }
         finally
         {
-            foreach (var store in stores)
-                await store.DisposeAsync();
+            foreach (var database in databases)
+                await database.DisposeAsync();
         }
     }
 
@@ -87,9 +89,9 @@ public sealed class PostgresStorageTests(PostgresFixture fixture) : IClassFixtur
     public async Task AnUnreachableDatabaseIsStoreUnavailable()
     {
         // Nothing listens on the port of a closed listener: a connection failure, reported as such.
-        await using var store = new PostgresStore($"postgres://postgres@127.0.0.1:{PosternProcess.FreeLoopbackPort()}/nothing");
-        await Assert.ThrowsAsync<Storage.StoreUnavailableException>(() => store.FindUserByIdAsync(1));
-        await Assert.ThrowsAsync<Storage.StoreUnavailableException>(() => store.MigrateAsync());
+        await using var database = Database.Open($"postgres://postgres@127.0.0.1:{PosternProcess.FreeLoopbackPort()}/nothing");
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => new UserStore(database, TimeProvider.System).FindUserByIdAsync(1));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => database.MigrateAsync());
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class ReadCacheTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private CachingStore Store => Assert.IsType<CachingStore>(_server.Services.GetRequiredService<IUserStore>());
+    private ReadCache Cache => Assert.IsType<ReadCache>(_server.Services.GetRequiredService<Database>().Cache);
 
     private async Task<Visitor> SignedInAsync()
     {
@@ -38,12 +38,17 @@ public sealed class ReadCacheTests : IAsyncLifetime
     [Fact]
     public async Task TheStoresOfASqliteServerReadThroughTheCacheWatchingSqlitesDataVersion()
     {
-        Assert.IsType<SqliteDataVersion>(Store.Signal);
-        Assert.Same(Store, _server.Services.GetRequiredService<ISessionStore>());
-        Assert.Same(Store, _server.Services.GetRequiredService<IGroupStore>());
+        Assert.IsType<SqliteDataVersion>(Cache.Signal);
         var visitor = await SignedInAsync();
         Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
-        Assert.True(Store.Cache.Count > 0, "the session read was kept");
+        Assert.True(Cache.Count > 0, "the session read was kept");
+        Assert.True(Assert.IsType<SessionStore>(_server.Sessions).HoldsSession(visitor.SessionCookie!));
+
+        // The users' and groups' reads go through the same cache.
+        var kept = Cache.Count;
+        await _server.Users.CountUsersAsync();
+        await _server.Groups.CountGroupsAsync();
+        Assert.Equal(kept + 2, Cache.Count);
     }
 
     [Fact]
@@ -107,11 +112,11 @@ public sealed class ReadCacheTests : IAsyncLifetime
         for (var id = 1; id <= 27; id++)
         {
             Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync($"/api/users/{id}/")).Status);
-            Assert.InRange(Store.Cache.Count, 0, 8);
+            Assert.InRange(Cache.Count, 0, 8);
         }
         for (var page = 1; page <= 3; page++)
             Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync($"/api/users/?page={page}")).Status);
-        Assert.InRange(Store.Cache.Count, 0, 8);
+        Assert.InRange(Cache.Count, 0, 8);
     }
 
     [Fact]
@@ -120,6 +125,6 @@ public sealed class ReadCacheTests : IAsyncLifetime
         var folder = Directory.CreateTempSubdirectory("postern-nocache-").FullName;
         await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Cache:Enabled"] = "false" },
             folder, Path.Combine(folder, "postern.sqlite3"));
-        Assert.IsNotType<CachingStore>(server.Services.GetRequiredService<IUserStore>());
+        Assert.Null(server.Services.GetRequiredService<Database>().Cache);
     }
 }

@@ -50,4 +50,21 @@ public sealed class StoreTests(ServerFixture fixture) : IClassFixture<ServerFixt
         await Assert.ThrowsAsync<MissingReferenceException>(() => _server.Sessions.CreateSessionAsync(session, replacedKey: null));
         Assert.Null(await _server.Sessions.FindLiveSessionAsync(session.Key, now));
     }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
+    public async Task ANewUserJoinsAtTheTimeProvidersNow()
+    {
+        var joined = new DateTimeOffset(2024, 2, 29, 12, 0, 0, TimeSpan.Zero);
+        await using var database = Database.Open(_server.DatabasePath);
+        var users = new UserStore(database, new FixedTime(joined));
+
+        var created = await users.CreateUserAsync(new NewUser("store-joined-on-a-leap-day", "", "!"));
+        Assert.Equal(joined, created.DateJoined);
+        Assert.Equal(joined, (await users.FindUserByIdAsync(created.Id))?.DateJoined);
+    }
 }

@@ -76,6 +76,45 @@ public static class TestStore
         return command;
     }
 
+    /// <summary>The first column of every row of a query, as text (NULL as an empty string), on its own connection.</summary>
+    public static async Task<IReadOnlyList<string>> QueryTextsAsync(string database, string sql,
+        params (string Name, object? Value)[] parameters)
+    {
+        await using var db = await ConnectAsync(database);
+        await using var command = CommandOf(db, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync();
+        var texts = new List<string>();
+        while (await reader.ReadAsync())
+            texts.Add(reader.IsDBNull(0) ? "" : Convert.ToString(reader.GetValue(0), CultureInfo.InvariantCulture) ?? "");
+        return texts;
+    }
+
+    /// <summary>
+    /// Everything the schema is made of, one line each, sorted: on SQLite every object in sqlite_master with the text of the
+    /// statement that created it; on PostgreSQL every column (type, nullability, default, identity), constraint and index.
+    /// Two databases with the same lines have the same schema.
+    /// </summary>
+    public static Task<IReadOnlyList<string>> SchemaAsync(string database) =>
+        QueryTextsAsync(database, PostgresDatabaseUrl.IsPostgres(database) ? PostgresSchema : SqliteSchema);
+
+    private const string SqliteSchema =
+        "SELECT type || ' ' || name || ' on ' || tbl_name || ': ' || COALESCE(sql, '-') FROM sqlite_master ORDER BY type, name;";
+
+    private const string PostgresSchema =
+        """
+        SELECT line FROM (
+            SELECT 'column ' || table_name || '.' || column_name || ' #' || ordinal_position || ' ' || data_type
+                   || ' nullable=' || is_nullable || ' default=' || COALESCE(column_default, '-')
+                   || ' identity=' || is_identity || ' ' || COALESCE(identity_generation, '-') AS line
+            FROM information_schema.columns WHERE table_schema = 'public'
+            UNION ALL
+            SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+            FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+            UNION ALL
+            SELECT 'index ' || tablename || ' ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+        ) schema ORDER BY line;
+        """;
+
     /// <summary>The names of the database's tables in name order; none for a SQLite file that does not exist yet.</summary>
     public static async Task<IReadOnlyList<string>> TablesAsync(string database)
     {

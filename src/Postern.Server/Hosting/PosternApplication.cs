@@ -116,40 +116,40 @@ public static class PosternApplication
     }
 
     /// <summary>
-    /// One database store serves all four seams: a PostgreSQL URL selects PostgreSQL, anything else is a SQLite path.
-    /// Reads go through the in-process cache when something can tell every instance about every write:
-    /// SQLite's data_version, or with PostgreSQL, a Redis change counter. With Redis, writes are announced even when
-    /// this instance's cache is off: the other instances may cache.
+    /// One <see cref="Database"/> under every store: a PostgreSQL URL selects PostgreSQL, anything else is a SQLite path.
+    /// Its reads go through the in-process cache when something can tell every instance about every write: SQLite's
+    /// data_version, or with PostgreSQL, a Redis change counter. With Redis, writes are announced even when this
+    /// instance's cache is off: the other instances may cache.
     /// </summary>
     private static void AddStorage(this IServiceCollection services)
     {
-        services.AddKeyedSingleton<object>(StoreKey, (provider, _) =>
-            SqlStore.Open(provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database));
         services.AddSingleton(provider =>
         {
             var configuration = provider.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration;
             return new RedisConnectionHolder(string.IsNullOrWhiteSpace(configuration) ? null : new RedisChangeCounter(configuration));
         });
-        services.AddKeyedSingleton<object>(CachedStoreKey, (provider, _) =>
+        services.AddSingleton(provider =>
         {
-            var store = provider.GetRequiredKeyedService<object>(StoreKey);
-            var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
-            object Cached(IStoreChangeSignal signal, int maxEntries) => new CachingStore((IUserStore)store, (IGroupStore)store, (ISessionStore)store,
-                new ReadCache(signal, provider.GetRequiredService<TimeProvider>(), maxEntries, TimeSpan.FromSeconds(options.MaxAgeSeconds)),
-                signal, provider.GetRequiredService<ILogger<CachingStore>>());
-            if (store is SqliteStore sqlite)
-                return options.Enabled ? Cached(new SqliteDataVersion(sqlite.Path), options.MaxEntries) : store;
-            var redis = provider.GetRequiredService<RedisConnectionHolder>().Counter;
-            return redis is null ? store : Cached(redis, options.Enabled ? options.MaxEntries : 0);
+            var dialect = SqlDialect.Open(provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database);
+            return new Database(dialect, ReadCacheFor(dialect, provider), provider.GetRequiredService<ILogger<Database>>());
         });
-        services.AddSingleton(provider => (IUserStore)provider.GetRequiredKeyedService<object>(CachedStoreKey));
-        services.AddSingleton(provider => (IGroupStore)provider.GetRequiredKeyedService<object>(CachedStoreKey));
-        services.AddSingleton(provider => (ISessionStore)provider.GetRequiredKeyedService<object>(CachedStoreKey));
-        services.AddSingleton(provider => (IStoreAdministration)provider.GetRequiredKeyedService<object>(StoreKey));
+        services.AddSingleton<IUserStore, UserStore>();
+        services.AddSingleton<IGroupStore, GroupStore>();
+        services.AddSingleton<ISessionStore, SessionStore>();
+        services.AddSingleton<IStoreAdministration, StoreAdministration>();
     }
 
-    private const string CachedStoreKey = "Postern.Storage.Cached";
-    private const string StoreKey = "Postern.Storage";
+    /// <summary>The cache and what keeps it exact; null when reads go straight to the database and writes need no announcing.</summary>
+    private static ReadCache? ReadCacheFor(SqlDialect dialect, IServiceProvider provider)
+    {
+        var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
+        ReadCache Cache(IStoreChangeSignal signal, int maxEntries) =>
+            new(signal, provider.GetRequiredService<TimeProvider>(), maxEntries, TimeSpan.FromSeconds(options.MaxAgeSeconds));
+        if (dialect is SqliteDialect sqlite)
+            return options.Enabled ? Cache(new SqliteDataVersion(sqlite.Path), options.MaxEntries) : null;
+        var redis = provider.GetRequiredService<RedisConnectionHolder>().Counter;
+        return redis is null ? null : Cache(redis, options.Enabled ? options.MaxEntries : 0);
+    }
 
     private const string SecretKeySetting = "secret_key";
 
@@ -192,7 +192,7 @@ public static class PosternApplication
         // Answers that ASP.NET itself leaves without a body (routing's 405 for a method an endpoint does not map, a 404
         // nobody wrote) get DRF's JSON as every other answer does.
         app.UseStatusCodePages(context => JsonResponses.WriteEmptyAnswerAsync(context.HttpContext));
-        app.Use(ReadCache.BeginRequestAsync);
+        app.UseMiddleware<OneChangeTokenPerRequestMiddleware>();
         app.UseMiddleware<CsrfCookieMiddleware>();
         app.UseMiddleware<SessionMiddleware>();
         app.UseRouting();

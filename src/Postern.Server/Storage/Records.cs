@@ -50,6 +50,15 @@ public sealed class StoreUnavailableException(string message, Exception inner) :
 public sealed class DuplicateUsernameException(string username)
     : Exception($"A user with the username '{username}' already exists.");
 
+/// <summary>A value that a unique column of <see cref="Table"/> already has in another row.</summary>
+/// <param name="column">The column as the database names it (PostgreSQL: the constraint, if not named the default way).</param>
+public sealed class DuplicateValueException(string table, string column, Exception inner)
+    : Exception($"A row of {table} with this {column} already exists.", inner)
+{
+    public string Table => table;
+    public string Column => column;
+}
+
 /// <summary>A group name that another group already has.</summary>
 public sealed class DuplicateGroupNameException(string name)
     : Exception($"A group with the name '{name}' already exists.");

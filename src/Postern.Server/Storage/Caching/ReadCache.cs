@@ -2,23 +2,20 @@ using System.Collections.Concurrent;
 
 namespace Postern.Server.Storage.Caching;
 
-/// <summary>What a cached read was: the store method and its arguments.</summary>
-internal readonly record struct ReadKey(ReadKind Kind, long Number = 0, long Second = 0, string? Text = null);
-
-internal enum ReadKind
+/// <summary>
+/// A kind of read whose results the cache keeps (a user by id, a page of groups…): the first part of a
+/// <see cref="ReadKey"/>. Declared once per store as a static field and compared by identity, so two stores never
+/// share entries by picking the same name; the name is for people reading a key.
+/// </summary>
+public sealed class CachedQuery(string name)
 {
-    LiveSession,
-    UserById,
-    UserByName,
-    UserWithGroups,
-    UserCount,
-    UserPage,
-    GroupById,
-    GroupByName,
-    GroupCount,
-    GroupPage,
-    GroupsOfUser,
+    public string Name => name;
+
+    public override string ToString() => name;
 }
+
+/// <summary>What a cached read was: the query and its arguments (a number or two, or a text).</summary>
+public readonly record struct ReadKey(CachedQuery Query, long Number = 0, long Second = 0, string? Text = null);
 
 /// <summary>
 /// Results of store reads, kept while the store's change token stays the same. One generation of entries
@@ -26,15 +23,20 @@ internal enum ReadKind
 /// the next read. Bounded in size (a full generation starts over) and in age (so an instance that cannot
 /// see another's writes, e.g. cut off from Redis, is stale for seconds at most, never for ever).
 /// </summary>
-/// <param name="maxEntries">0 keeps nothing: every read goes to the database (the writes of a CachingStore are still announced).</param>
+/// <param name="maxEntries">
+/// 0 keeps nothing: every read goes to the database (the writes of a <see cref="Database"/> are still announced).
+/// </param>
 public sealed class ReadCache(IStoreChangeSignal signal, TimeProvider time, int maxEntries, TimeSpan maxAge)
 {
     private sealed record Generation(ChangeToken Token, long StartedAt, ConcurrentDictionary<ReadKey, object?> Entries);
 
     private Generation? _current;
 
-    /// <summary>The token one request read at its first cached read, shared by its later reads (see <see cref="BeginRequestAsync"/>).</summary>
-    private sealed class RequestReads
+    /// <summary>What tells whether the stored data changed, and what writes are announced to.</summary>
+    internal IStoreChangeSignal Signal => signal;
+
+    /// <summary>The token a request read at its first cached read, shared by its later reads (<see cref="BeginRequestScope"/>).</summary>
+    internal sealed class RequestReads
     {
         public ReadCache? Cache;
         public ChangeToken Token;
@@ -43,15 +45,27 @@ public sealed class ReadCache(IStoreChangeSignal signal, TimeProvider time, int 
     private static readonly AsyncLocal<RequestReads?> CurrentRequest = new();
 
     /// <summary>
-    /// Runs <paramref name="request"/> with one change token for all its reads: read at its first cached read, so after the
-    /// request arrived, and any write committed before it arrived is seen. Its later reads (the session, then the user, the
-    /// count and the page) then cost no second look at SQLite's data_version or Redis. An async method, so the scope ends
-    /// with the request and never flows into the next request on the same connection.
+    /// Gives the reads made until the scope is disposed one change token: read at their first cached read, so after the
+    /// request arrived, and any write committed before it arrived is seen. The later reads of a request (the session, then
+    /// the user, the count and the page) then cost no second look at SQLite's data_version or Redis. Begin it in an async
+    /// method (a middleware) that awaits the request: the scope then ends with that method and never flows into the next
+    /// request on the same connection; disposing it also puts back the scope it was begun in.
     /// </summary>
-    public static async Task BeginRequestAsync(HttpContext context, RequestDelegate request)
+    public static RequestScope BeginRequestScope()
     {
+        var outer = CurrentRequest.Value;
         CurrentRequest.Value = new RequestReads();
-        await request(context);
+        return new RequestScope(outer);
+    }
+
+    /// <summary>The reads of one request (<see cref="BeginRequestScope"/>); a struct: a request allocates only its token holder.</summary>
+    public readonly struct RequestScope : IDisposable
+    {
+        private readonly RequestReads? _outer;
+
+        internal RequestScope(RequestReads? outer) => _outer = outer;
+
+        public void Dispose() => CurrentRequest.Value = _outer;
     }
 
     private async ValueTask<ChangeToken?> TokenAsync(CancellationToken ct)
@@ -69,23 +83,29 @@ public sealed class ReadCache(IStoreChangeSignal signal, TimeProvider time, int 
         return token;
     }
 
-    internal async ValueTask<T> GetOrLoadAsync<T>(ReadKey key, Func<CancellationToken, Task<T>> load, CancellationToken ct, Func<T, bool>? keepIf = null)
+    /// <summary>
+    /// The result kept for <paramref name="key"/> under the current token, or <paramref name="load"/>'s (given
+    /// <paramref name="state"/>, so that a caller need not allocate a closure to pass its arguments), kept if
+    /// <paramref name="keepIf"/> allows.
+    /// </summary>
+    internal async ValueTask<T> GetOrLoadAsync<TState, T>(ReadKey key, TState state, Func<TState, CancellationToken, Task<T>> load,
+        CancellationToken ct, Func<T, bool>? keepIf = null)
     {
         if (maxEntries == 0)
-            return await load(ct);
+            return await load(state, ct);
         var token = await TokenAsync(ct);
         if (token is null)
         {
             // Writes may be landing unseen (Redis is down, or the SQLite file is gone): nothing cached so far may be
             // served again, whatever token comes back later.
             Clear();
-            return await load(ct);
+            return await load(state, ct);
         }
         var generation = GenerationFor(token.Value);
         if (generation.Entries.TryGetValue(key, out var cached))
             return (T)cached!;
         // Loaded after the token was read: if a write lands in between, the token moves on and this generation is dropped.
-        var loaded = await load(ct);
+        var loaded = await load(state, ct);
         if (keepIf is null || keepIf(loaded))
         {
             if (generation.Entries.Count >= maxEntries)

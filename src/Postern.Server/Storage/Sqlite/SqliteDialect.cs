@@ -1,20 +1,18 @@
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Postern.Server.Storage.Schema;
 
 namespace Postern.Server.Storage.Sqlite;
 
-/// <summary>
-/// The embedded store: one SQLite file in WAL mode, a pooled connection per operation. The SQL is
-/// <see cref="SqlStore"/>'s; here is what is SQLite's own.
-/// </summary>
-public sealed class SqliteStore : SqlStore
+/// <summary>The embedded database: one SQLite file in WAL mode, a pooled connection per operation.</summary>
+internal sealed class SqliteDialect : SqlDialect
 {
     private const int SqliteConstraint = 19;
     private readonly string _connectionString;
     private readonly string _pingConnectionString;
 
-    public SqliteStore(string path)
+    public SqliteDialect(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder
@@ -35,11 +33,14 @@ public sealed class SqliteStore : SqlStore
         }.ToString();
     }
 
+    /// <summary>The database file's full path.</summary>
     public string Path { get; }
 
-    // ---- the dialect
+    public override string Description => Path;
 
-    protected override async Task<DbConnection> OpenAsync(CancellationToken ct)
+    public override SchemaDialect Schema => SchemaDialect.Sqlite;
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
         var db = new SqliteConnection(_connectionString);
         try
@@ -58,15 +59,20 @@ public sealed class SqliteStore : SqlStore
     /// Every SQLite error but a constraint is the database's (locked past the timeout, unreadable, full, not a database);
     /// constraints are the caller's business.
     /// </summary>
-    protected override StoreUnavailableException? AsUnavailable(Exception e) =>
+    public override StoreUnavailableException? AsUnavailable(Exception e) =>
         e is SqliteException { SqliteErrorCode: not SqliteConstraint } sqlite ? Unavailable(sqlite) : null;
 
     private StoreUnavailableException Unavailable(SqliteException e) => new($"SQLite error {e.SqliteErrorCode} on {Path}.", e);
 
-    protected override bool OneWriterAtATime => true;
+    /// <summary>
+    /// SQLite takes one writer at a time, and a writer that finds the file locked polls it with sleeps of up to 100 ms: under
+    /// a burst of writes that is slow and unfair (the p99 of concurrent writes ran to hundreds of ms). Queued in this process,
+    /// they go one after another at once. Writers in other processes on the same file still meet at SQLite's lock.
+    /// </summary>
+    public override bool OneWriterAtATime => true;
 
     /// <summary>BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking on upgrade.</summary>
-    protected override Task<DbTransaction> BeginWriteAsync(DbConnection db, CancellationToken ct)
+    public override Task<DbTransaction> BeginWriteAsync(DbConnection db, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         return Task.FromResult<DbTransaction>(((SqliteConnection)db).BeginTransaction(deferred: false));
@@ -77,13 +83,27 @@ public sealed class SqliteStore : SqlStore
     private const int SqliteConstraintUnique = 2067;
     private const int SqliteConstraintForeignKey = 787;
 
-    protected override bool IsUniqueViolation(DbException e) =>
+    public override bool IsUniqueViolation(DbException e) =>
         e is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
 
-    protected override bool IsForeignKeyViolation(DbException e) => e is SqliteException { SqliteExtendedErrorCode: SqliteConstraintForeignKey };
+    /// <summary>SQLite's message names the columns: <c>UNIQUE constraint failed: groups.name</c> (several joined by ", ").</summary>
+    public override string? ViolatedUniqueColumn(DbException e)
+    {
+        const string failed = "constraint failed: ";
+        var message = (e as SqliteException)?.Message ?? "";
+        var start = message.IndexOf(failed, StringComparison.Ordinal);
+        if (start < 0)
+            return null;
+        var columns = message[(start + failed.Length)..].Split('\'')[0];
+        var first = columns.Split(", ")[0];
+        return first[(first.LastIndexOf('.') + 1)..];
+    }
+
+    public override bool IsForeignKeyViolation(DbException e) =>
+        e is SqliteException { SqliteExtendedErrorCode: SqliteConstraintForeignKey };
 
     /// <summary>One parameter per value, <c>IN (@v0, @v1, …)</c>: SQLite has no array type.</summary>
-    protected override string IsOneOf(DbCommand command, string column, IReadOnlyCollection<long> values)
+    public override string IsOneOf(DbCommand command, string column, IReadOnlyCollection<long> values)
     {
         var names = new List<string>(values.Count);
         foreach (var value in values)
@@ -95,19 +115,18 @@ public sealed class SqliteStore : SqlStore
         return $"{column} IN ({string.Join(", ", names)})";
     }
 
-    // ---- administration
-
-    public override Task MigrateAsync(CancellationToken ct = default)
+    /// <summary>
+    /// WAL first (it outlives the connection, and cannot change inside a transaction), then BEGIN IMMEDIATE: one migrator
+    /// at a time.
+    /// </summary>
+    public override async Task MigrateAsync(Func<DbConnection, DbTransaction, Task> apply, CancellationToken ct)
     {
         CreateFolder();
-        return RunAsync(async db =>
-        {
-            await db.Command("PRAGMA journal_mode=WAL;").ExecuteAsync();
-            await using var tx = await BeginWriteAsync(db, ct);
-            await ApplyMigrationsAsync(db, tx, SqliteSchema.Migrations);
-            await tx.CommitAsync(ct);
-            return 0;
-        }, ct);
+        await using var db = await OpenAsync(ct);
+        await db.Command("PRAGMA journal_mode=WAL;").ExecuteAsync(ct);
+        await using var tx = await BeginWriteAsync(db, ct);
+        await apply(db, tx);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>The database's folder must exist before the connection opens: SQLite creates the file, never its folder.</summary>
@@ -130,7 +149,7 @@ public sealed class SqliteStore : SqlStore
     /// On a fresh, unpooled connection that may not create the file: a pooled connection keeps the file
     /// open and would answer <c>SELECT 1</c> even after the file or its folder was deleted.
     /// </summary>
-    public override async Task PingAsync(CancellationToken ct = default)
+    public override async Task PingAsync(CancellationToken ct)
     {
         try
         {

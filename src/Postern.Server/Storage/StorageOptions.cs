@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
-using Postern.Protocol;
 
-namespace Postern.Server.Hosting;
+namespace Postern.Server.Storage;
+
 
 /// <summary>Where the data lives (<c>Postern:Storage</c>).</summary>
 public sealed class StorageOptions

@@ -1,0 +1,58 @@
+namespace Postern.Server.Storage.Schema;
+
+/// <summary>One step of the schema, written once for both databases; <see cref="Sql"/> fills in what differs.</summary>
+/// <param name="Name">What it adds, for readers of this file and of failures.</param>
+/// <param name="Sql">The statements, separated by semicolons, run in one transaction.</param>
+public sealed record Migration(string Name, Func<SchemaDialect, string> Sql);
+
+/// <summary>
+/// The schema as an ordered list of migrations: a database's <c>schema_version</c> records the last one applied (its
+/// position, counted from 1), and <see cref="Database.MigrateAsync(CancellationToken)"/> applies the ones after it.
+/// Append only: a migration that a database may have seen is never edited (migration 1 writes exactly the tables
+/// SQLite's and PostgreSQL's separate schemas wrote before they were merged here).
+/// Timestamps are bigint microseconds since the Unix epoch on both, so both compare and round-trip them alike.
+/// </summary>
+public static class Migrations
+{
+    public static readonly IReadOnlyList<Migration> All =
+    [
+        new("users, groups, memberships, sessions, settings", sql => $"""
+            CREATE TABLE users (
+                id {sql.AutoIncrementId},
+                username {sql.Text} NOT NULL UNIQUE,
+                email {sql.Text} NOT NULL DEFAULT '',
+                password {sql.Text} NOT NULL,
+                is_active {sql.Boolean} NOT NULL DEFAULT {sql.True},
+                is_staff {sql.Boolean} NOT NULL DEFAULT {sql.False},
+                is_superuser {sql.Boolean} NOT NULL DEFAULT {sql.False},
+                date_joined {sql.BigInt} NOT NULL,
+                last_login {sql.BigInt} NULL
+            );
+            CREATE TABLE groups (
+                id {sql.AutoIncrementId},
+                name {sql.Text} NOT NULL UNIQUE
+            );
+            CREATE TABLE user_groups (
+                user_id {sql.BigInt} NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                group_id {sql.BigInt} NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+                PRIMARY KEY (user_id, group_id)
+            );
+            CREATE INDEX user_groups_group ON user_groups(group_id);
+            CREATE TABLE sessions (
+                session_key {sql.Text} PRIMARY KEY,
+                user_id {sql.BigInt} NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                auth_hash {sql.Text} NOT NULL,
+                created_at {sql.BigInt} NOT NULL,
+                last_seen_at {sql.BigInt} NOT NULL,
+                expires_at {sql.BigInt} NOT NULL,
+                user_agent {sql.Text} NULL
+            );
+            CREATE INDEX sessions_user ON sessions(user_id);
+            CREATE INDEX sessions_expires ON sessions(expires_at);
+            CREATE TABLE settings (
+                name {sql.Text} PRIMARY KEY,
+                value {sql.Text} NOT NULL
+            );
+            """),
+    ];
+}

@@ -1,0 +1,175 @@
+using System.Data.Common;
+using Postern.Server.Storage.Caching;
+
+using static Postern.Server.Storage.StoredRows;
+
+namespace Postern.Server.Storage;
+
+/// <summary>
+/// Users and their memberships, in the <c>users</c> and <c>user_groups</c> tables. Reads by id, name, page and count are cached.
+/// </summary>
+public sealed class UserStore(Database database, TimeProvider time) : IUserStore
+{
+    private static readonly CachedQuery ByName = new("user by name");
+    private static readonly CachedQuery ById = new("user by id");
+    private static readonly CachedQuery WithGroupsById = new("user with groups by id");
+    private static readonly CachedQuery Counted = new("user count");
+    private static readonly CachedQuery Paged = new("user page");
+
+    public Task<User?> FindUserByUsernameAsync(string username, CancellationToken ct = default) =>
+        database.ReadCachedAsync(new ReadKey(ByName, Text: username), db =>
+            db.Command($"SELECT {UserColumns} FROM users WHERE username = @username;").With("@username", username)
+                .ReadFirstOrDefaultAsync(ReadUser), ct);
+
+    public Task<User?> FindUserByIdAsync(long id, CancellationToken ct = default) =>
+        database.ReadCachedAsync(new ReadKey(ById, id), db => FindUserByIdAsync(db, null, id), ct);
+
+    private static Task<User?> FindUserByIdAsync(DbConnection db, DbTransaction? tx, long id) =>
+        db.Command($"SELECT {UserColumns} FROM users WHERE id = @id;", tx).With("@id", id).ReadFirstOrDefaultAsync(ReadUser);
+
+    public Task<long> CountUsersAsync(CancellationToken ct = default) =>
+        database.ReadCachedAsync(new ReadKey(Counted), db => db.Command("SELECT COUNT(*) FROM users;").ReadInt64Async(), ct);
+
+    public Task<IReadOnlyList<UserWithGroups>> ListUsersAsync(int offset, int limit, CancellationToken ct = default) =>
+        database.ReadCachedAsync(new ReadKey(Paged, offset, limit), async db =>
+        {
+            var users = await db.Command($"SELECT {UserColumns} FROM users ORDER BY id LIMIT @limit OFFSET @offset;")
+                .With("@limit", limit).With("@offset", offset).ReadAllAsync(ReadUser);
+            if (users.Count == 0)
+                return (IReadOnlyList<UserWithGroups>)[];
+            var memberships = (await db.Command(
+                        "SELECT user_id, group_id FROM user_groups WHERE user_id >= @first AND user_id <= @last ORDER BY group_id;")
+                    .With("@first", users[0].Id).With("@last", users[^1].Id)
+                    .ReadAllAsync(static row => (UserId: row.GetInt64(0), GroupId: row.GetInt64(1))))
+                .ToLookup(m => m.UserId, m => m.GroupId);
+            return users.Select(u => new UserWithGroups(u, memberships[u.Id].ToList())).ToList();
+        }, ct);
+
+    public Task<UserWithGroups?> FindUserWithGroupsAsync(long id, CancellationToken ct = default) =>
+        database.ReadCachedAsync(new ReadKey(WithGroupsById, id), db => FindUserWithGroupsAsync(db, null, id), ct);
+
+    private static async Task<UserWithGroups?> FindUserWithGroupsAsync(DbConnection db, DbTransaction? tx, long id)
+    {
+        var user = await FindUserByIdAsync(db, tx, id);
+        if (user is null)
+            return null;
+        var groups = await db.Command("SELECT group_id FROM user_groups WHERE user_id = @id ORDER BY group_id;", tx).With("@id", id)
+            .ReadAllAsync(ReadId);
+        return new UserWithGroups(user, groups);
+    }
+
+    public Task<User> CreateUserAsync(NewUser user, CancellationToken ct = default) => database.WriteAsync(async db =>
+    {
+        var now = Micros(time.GetUtcNow());
+        try
+        {
+            await using var tx = await database.BeginWriteAsync(db, ct);
+            var id = await db.Command(
+                    """
+                    INSERT INTO users (username, email, password, is_active, is_staff, is_superuser, date_joined)
+                    VALUES (@Username, @Email, @Password, @IsActive, @IsStaff, @IsSuperuser, @now) RETURNING id;
+                    """, tx)
+                .With("@Username", user.Username).With("@Email", user.Email).With("@Password", user.Password)
+                .With("@IsActive", user.IsActive).With("@IsStaff", user.IsStaff).With("@IsSuperuser", user.IsSuperuser).With("@now", now)
+                .ReadInt64Async();
+            await GroupStore.AddMembershipsAsync(db, tx, id, user.GroupIds);
+            await tx.CommitAsync(ct);
+            return new User(id, user.Username, user.Email, user.Password, user.IsActive, user.IsStaff, user.IsSuperuser,
+                FromMicros(now), LastLogin: null);
+        }
+        catch (DbException e) when (database.IsUniqueViolation(e))
+        {
+            throw new DuplicateUsernameException(user.Username);
+        }
+        catch (DbException e) when (database.IsForeignKeyViolation(e))
+        {
+            throw new MissingReferenceException(e);
+        }
+    }, ct);
+
+    public Task<UserWithGroups?> UpdateUserAsync(long id, UserChanges changes, CancellationToken ct = default) =>
+        database.WriteAsync(async db =>
+        {
+            await using var tx = await database.BeginWriteAsync(db, ct);
+            try
+            {
+                var found = await db.Command(
+                        "UPDATE users SET username = COALESCE(@Username, username), email = COALESCE(@Email, email) WHERE id = @id;", tx)
+                    .With("@id", id).With("@Username", changes.Username).With("@Email", changes.Email).ExecuteAsync();
+                if (found == 0)
+                    return null;
+            }
+            catch (DbException e) when (database.IsUniqueViolation(e))
+            {
+                throw new DuplicateUsernameException(changes.Username ?? "");
+            }
+            if (changes.GroupIds is not null)
+            {
+                await db.Command("DELETE FROM user_groups WHERE user_id = @id;", tx).With("@id", id).ExecuteAsync();
+                try
+                {
+                    await GroupStore.AddMembershipsAsync(db, tx, id, changes.GroupIds);
+                }
+                catch (DbException e) when (database.IsForeignKeyViolation(e))
+                {
+                    throw new MissingReferenceException(e);
+                }
+            }
+            var updated = await FindUserWithGroupsAsync(db, tx, id);
+            await tx.CommitAsync(ct);
+            return updated;
+        }, ct);
+
+    public Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default) =>
+        database.WriteAsync(async db =>
+        {
+            await using var tx = await database.BeginWriteAsync(db, ct);
+            await db.Command("UPDATE users SET password = @encodedPassword WHERE id = @userId;", tx)
+                .With("@userId", userId).With("@encodedPassword", encodedPassword).ExecuteAsync();
+            await SessionStore.DeleteSessionsOfUserExcept(db, tx, userId, kept?.Key).ExecuteAsync();
+            if (kept is not null)
+            {
+                await db.Command("UPDATE sessions SET auth_hash = @AuthHash WHERE session_key = @Key AND user_id = @userId;", tx)
+                    .With("@userId", userId).With("@Key", kept.Key).With("@AuthHash", kept.AuthHash).ExecuteAsync();
+            }
+            await tx.CommitAsync(ct);
+        }, ct);
+
+    public Task SetActiveAsync(long userId, bool isActive, CancellationToken ct = default) => database.WriteAsync(async db =>
+    {
+        await using var tx = await database.BeginWriteAsync(db, ct);
+        await db.Command("UPDATE users SET is_active = @isActive WHERE id = @userId;", tx)
+            .With("@userId", userId).With("@isActive", isActive).ExecuteAsync();
+        if (!isActive)
+            await db.Command("DELETE FROM sessions WHERE user_id = @userId;", tx).With("@userId", userId).ExecuteAsync();
+        await tx.CommitAsync(ct);
+    }, ct);
+
+    public Task DeleteUserAsync(long userId, CancellationToken ct = default) =>
+        database.WriteAsync(db => db.Command("DELETE FROM users WHERE id = @userId;").With("@userId", userId).ExecuteAsync(), ct);
+
+    /// <summary>
+    /// Without an upgraded hash only last_login changes, which no answer shows: not announced, as for a new session (a login
+    /// flood does not empty every instance's cache). An upgrade rewrites the password and the sessions' hashes: announced.
+    /// </summary>
+    public Task RecordLoginAsync(long userId, DateTimeOffset at, PasswordUpgrade? upgrade, CancellationToken ct = default)
+    {
+        var now = Micros(at);
+        if (upgrade is null)
+        {
+            return database.WriteWithoutAnnouncingAsync(db =>
+                db.Command("UPDATE users SET last_login = @now WHERE id = @userId;").With("@userId", userId).With("@now", now)
+                    .ExecuteAsync(), ct);
+        }
+        return database.WriteAsync(async db =>
+        {
+            await using var tx = await database.BeginWriteAsync(db, ct);
+            await db.Command("UPDATE users SET last_login = @now, password = @EncodedPassword WHERE id = @userId;", tx)
+                .With("@userId", userId).With("@now", now).With("@EncodedPassword", upgrade.EncodedPassword).ExecuteAsync();
+            await db.Command("UPDATE sessions SET auth_hash = @NewAuthHash WHERE user_id = @userId AND auth_hash = @OldAuthHash;", tx)
+                .With("@userId", userId).With("@NewAuthHash", upgrade.NewAuthHash).With("@OldAuthHash", upgrade.OldAuthHash)
+                .ExecuteAsync();
+            await tx.CommitAsync(ct);
+        }, ct);
+    }
+}
