@@ -43,7 +43,9 @@ public sealed class PosternTestServer : IAsyncDisposable
     /// An existing database to share with another server (a second instance), as a SQLite path or a
     /// <c>postgres://</c> URL; by default a new one from <see cref="TestStore.NewDatabaseAsync"/>.
     /// </param>
-    public static async Task<PosternTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? folder = null, string? databasePath = null)
+    /// <param name="services">Services added after Postern's own (a test's own API resource and its store).</param>
+    public static async Task<PosternTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? folder = null, string? databasePath = null,
+        Action<IServiceCollection>? services = null)
     {
         folder ??= Directory.CreateTempSubdirectory("postern-test-").FullName;
         var overrides = new Dictionary<string, string?>
@@ -55,7 +57,7 @@ public sealed class PosternTestServer : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             overrides[key] = value;
         databasePath ??= await TestStore.NewDatabaseAsync(folder);
-        var app = await PosternApplication.BuildAsync(new HostSettings("http://127.0.0.1:0", databasePath) { Overrides = overrides });
+        var app = await PosternApplication.BuildAsync(new HostSettings("http://127.0.0.1:0", databasePath) { Overrides = overrides, ConfigureServices = services });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new PosternTestServer(app, folder, databasePath, new Uri(address));

@@ -20,6 +20,9 @@ public sealed record HostSettings(string? Urls = null, string? Database = null, 
 {
     /// <summary>Extra configuration applied last (tests use it; so could an embedding application).</summary>
     public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Services added after Postern's own: more API resources (<c>AddApiResource</c>) and their stores.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
 }
 
 /// <summary>Builds the Postern web application: services, the request pipeline, the endpoints.</summary>
@@ -45,6 +48,7 @@ public static class PosternApplication
             overrides["urls"] = settings.Urls;
         builder.Configuration.AddInMemoryCollection(overrides);
         AddPostern(builder);
+        settings.ConfigureServices?.Invoke(builder.Services);
         return builder;
     }
 
@@ -103,7 +107,9 @@ public static class PosternApplication
         string[] schemaPaths = ApiSchemaEndpoints.IsEnabled(builder.Configuration)
             ? [ApiSchemaEndpoints.SchemaPath, ApiSchemaEndpoints.DocsPath]
             : [];
-        services.AddSingleton(new RouteTable(ApiResources.All, otherPaths:
+        foreach (var resource in ApiResources.All)
+            services.AddApiResource(resource);
+        services.AddSingleton(provider => new RouteTable(provider.GetServices<ApiResourceRegistration>().Select(r => r.Resource), otherPaths:
         [
             Protocol.EndpointPaths.Csrf, Protocol.EndpointPaths.Login, Protocol.EndpointPaths.Logout, Protocol.EndpointPaths.User,
             LoginPages.LoginPath, LoginPages.LogoutPath, .. schemaPaths,

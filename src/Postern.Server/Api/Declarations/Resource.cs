@@ -92,7 +92,7 @@ public sealed class Resource<TRecord> : ApiResource
     internal override async Task<ApiResponse> CreateAsync(ApiRequest request)
     {
         var data = await Serializer.ValidateAsync(request, Fields, instance: null, partial: false);
-        var created = await Store.CreateAsync(request, data);
+        var created = await UniqueAsync(() => Store.CreateAsync(request, data));
         return new ApiResponse(StatusCodes.Status201Created, Represent(request, created), request.Links.Instance(this, IdOf(created)));
     }
 
@@ -109,7 +109,7 @@ public sealed class Resource<TRecord> : ApiResource
         if (refusal is not null)
             return refusal;
         var data = await Serializer.ValidateAsync(request, Fields, found, partial);
-        var updated = await Store.UpdateAsync(request, found!, data);
+        var updated = await UniqueAsync(() => Store.UpdateAsync(request, found!, data));
         return updated is null ? ApiResponse.NotFound(NoMatch) : ApiResponse.Ok(Represent(request, updated));
     }
 
@@ -150,6 +150,25 @@ public sealed class Resource<TRecord> : ApiResource
                 return (null, ApiPipeline.Denied(request, permission));
         }
         return (found, null);
+    }
+
+    /// <summary>
+    /// A unique value taken between validation and the write (another request won the race): the answer validation would have
+    /// given a moment later, on the field of that column.
+    /// </summary>
+    private async Task<T> UniqueAsync<T>(Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (Storage.DuplicateValueException e)
+        {
+            var field = Fields.FirstOrDefault(f => f.Name == e.Column);
+            throw new ApiValidationException(field is null
+                ? FieldErrors.Of(FieldErrors.NonFieldErrors, e.Message)
+                : FieldErrors.Of(field.Name, field.UniqueMessage ?? $"{Name.ToLowerInvariant()} with this {field.Label.ToLowerInvariant()} already exists."));
+        }
     }
 
     internal override async Task<bool> MayActOnAsync(ApiRequest request, string id, IReadOnlyList<PermissionRule> permissions) =>

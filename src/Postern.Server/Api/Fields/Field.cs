@@ -57,6 +57,9 @@ public abstract class Field
     /// <summary>Whether the field takes a value of its own when it is left out of a create or a PUT.</summary>
     public abstract bool HasDefault { get; }
 
+    /// <summary>What the field's unique validator says, for a value found taken only at the write (a race); null without one.</summary>
+    public virtual string? UniqueMessage => null;
+
     /// <summary>DRF's SimpleMetadata type name: string, email, integer, boolean, datetime, choice, field.</summary>
     public abstract string MetadataType { get; }
 
@@ -115,6 +118,8 @@ public abstract class Field<TRecord, TValue> : Field<TRecord>
     }
 
     public override bool HasDefault => _hasDefault;
+
+    public override string? UniqueMessage => Validators.OfType<UniqueValidator<TValue>>().FirstOrDefault()?.Message;
 
     /// <summary>Run in order after conversion (DRF's validators). Every failure is reported, as DRF reports them all.</summary>
     public IReadOnlyList<FieldValidator<TValue>> Validators { get; init; } = [];

@@ -4,7 +4,7 @@ namespace Postern.Server.Api.Resources;
 
 /// <summary>
 /// The router's registry (DRF's <c>router.register</c>): the resources under <c>/api/</c>, in the order the API root
-/// lists them. A new resource is its declaration, one line here, and its migration.
+/// lists them. A new resource of Postern's is its declaration, one line here, and its migration (Storage/Schema/Migrations.cs).
 /// </summary>
 public static class ApiResources
 {
