@@ -41,7 +41,8 @@ internal sealed class CookieHeaderCache(CookieContainer jar, bool handedOut)
     {
         if (_handedOut)
             return jar.GetCookieHeader(uri);
-        // An entry read before a concurrent write carries the older version and is not used again.
+        // An entry read before a concurrent write carries the older version and is not used again. The system clock, not
+        // a TimeProvider: CookieContainer decides expiry by it, and the two must agree on when a cookie is gone.
         var version = Volatile.Read(ref _version);
         if (_entry is { } entry && entry.Version == version && DateTime.UtcNow < entry.ValidUntilUtc)
             return entry.Header;
