@@ -21,7 +21,8 @@ public static class SeedData
     [
         new(1, StaffUsername, "alice@example.org", StaffPassword, IsStaff: true, [1, 2]),
         new(2, "bob", "bob@example.org", "bob-password", IsStaff: false, [2]),
-        .. Enumerable.Range(0, ExtraUsers).Select(i => new SeedUser(3 + i, $"user{i:000}", $"user{i:000}@example.org", null, IsStaff: false, [])),
+        .. Enumerable.Range(0, ExtraUsers)
+            .Select(i => new SeedUser(3 + i, $"user{i:000}", $"user{i:000}@example.org", null, IsStaff: false, [])),
     ];
 
     public static SeedUser? FindUser(int id) => id >= 1 && id <= Users.Count ? Users[id - 1] : null;

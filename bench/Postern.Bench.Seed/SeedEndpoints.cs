@@ -13,7 +13,9 @@ public static class SeedEndpoints
 
     public static RouteHandlerBuilder MapUserDetail(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/users/{id:int}/", (int id, HttpRequest request) =>
-            SeedData.FindUser(id) is { } user ? Results.Ok(Links(request).Represent(user)) : Results.NotFound(new DetailBody("No User matches the given query.")));
+            SeedData.FindUser(id) is { } user
+                ? Results.Ok(Links(request).Represent(user))
+                : Results.NotFound(new DetailBody("No User matches the given query.")));
 
     public static RouteHandlerBuilder MapUserList(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/users/", (HttpRequest request, string? page) =>

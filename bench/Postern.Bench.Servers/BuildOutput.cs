@@ -9,7 +9,8 @@ public static class BuildOutput
 
     /// <summary>The configuration this assembly was built in (Release for the benchmark).</summary>
     public static string Configuration { get; } =
-        typeof(BuildOutput).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "Configuration")?.Value ?? "Release";
+        typeof(BuildOutput).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "Configuration")?.Value ?? "Release";
 
     /// <summary>The folder holding Postern.slnx, above this assembly.</summary>
     public static string RepositoryRoot()

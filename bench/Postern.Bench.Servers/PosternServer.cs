@@ -51,7 +51,8 @@ public static class PosternServer
         foreach (var user in SeedData.Users)
         {
             var resource = user.Password is null
-                ? await staff.PostAsync<UserResource>("/api/users/", new { username = user.Username, email = user.Email, groups = GroupLinks(user) })
+                ? await staff.PostAsync<UserResource>("/api/users/",
+                    new { username = user.Username, email = user.Email, groups = GroupLinks(user) })
                 : await staff.PatchAsync<UserResource>($"/api/users/{user.Id}/", new { groups = GroupLinks(user) });
             Expect(resource.Url, $"/api/users/{user.Id}/");
         }
@@ -83,6 +84,7 @@ public static class PosternServer
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"Postern.Server {string.Join(' ', start.ArgumentList.Skip(1))} exited {process.ExitCode}: {await output}{await errors}");
+            throw new InvalidOperationException(
+                $"Postern.Server {string.Join(' ', start.ArgumentList.Skip(1))} exited {process.ExitCode}: {await output}{await errors}");
     }
 }

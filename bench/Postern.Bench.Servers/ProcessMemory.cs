@@ -14,7 +14,10 @@ public static class ProcessMemory
     /// <summary>The high-water mark of the resident set (VmHWM) since start or the last <see cref="ResetPeak"/>, in bytes.</summary>
     public static long Peak(int pid) => Sum(pid, "VmHWM:");
 
-    /// <summary>Starts the high-water marks again from the current resident sets (writing 5 to clear_refs); false if the kernel refused.</summary>
+    /// <summary>
+    /// Starts the high-water marks again from the current resident sets (writing 5 to clear_refs); false if the kernel
+    /// refused.
+    /// </summary>
     public static bool ResetPeak(int pid)
     {
         var all = true;

@@ -78,7 +78,10 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public static Uri Url(int port) => new($"http://127.0.0.1:{port}/");
 
-    /// <summary>Starts <paramref name="start"/> and waits (up to <paramref name="timeout"/>, default 3 minutes: the box is shared) until it answers.</summary>
+    /// <summary>
+    /// Starts <paramref name="start"/> and waits (up to <paramref name="timeout"/>, default 3 minutes: the box is
+    /// shared) until it answers.
+    /// </summary>
     public static async Task<ServerProcess> StartAsync(string name, ProcessStartInfo start, int port, TimeSpan? timeout = null)
     {
         start.UseShellExecute = false;
@@ -100,7 +103,11 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
-        using var probe = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var probe = new HttpClient(new SocketsHttpHandler { UseCookies = false })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromSeconds(10),
+        };
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {

@@ -6,8 +6,8 @@ namespace Postern.Bench;
 public sealed record ScenarioSummary(string Key, string Title, string Description);
 
 /// <summary>One load of one scenario against one server.</summary>
-public sealed record Measurement(string Scenario, string ScenarioTitle, string Load, int LoadIndex, ServerKind Server, int Connections, int Seconds,
-    WrkResult Result, long PeakResidentBytes);
+public sealed record Measurement(string Scenario, string ScenarioTitle, string Load, int LoadIndex, ServerKind Server, int Connections,
+    int Seconds, WrkResult Result, long PeakResidentBytes);
 
 /// <summary>Resident memory sampled once a second during the soak.</summary>
 public sealed record SoakMemory(int Seconds, IReadOnlyList<long> Samples)

@@ -27,7 +27,8 @@ public sealed record BenchSession(string Cookie, string CsrfToken)
             login.Content = new StringContent(Scenario.LoginBody, System.Text.Encoding.UTF8, "application/json");
             using var response = await http.SendAsync(login, ct);
             if (response.StatusCode != HttpStatusCode.OK)
-                throw new InvalidOperationException($"Signing in at {baseAddress} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+                throw new InvalidOperationException(
+                    $"Signing in at {baseAddress} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
         }
         var signedInToken = await FetchTokenAsync(http, ct);
         return new BenchSession(jar.GetCookieHeader(baseAddress), signedInToken);
@@ -43,10 +44,12 @@ public sealed record BenchSession(string Cookie, string CsrfToken)
     }
 
     /// <summary>Many sessions, a few at a time (each sign-in is a password hash).</summary>
-    public static async Task<IReadOnlyList<BenchSession>> ManyAsync(int count, Func<CancellationToken, Task<BenchSession>> create, CancellationToken ct = default)
+    public static async Task<IReadOnlyList<BenchSession>> ManyAsync(
+        int count, Func<CancellationToken, Task<BenchSession>> create, CancellationToken ct = default)
     {
         var sessions = new BenchSession[count];
-        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 2 * Environment.ProcessorCount, CancellationToken = ct },
+        await Parallel.ForAsync(0, count,
+            new ParallelOptions { MaxDegreeOfParallelism = 2 * Environment.ProcessorCount, CancellationToken = ct },
             async (i, token) => sessions[i] = await create(token));
         return sessions;
     }
@@ -70,6 +73,8 @@ public sealed record BenchSession(string Cookie, string CsrfToken)
         using var response = await http.GetAsync(EndpointPaths.Csrf, ct);
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.CsrfTokenBody, ct);
-        return body?.CsrfToken is { Length: > 0 } token ? token : throw new InvalidOperationException("No csrfToken in the answer of /auth/csrf.");
+        return body?.CsrfToken is { Length: > 0 } token
+            ? token
+            : throw new InvalidOperationException("No csrfToken in the answer of /auth/csrf.");
     }
 }

@@ -48,9 +48,12 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
             {
             }
         }
-        var memory = servers.Select(s => new ServerMemory(s.Kind, s.IdleResidentBytes, s.PeakResidentBytes, _soaks.GetValueOrDefault(s.Kind))).ToList();
-        var report = new BenchReport(started, clock.Elapsed, options.CommandLine, machine, loadBefore, MachineInfo.LoadAverage(), options.Sessions,
-            options.WarmUpSeconds, _hashBound, scenarios.Select(s => new ScenarioSummary(s.Key, s.Title, s.Description)).ToList(),
+        var memory = servers
+            .Select(s => new ServerMemory(s.Kind, s.IdleResidentBytes, s.PeakResidentBytes, _soaks.GetValueOrDefault(s.Kind)))
+            .ToList();
+        var report = new BenchReport(started, clock.Elapsed, options.CommandLine, machine, loadBefore, MachineInfo.LoadAverage(),
+            options.Sessions, options.WarmUpSeconds, _hashBound,
+            scenarios.Select(s => new ScenarioSummary(s.Key, s.Title, s.Description)).ToList(),
             _measurements, memory, [], _problems);
         return report with { Targets = Targets.Judge(report) };
     }
@@ -111,7 +114,8 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
             var (problem, body) = await ResponseCheck.RunAsync(server, scenario.Loads[0]);
             if (server.Kind == ServerKind.Postern)
                 posternBody = body;
-            else if (problem is null && scenario.SameBodyAsPostern && posternBody is not null && server.Kind != ServerKind.Django && body != posternBody)
+            else if (problem is null && scenario.SameBodyAsPostern && posternBody is not null && server.Kind != ServerKind.Django
+                && body != posternBody)
                 problem = $"{server.Kind.Title()} answers {scenario.Loads[0].Path} unlike Postern:\n  {body}\n  Postern: {posternBody}";
             if (problem is not null)
             {
@@ -127,7 +131,8 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
             var (results, samples) = await MeasureAsync(scenario, server, seconds);
             // A smoke run proves that every load can be measured: on a busy machine a few seconds may not see one
             // password hash through, so a load that completed nothing runs again for longer.
-            while (options.Smoke && seconds < MaxSmokeSeconds && scenario.Loads.Where((load, i) => !load.Background && results[i].Requests == 0).Any())
+            while (options.Smoke && seconds < MaxSmokeSeconds
+                && scenario.Loads.Where((load, i) => !load.Background && results[i].Requests == 0).Any())
             {
                 seconds *= 2;
                 Say($"{scenario.Title}: {server.Kind.Title()}: a load completed no request; again for {seconds} s");
@@ -140,11 +145,18 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
             {
                 var load = scenario.Loads[i];
                 var result = results[i];
-                _measurements.Add(new Measurement(scenario.Key, scenario.Title, load.Label, i, server.Kind, load.Connections, seconds, result, peak));
-                Say($"{scenario.Title}: {server.Kind.Title()}: {load.Label}: {Format.Rate(result.RequestsPerSecond)} req/s, p50 {Format.Latency(result.P50Microseconds)}, p99 {Format.Latency(result.P99Microseconds)}, {result.Errors} errors");
+                _measurements.Add(new Measurement(
+                    scenario.Key, scenario.Title, load.Label, i, server.Kind, load.Connections, seconds, result, peak));
+                Say($"{scenario.Title}: {server.Kind.Title()}: {load.Label}: {Format.Rate(result.RequestsPerSecond)}"
+                    + $" req/s, p50 {Format.Latency(result.P50Microseconds)}, p99 {Format.Latency(result.P99Microseconds)}"
+                    + $", {result.Errors} errors");
                 if (result.Errors > 0)
-                    Report($"{server.Kind.Title()}: {scenario.Title}: {load.Label}: {result.Errors} errors (status ≥ 400: {result.StatusErrors}, timeouts: {result.Timeouts}, connect/read/write: {result.ConnectErrors}/{result.ReadErrors}/{result.WriteErrors})"
-                        + (result.FailureSamples.Count > 0 ? "; first failures: " + string.Join(" | ", result.FailureSamples) : "; run with BENCH_LOG_FAILURES=1 to see the failed responses"));
+                    Report($"{server.Kind.Title()}: {scenario.Title}: {load.Label}: {result.Errors}"
+                        + $" errors (status ≥ 400: {result.StatusErrors}, timeouts: {result.Timeouts}"
+                        + $", connect/read/write: {result.ConnectErrors}/{result.ReadErrors}/{result.WriteErrors})"
+                        + (result.FailureSamples.Count > 0
+                            ? "; first failures: " + string.Join(" | ", result.FailureSamples)
+                            : "; run with BENCH_LOG_FAILURES=1 to see the failed responses"));
             }
         }
     }
@@ -152,7 +164,8 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
     private const int MaxSmokeSeconds = 12;
 
     /// <summary>The measured run: peak memory reset first, resident memory sampled throughout when the scenario asks.</summary>
-    private static async Task<(IReadOnlyList<WrkResult> Results, IReadOnlyList<long> Samples)> MeasureAsync(Scenario scenario, RunningServer server, int seconds)
+    private static async Task<(IReadOnlyList<WrkResult> Results, IReadOnlyList<long> Samples)> MeasureAsync(
+        Scenario scenario, RunningServer server, int seconds)
     {
         server.ResetPeak();
         var sampling = scenario.SamplesMemory ? SampleMemoryAsync(server, seconds) : Task.FromResult<IReadOnlyList<long>>([]);
@@ -161,7 +174,8 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
     }
 
     private static async Task<IReadOnlyList<WrkResult>> RunLoadsAsync(Scenario scenario, RunningServer server, int seconds) =>
-        await Task.WhenAll(scenario.Loads.Select(load => Wrk.RunAsync(server.Process.BaseAddress, load, seconds, server.FileFor(load.Credentials))));
+        await Task.WhenAll(scenario.Loads.Select(load =>
+            Wrk.RunAsync(server.Process.BaseAddress, load, seconds, server.FileFor(load.Credentials))));
 
     private static async Task<IReadOnlyList<long>> SampleMemoryAsync(RunningServer server, int seconds)
     {

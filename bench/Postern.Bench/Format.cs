@@ -6,7 +6,9 @@ namespace Postern.Bench;
 public static class Format
 {
     public static string Rate(double perSecond) =>
-        perSecond >= 100 ? perSecond.ToString("#,0", CultureInfo.InvariantCulture) : perSecond.ToString("0.00", CultureInfo.InvariantCulture);
+        perSecond >= 100
+            ? perSecond.ToString("#,0", CultureInfo.InvariantCulture)
+            : perSecond.ToString("0.00", CultureInfo.InvariantCulture);
 
     public static string Latency(long microseconds) => microseconds switch
     {
@@ -23,5 +25,7 @@ public static class Format
     public static string Percent(double ratio) => string.Create(CultureInfo.InvariantCulture, $"{ratio * 100:0}%");
 
     public static string Growth(SoakMemory soak) => string.Create(CultureInfo.InvariantCulture,
-        $"{(soak.GrowthBytes >= 0 ? "+" : "")}{soak.GrowthBytes / 1e6:0.0} MB after warm-up (start {Megabytes(soak.StartBytes)}, after {soak.Seconds / 6} s {Megabytes(soak.AfterWarmUpBytes)}, end {Megabytes(soak.EndBytes)}, max {Megabytes(soak.MaxBytes)})");
+        $"{(soak.GrowthBytes >= 0 ? "+" : "")}{soak.GrowthBytes / 1e6:0.0} MB after warm-up (start {Megabytes(soak.StartBytes)}"
+        + $", after {soak.Seconds / 6} s {Megabytes(soak.AfterWarmUpBytes)}, end {Megabytes(soak.EndBytes)}"
+        + $", max {Megabytes(soak.MaxBytes)})");
 }

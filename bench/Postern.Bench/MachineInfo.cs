@@ -7,7 +7,9 @@ public sealed record MachineInfo(int Cores, string CpuModel, string Kernel, stri
 {
     public static async Task<MachineInfo> ReadAsync() => new(
         Environment.ProcessorCount,
-        ReadProc("/proc/cpuinfo", l => l.StartsWith("model name", StringComparison.Ordinal) ? l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim() : null) ?? "unknown CPU",
+        ReadProc("/proc/cpuinfo", l => l.StartsWith("model name", StringComparison.Ordinal)
+            ? l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()
+            : null) ?? "unknown CPU",
         "Linux " + (ReadProc("/proc/sys/kernel/osrelease", l => l.Trim()) ?? RuntimeInformation.OSDescription),
         RuntimeInformation.FrameworkDescription,
         await Wrk.VersionAsync());

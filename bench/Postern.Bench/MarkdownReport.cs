@@ -15,12 +15,19 @@ public static class MarkdownReport
         md.AppendLine(CultureInfo.InvariantCulture, $"- machine: {m.Cores} cores, {m.CpuModel}, {m.Kernel}; {m.Runtime}; {m.WrkVersion}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- command: `{report.CommandLine}` ({report.Elapsed.TotalMinutes:0.0} min)");
         md.AppendLine(CultureInfo.InvariantCulture,
-            $"- wrk and all four servers share the same {m.Cores} cores (one server is driven at a time; the others idle). Load average before: {report.LoadAverageBefore}, after: {report.LoadAverageAfter}.");
+            $"- wrk and all four servers share the same {m.Cores}"
+            + $" cores (one server is driven at a time; the others idle). Load average before: {report.LoadAverageBefore}"
+            + $", after: {report.LoadAverageAfter}.");
         md.AppendLine(CultureInfo.InvariantCulture,
-            $"- {report.Sessions} signed-in sessions per server (alice, staff), rotated per request; {report.WarmUpSeconds} s warm-up before each measured run; wrk timeout {Wrk.TimeoutSeconds} s; errors = socket errors, timeouts and statuses ≥ 400.");
+            $"- {report.Sessions} signed-in sessions per server (alice, staff), rotated per request; {report.WarmUpSeconds}"
+            + $" s warm-up before each measured run; wrk timeout {Wrk.TimeoutSeconds}"
+            + $" s; errors = socket errors, timeouts and statuses ≥ 400.");
         if (report.HashBound is { } bound)
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"- hash bound: {bound.Cores} cores ÷ {bound.SecondsPerHash * 1000:0} ms per PBKDF2-SHA256 at {bound.Iterations:#,0} iterations (the median of {bound.Times.Count} timings in this run, before and after the login scenarios: {bound.Times.Min() * 1000:0}–{bound.Times.Max() * 1000:0} ms) = {bound.LoginsPerSecond:0.00} logins/s.");
+                $"- hash bound: {bound.Cores} cores ÷ {bound.SecondsPerHash * 1000:0} ms per PBKDF2-SHA256 at {bound.Iterations:#,0}"
+                + $" iterations (the median of {bound.Times.Count}"
+                + $" timings in this run, before and after the login scenarios: {bound.Times.Min() * 1000:0}–{bound.Times.Max() * 1000:0}"
+                + $" ms) = {bound.LoginsPerSecond:0.00} logins/s.");
         md.AppendLine("- peak RSS: the servers' VmHWM during the measured run (gunicorn: master + workers, summed); MB = 10^6 bytes.");
         md.AppendLine();
         foreach (var scenario in report.Scenarios)
@@ -33,7 +40,11 @@ public static class MarkdownReport
         {
             var none = r.Result.Requests == 0;
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.ScenarioTitle} | {r.Load} | {r.Server.Title()} | {r.Connections} | {(none ? $"none completed in {r.Seconds} s" : Format.Rate(r.Result.RequestsPerSecond))} | {(none ? "—" : Format.Latency(r.Result.P50Microseconds))} | {(none ? "—" : Format.Latency(r.Result.P99Microseconds))} | {r.Result.Errors:#,0} | {Format.Megabytes(r.PeakResidentBytes)} |");
+                $"| {r.ScenarioTitle} | {r.Load} | {r.Server.Title()} | {r.Connections}"
+                + $" | {(none ? $"none completed in {r.Seconds} s" : Format.Rate(r.Result.RequestsPerSecond))}"
+                + $" | {(none ? "—" : Format.Latency(r.Result.P50Microseconds))}"
+                + $" | {(none ? "—" : Format.Latency(r.Result.P99Microseconds))}"
+                + $" | {r.Result.Errors:#,0} | {Format.Megabytes(r.PeakResidentBytes)} |");
         }
         md.AppendLine();
 
@@ -55,7 +66,8 @@ public static class MarkdownReport
         md.AppendLine("|---|---:|---:|---|");
         foreach (var s in report.Memory)
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {s.Server.Title()} | {Format.Megabytes(s.IdleResidentBytes)} | {Format.Megabytes(s.PeakResidentBytes)} | {(s.Soak is { } soak ? Format.Growth(soak) : "—")} |");
+                $"| {s.Server.Title()} | {Format.Megabytes(s.IdleResidentBytes)} | {Format.Megabytes(s.PeakResidentBytes)}"
+                + $" | {(s.Soak is { } soak ? Format.Growth(soak) : "—")} |");
         md.AppendLine();
         md.AppendLine("Idle RSS: after start-up, seeding, sign-in and a short warm-up of (a), then a pause.");
         md.AppendLine();
@@ -63,7 +75,8 @@ public static class MarkdownReport
         md.AppendLine("| issue 6 target | measured | |");
         md.AppendLine("|---|---|---|");
         foreach (var t in report.Targets)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {t.Target} | {t.Measured} | {t.Pass switch { true => "PASS", false => "FAIL", null => "n/a" }} |");
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {t.Target} | {t.Measured} | {t.Pass switch { true => "PASS", false => "FAIL", null => "n/a" }} |");
         if (report.Problems.Count > 0)
         {
             md.AppendLine();

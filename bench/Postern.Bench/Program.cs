@@ -3,17 +3,35 @@ using Postern.Bench;
 
 var duration = new Option<int>("--duration") { Description = "Seconds of each measured run", DefaultValueFactory = _ => 10 };
 var warmUp = new Option<int>("--warmup") { Description = "Seconds of warm-up before each measured run", DefaultValueFactory = _ => 2 };
-var only = new Option<string?>("--only") { Description = "Scenarios to run, comma-separated: user-detail, user-list, csrf, login, write, login-flood, soak (default: all but soak)" };
-var serversOption = new Option<string?>("--servers") { Description = "Servers to run, comma-separated: postern, cookie, bare, django (default: all)" };
-var smoke = new Option<bool>("--smoke") { Description = "A few seconds per scenario, no warm-up, 4 sessions: checks that everything runs (for the test suite)" };
-var soak = new Option<bool>("--soak") { Description = "Also run the soak: mixed traffic with logins, resident memory sampled every second" };
+var only = new Option<string?>("--only")
+{
+    Description = "Scenarios to run, comma-separated: user-detail, user-list, csrf, login, write, login-flood, soak "
+        + "(default: all but soak)",
+};
+var serversOption = new Option<string?>("--servers")
+{
+    Description = "Servers to run, comma-separated: postern, cookie, bare, django (default: all)",
+};
+var smoke = new Option<bool>("--smoke")
+{
+    Description = "A few seconds per scenario, no warm-up, 4 sessions: checks that everything runs (for the test suite)",
+};
+var soak = new Option<bool>("--soak")
+{
+    Description = "Also run the soak: mixed traffic with logins, resident memory sampled every second",
+};
 var soakSeconds = new Option<int>("--soak-seconds") { Description = "Seconds of the soak", DefaultValueFactory = _ => 60 };
 var sessions = new Option<int>("--sessions") { Description = "Signed-in sessions per server", DefaultValueFactory = _ => 64 };
-var connections = new Option<int>("--connections") { Description = "wrk connections for the read and write scenarios", DefaultValueFactory = _ => 32 };
+var connections = new Option<int>("--connections")
+{
+    Description = "wrk connections for the read and write scenarios",
+    DefaultValueFactory = _ => 32,
+};
 var output = new Option<string?>("--out") { Description = "Also write the markdown report to this file" };
 var json = new Option<string?>("--json") { Description = "Also write every number as JSON to this file" };
 
-var root = new RootCommand("Postern's benchmark: Postern, ASP.NET Core cookie auth, bare Kestrel and the Django peer side by side under wrk")
+var root = new RootCommand(
+    "Postern's benchmark: Postern, ASP.NET Core cookie auth, bare Kestrel and the Django peer side by side under wrk")
 {
     duration, warmUp, only, serversOption, smoke, soak, soakSeconds, sessions, connections, output, json,
 };
@@ -44,7 +62,9 @@ root.SetAction(async (parse, ct) =>
         Servers = serverKeys.Select(k => ServerKinds.Parse(k)!.Value).ToHashSet(),
         MarkdownFile = parse.GetValue(output),
         JsonFile = parse.GetValue(json),
-        CommandLine = Environment.GetEnvironmentVariable("POSTERN_BENCH_COMMAND") is { Length: > 0 } shown ? shown : "Postern.Bench " + string.Join(' ', args),
+        CommandLine = Environment.GetEnvironmentVariable("POSTERN_BENCH_COMMAND") is { Length: > 0 } shown
+            ? shown
+            : "Postern.Bench " + string.Join(' ', args),
     };
     if (parse.GetValue(smoke))
         options = BenchOptions.ForSmoke(options);
@@ -65,4 +85,6 @@ root.SetAction(async (parse, ct) =>
 return await root.Parse(args).InvokeAsync();
 
 static List<string>? Split(string? list) =>
-    string.IsNullOrWhiteSpace(list) ? null : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+    string.IsNullOrWhiteSpace(list)
+        ? null
+        : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();

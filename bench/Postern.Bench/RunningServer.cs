@@ -43,7 +43,8 @@ public sealed class RunningServer(ServerKind kind, ServerProcess process) : IAsy
         if (Kind.SignsIn())
         {
             Sessions = await BenchSession.ManyAsync(count, ct => BenchSession.SignInAsync(Process.BaseAddress, ct));
-            TokenPairsForLogin = await BenchSession.ManyAsync(TokenPairs, ct => BenchSession.AnonymousTokenPairAsync(Process.BaseAddress, ct));
+            TokenPairsForLogin = await BenchSession.ManyAsync(TokenPairs,
+                ct => BenchSession.AnonymousTokenPairAsync(Process.BaseAddress, ct));
         }
         SessionsFile = await BenchSession.WriteFileAsync(Path.Combine(folder, $"{Kind.Key()}-sessions.tsv"), Sessions);
         TokenPairsFile = await BenchSession.WriteFileAsync(Path.Combine(folder, $"{Kind.Key()}-token-pairs.tsv"), TokenPairsForLogin);

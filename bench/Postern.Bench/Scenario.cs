@@ -26,7 +26,10 @@ public enum Credentials
 public sealed record Load(string Label, string Script, HttpMethod Method, string Path, Credentials Credentials, int Connections,
     Func<JsonElement, string?> Check, string? Body = null)
 {
-    /// <summary>Background traffic beside the scenario's main load: it may rightly complete no request (the soak's logins yield to the reads).</summary>
+    /// <summary>
+    /// Background traffic beside the scenario's main load: it may rightly complete no request (the soak's logins yield
+    /// to the reads).
+    /// </summary>
     public bool Background { get; init; }
 }
 
@@ -53,35 +56,46 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
     /// <summary>Every scenario's key, in the order they run.</summary>
     public static IReadOnlyList<string> Keys { get; } = ["user-detail", "user-list", "csrf", "login", "write", "login-flood", SoakKey];
 
-    public static readonly string LoginBody = JsonSerializer.Serialize(new { username = SeedData.StaffUsername, password = SeedData.StaffPassword });
+    public static readonly string LoginBody =
+        JsonSerializer.Serialize(new { username = SeedData.StaffUsername, password = SeedData.StaffPassword });
     public const string GroupPatchBody = """{"name": "staff"}""";
 
     public static IReadOnlyList<Scenario> All(BenchOptions options)
     {
         var readConnections = options.ReadConnections;
         var detail = UserDetail(readConnections);
-        var login = new Load("POST /auth/login", "unsafe.lua", HttpMethod.Post, EndpointPaths.Login, Credentials.AnonymousTokenPair, options.LoginConnections, IsLoggedIn, LoginBody);
+        var login = new Load("POST /auth/login", "unsafe.lua", HttpMethod.Post, EndpointPaths.Login, Credentials.AnonymousTokenPair,
+            options.LoginConnections, IsLoggedIn, LoginBody);
         IReadOnlyList<Scenario> all =
         [
             new("user-detail", "(a) authenticated user detail", "GET /api/users/1/ with a signed-in session's cookie.",
                 [detail], Everyone) { SameBodyAsPostern = true },
-            new("user-list", "(b) authenticated list page of 10", "GET /api/users/?page=1 with a signed-in session's cookie; the body must hold 10 results.",
-                [new("GET /api/users/?page=1", "get.lua", HttpMethod.Get, "/api/users/?page=1", Credentials.SignedIn, readConnections, HasTenResults)], Everyone)
+            new("user-list", "(b) authenticated list page of 10",
+                "GET /api/users/?page=1 with a signed-in session's cookie; the body must hold 10 results.",
+                [new("GET /api/users/?page=1", "get.lua", HttpMethod.Get, "/api/users/?page=1", Credentials.SignedIn, readConnections,
+                    HasTenResults)], Everyone)
             { SameBodyAsPostern = true },
             new("csrf", "(c) GET /auth/csrf", "A CSRF token for a visitor without cookies (a new secret, masked, and its cookie).",
-                [new("GET /auth/csrf", "get.lua", HttpMethod.Get, EndpointPaths.Csrf, Credentials.None, readConnections, HasCsrfToken)], Everyone),
-            new("login", "(d) login", "POST /auth/login, JSON credentials with an anonymous token pair: one PBKDF2 hash at 1,000,000 iterations each.",
+                [new("GET /auth/csrf", "get.lua", HttpMethod.Get, EndpointPaths.Csrf, Credentials.None, readConnections, HasCsrfToken)],
+                Everyone),
+            new("login", "(d) login",
+                "POST /auth/login, JSON credentials with an anonymous token pair: one PBKDF2 hash at 1,000,000 iterations each.",
                 [login], WithAccounts) { HashBound = true },
             new("write", "(e) unsafe write with CSRF", "PATCH /api/groups/1/ {\"name\": \"staff\"} as staff, with the token pair.",
-                [new("PATCH /api/groups/1/", "unsafe.lua", HttpMethod.Patch, "/api/groups/1/", Credentials.SignedIn, readConnections, IsStaffGroup, GroupPatchBody)], WithAccounts),
+                [new("PATCH /api/groups/1/", "unsafe.lua", HttpMethod.Patch, "/api/groups/1/", Credentials.SignedIn, readConnections,
+                    IsStaffGroup, GroupPatchBody)], WithAccounts),
             new("login-flood", "(f) user detail during a login flood",
                 $"(a) on {FloodGetConnections} connections while {options.FloodLoginConnections} connections log in as fast as they can.",
                 [detail with { Label = "GET /api/users/1/ (during the flood)", Connections = FloodGetConnections },
-                 login with { Label = "POST /auth/login (the flood)", Connections = options.FloodLoginConnections }], WithAccounts) { HashBound = true },
+                 login with { Label = "POST /auth/login (the flood)", Connections = options.FloodLoginConnections }], WithAccounts)
+            { HashBound = true },
             new(SoakKey, "soak: mixed traffic, memory sampled every second",
-                $"mixed.lua (user details, list pages, CSRF tokens, a PATCH in 20) on {readConnections} connections, and logins on {SoakLoginConnections}.",
+                $"mixed.lua (user details, list pages, CSRF tokens, a PATCH in 20) on {readConnections}"
+                + $" connections, and logins on {SoakLoginConnections}.",
                 [detail with { Label = "mixed (mixed.lua)", Script = "mixed.lua" },
-                 login with { Label = "POST /auth/login (beside the mix)", Connections = SoakLoginConnections, Background = true }], WithAccounts) { SamplesMemory = true },
+                 login with { Label = "POST /auth/login (beside the mix)", Connections = SoakLoginConnections, Background = true }],
+                WithAccounts)
+            { SamplesMemory = true },
         ];
         Debug.Assert(all.Select(s => s.Key).SequenceEqual(Keys));
         return all;
@@ -95,7 +109,8 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
         body.TryGetProperty("username", out var name) && name.GetString() == SeedData.StaffUsername ? null : "not alice's user resource";
 
     private static string? HasTenResults(JsonElement body) =>
-        body.TryGetProperty("results", out var results) && results.ValueKind == JsonValueKind.Array && results.GetArrayLength() == ApiLinks.PageSize
+        body.TryGetProperty("results", out var results) && results.ValueKind == JsonValueKind.Array
+            && results.GetArrayLength() == ApiLinks.PageSize
             ? null : "not a page of 10 results";
 
     private static string? HasCsrfToken(JsonElement body) =>

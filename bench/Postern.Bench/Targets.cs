@@ -21,7 +21,8 @@ public static class Targets
         var postern = report.Memory.FirstOrDefault(m => m.Server == ServerKind.Postern);
         results.Add(postern is null
             ? new TargetResult("idle RSS < 100 MB", "not measured", null)
-            : new TargetResult("idle RSS < 100 MB", Format.Megabytes(postern.IdleResidentBytes), postern.IdleResidentBytes < IdleResidentLimitBytes));
+            : new TargetResult("idle RSS < 100 MB", Format.Megabytes(postern.IdleResidentBytes),
+                postern.IdleResidentBytes < IdleResidentLimitBytes));
         results.Add(postern?.Soak is { } soak
             ? new TargetResult($"no RSS growth across a {soak.Seconds} s run", Format.Growth(soak), soak.Bounded)
             : new TargetResult("no RSS growth across a 60 s run", "not run (bench/run.sh --soak)", null));
@@ -48,7 +49,8 @@ public static class Targets
             return new TargetResult(Target, "not measured", null);
         var share = login.Result.RequestsPerSecond / bound.LoginsPerSecond;
         return new TargetResult(Target, string.Create(CultureInfo.InvariantCulture,
-            $"{Format.Percent(share)} ({login.Result.RequestsPerSecond:0.00} logins/s; bound {bound.Cores} cores ÷ {bound.SecondsPerHash * 1000:0} ms = {bound.LoginsPerSecond:0.00}/s)"),
+            $"{Format.Percent(share)} ({login.Result.RequestsPerSecond:0.00} logins/s; bound {bound.Cores}"
+            + $" cores ÷ {bound.SecondsPerHash * 1000:0} ms = {bound.LoginsPerSecond:0.00}/s)"),
             share >= 0.9);
     }
 
@@ -60,7 +62,9 @@ public static class Targets
             return new TargetResult(Target, get is null ? "not measured" : "no GET completed", get is null ? null : false);
         var p99 = get.Result.P99Microseconds / 1000.0;
         var logins = report.Find("login-flood", ServerKind.Postern, loadIndex: 1);
-        var during = logins is null ? "" : string.Create(CultureInfo.InvariantCulture, $" ({logins.Result.RequestsPerSecond:0.00} logins/s meanwhile)");
+        var during = logins is null
+            ? ""
+            : string.Create(CultureInfo.InvariantCulture, $" ({logins.Result.RequestsPerSecond:0.00} logins/s meanwhile)");
         return new TargetResult(Target, Format.Latency(get.Result.P99Microseconds) + during, p99 < FloodP99LimitMilliseconds);
     }
 }

@@ -40,7 +40,8 @@ public static class Wrk
 
     public static string ScriptFolder() => Path.Combine(Servers.BuildOutput.RepositoryRoot(), "bench", "wrk");
 
-    public static async Task<WrkResult> RunAsync(Uri baseAddress, Load load, int seconds, string? sessionsFile, CancellationToken ct = default)
+    public static async Task<WrkResult> RunAsync(
+        Uri baseAddress, Load load, int seconds, string? sessionsFile, CancellationToken ct = default)
     {
         var start = new ProcessStartInfo("wrk")
         {
@@ -70,12 +71,16 @@ public static class Wrk
         var lines = text.Split('\n');
         var line = lines.FirstOrDefault(l => l.StartsWith(ResultMarker, StringComparison.Ordinal));
         if (process.ExitCode != 0 || line is null)
-            throw new InvalidOperationException($"wrk {string.Join(' ', start.ArgumentList)} exited {process.ExitCode} without a result:\n{text}{await errors}");
+            throw new InvalidOperationException(
+                $"wrk {string.Join(' ', start.ArgumentList)} exited {process.ExitCode} without a result:\n{text}{await errors}");
         var result = JsonSerializer.Deserialize<WrkResult>(line[ResultMarker.Length..])
             ?? throw new InvalidOperationException("wrk printed an empty result.");
         return result with
         {
-            FailureSamples = lines.Where(l => l.StartsWith(FailureMarker, StringComparison.Ordinal)).Take(KeptFailures).Select(l => l[FailureMarker.Length..]).ToList(),
+            FailureSamples = lines.Where(l => l.StartsWith(FailureMarker, StringComparison.Ordinal))
+                .Take(KeptFailures)
+                .Select(l => l[FailureMarker.Length..])
+                .ToList(),
         };
     }
 
@@ -84,7 +89,12 @@ public static class Wrk
     {
         try
         {
-            var start = new ProcessStartInfo("wrk", "-v") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            var start = new ProcessStartInfo("wrk", "-v")
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
             using var process = Process.Start(start)!;
             var text = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync();

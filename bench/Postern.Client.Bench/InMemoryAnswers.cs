@@ -12,8 +12,10 @@ namespace Postern.Client.Bench;
 /// </summary>
 internal sealed class InMemoryAnswers(Uri origin) : HttpMessageHandler
 {
-    private readonly byte[] _user = JsonSerializer.SerializeToUtf8Bytes(Links(origin).Represent(SeedData.Users[0]), ApiJsonContext.Default.UserResource);
-    private readonly byte[] _group = JsonSerializer.SerializeToUtf8Bytes(Links(origin).Represent(SeedData.Groups[0]), ApiJsonContext.Default.GroupResource);
+    private readonly byte[] _user =
+        JsonSerializer.SerializeToUtf8Bytes(Links(origin).Represent(SeedData.Users[0]), ApiJsonContext.Default.UserResource);
+    private readonly byte[] _group =
+        JsonSerializer.SerializeToUtf8Bytes(Links(origin).Represent(SeedData.Groups[0]), ApiJsonContext.Default.GroupResource);
 
     public Uri Origin => origin;
 

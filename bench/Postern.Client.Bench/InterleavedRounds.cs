@@ -55,7 +55,8 @@ public static class InterleavedRounds
             sessionTimes.Add(s);
             ratios.Add(s / r);
         }
-        Console.WriteLine($"{name,-32} raw {Median(rawTimes),9:0.00} us   session {Median(sessionTimes),9:0.00} us   session/raw {Median(ratios):0.000} (median of {Rounds} alternating rounds of {RequestsPerRound})");
+        Console.WriteLine($"{name,-32} raw {Median(rawTimes),9:0.00} us   session {Median(sessionTimes),9:0.00}"
+            + $" us   session/raw {Median(ratios):0.000} (median of {Rounds} alternating rounds of {RequestsPerRound})");
     }
 
     private static async Task<double> TimeAsync<T>(Func<Task<T>> send)

@@ -11,7 +11,8 @@ public static class Commands
     /// <summary>Redirects worth following for a GET (Django's APPEND_SLASH, a moved page), within reason.</summary>
     private const int MaxRedirects = 10;
 
-    public static async Task<int> LoginAsync(CommandContext context, string baseUrl, string username, bool passwordFromStdin, CancellationToken ct)
+    public static async Task<int> LoginAsync(
+        CommandContext context, string baseUrl, string username, bool passwordFromStdin, CancellationToken ct)
     {
         var backend = BackendAddress(baseUrl);
         var password = await ReadPasswordAsync(context.Terminal, passwordFromStdin, username, backend, ct);
@@ -35,7 +36,8 @@ public static class Commands
         return ExitCodes.Success;
     }
 
-    private static async Task<string> ReadPasswordAsync(Terminal terminal, bool fromStdin, string username, Uri backend, CancellationToken ct)
+    private static async Task<string> ReadPasswordAsync(
+        Terminal terminal, bool fromStdin, string username, Uri backend, CancellationToken ct)
     {
         if (fromStdin)
         {
@@ -43,11 +45,15 @@ public static class Commands
             return line ?? throw new UsageException("--password-stdin: standard input was empty");
         }
         if (!terminal.InputIsTerminal)
-            throw new UsageException("cannot prompt for a password: standard input is not a terminal (pipe the password in with --password-stdin)");
+            throw new UsageException(
+                "cannot prompt for a password: standard input is not a terminal (pipe the password in with --password-stdin)");
         return terminal.ReadSecret($"Password for {username} at {backend}: ");
     }
 
-    /// <summary><c>127.0.0.1:8000</c> → <c>http://127.0.0.1:8000/</c>; always ends with a slash so that relative paths resolve under it.</summary>
+    /// <summary>
+    /// <c>127.0.0.1:8000</c> → <c>http://127.0.0.1:8000/</c>; always ends with a slash so that relative paths resolve
+    /// under it.
+    /// </summary>
     private static Uri BackendAddress(string baseUrl)
     {
         var text = baseUrl.Contains("://", StringComparison.Ordinal) ? baseUrl : "http://" + baseUrl;
@@ -82,7 +88,8 @@ public static class Commands
         await using var saved = await OpenByBackendAsync(context, baseUrl, ct);
         try
         {
-            return await SendAndPrintAsync(context.Terminal, saved.Session, HttpMethod.Get, context.Options.WhoAmIPath, body: null, print, ct);
+            return await SendAndPrintAsync(
+                context.Terminal, saved.Session, HttpMethod.Get, context.Options.WhoAmIPath, body: null, print, ct);
         }
         catch (PosternException e)
         {
@@ -115,7 +122,8 @@ public static class Commands
 
     /// <summary>whoami and logout take an optional BASE_URL instead of a request target.</summary>
     private static Task<SavedSession> OpenByBackendAsync(CommandContext context, string? baseUrl, CancellationToken ct) =>
-        SavedSession.OpenAsync(context.Store, context.Choice, baseUrl is null ? null : BackendAddress(baseUrl).ToString(), context.Options, ct);
+        SavedSession.OpenAsync(
+            context.Store, context.Choice, baseUrl is null ? null : BackendAddress(baseUrl).ToString(), context.Options, ct);
 
     private static async Task<HttpContent?> BodyAsync(Terminal terminal, RequestCommand request, RequestItems items, CancellationToken ct)
     {
@@ -137,12 +145,14 @@ public static class Commands
         return json is null ? null : new StringContent(json, new UTF8Encoding(false), "application/json");
     }
 
-    private static async Task<int> SendAndPrintAsync(Terminal terminal, PosternSession session, HttpMethod method, string url, HttpContent? body,
-        PrintParts print, CancellationToken ct)
+    private static async Task<int> SendAndPrintAsync(
+        Terminal terminal, PosternSession session, HttpMethod method, string url, HttpContent? body, PrintParts print, CancellationToken ct)
     {
         var hadSession = session.HasSession;
         var response = await session.SendRawAsync(method, url, body, ct);
-        for (var redirects = 0; method == HttpMethod.Get && IsRedirect(response) && response.Headers.Location is { } location && redirects < MaxRedirects; redirects++)
+        for (var redirects = 0;
+            method == HttpMethod.Get && IsRedirect(response) && response.Headers.Location is { } location && redirects < MaxRedirects;
+            redirects++)
         {
             var next = new Uri(response.RequestMessage!.RequestUri!, location);
             response.Dispose();
@@ -164,12 +174,15 @@ public static class Commands
             if (print.Body)
                 await printer.WriteBodyAsync(response, ct);
             if (IsRedirect(response))
-                await terminal.Error.WriteLineAsync($"postern: {(int)response.StatusCode} {response.ReasonPhrase}: Location: {response.Headers.Location} (not followed for {method.Method})");
+                await terminal.Error.WriteLineAsync(
+                    $"postern: {(int)response.StatusCode} {response.ReasonPhrase}: Location: {response.Headers.Location}"
+                    + $" (not followed for {method.Method})");
             return ExitCodes.Success;
         }
     }
 
-    private static bool IsRedirect(HttpResponseMessage response) => (int)response.StatusCode is >= 300 and < 400 && response.StatusCode != HttpStatusCode.NotModified;
+    private static bool IsRedirect(HttpResponseMessage response) =>
+        (int)response.StatusCode is >= 300 and < 400 && response.StatusCode != HttpStatusCode.NotModified;
 
     private static async Task<int> PrintAllPagesAsync(Terminal terminal, PosternSession session, string url, CancellationToken ct)
     {

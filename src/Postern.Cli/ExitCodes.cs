@@ -1,6 +1,9 @@
 namespace Postern.Cli;
 
-/// <summary>What <c>postern</c> exits with, so that scripts can tell a bad command line from a refusal, a failing server or no server at all.</summary>
+/// <summary>
+/// What <c>postern</c> exits with, so that scripts can tell a bad command line from a refusal, a failing server or no
+/// server at all.
+/// </summary>
 public static class ExitCodes
 {
     public const int Success = 0;

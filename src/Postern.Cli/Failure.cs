@@ -13,7 +13,8 @@ public sealed record Failure(int ExitCode, string Message)
         TransportException => new(ExitCodes.TransportFailure, error.Message),
         SessionExpiredException => Expired(),
         NotAuthenticatedException when resumed => Expired(),
-        NotAuthenticatedException => new(ExitCodes.ClientError, $"{Status(error)}: {error.Detail ?? "not logged in"} (run postern login BASE_URL USERNAME)"),
+        NotAuthenticatedException =>
+            new(ExitCodes.ClientError, $"{Status(error)}: {error.Detail ?? "not logged in"} (run postern login BASE_URL USERNAME)"),
         InvalidCredentialsException when error.Status is null or < HttpStatusCode.BadRequest =>
             new(ExitCodes.ClientError, $"login failed: {error.Detail ?? error.Message}"),
         { Status: >= HttpStatusCode.InternalServerError } => new(ExitCodes.ServerError, Describe(error)),
@@ -23,7 +24,10 @@ public sealed record Failure(int ExitCode, string Message)
 
     private static Failure Expired() => new(ExitCodes.ClientError, "session expired: run postern login again");
 
-    /// <summary><c>403 Forbidden: You do not have permission to perform this action.</c>, or <c>400 Bad Request: name: This field is required.</c></summary>
+    /// <summary>
+    /// <c>403 Forbidden: You do not have permission to perform this action.</c>, or
+    /// <c>400 Bad Request: name: This field is required.</c>
+    /// </summary>
     private static string Describe(PosternException error)
     {
         var explanation = error.FieldErrors.Count > 0

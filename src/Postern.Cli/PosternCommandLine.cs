@@ -14,8 +14,18 @@ public static class PosternCommandLine
 {
     public static async Task<int> RunAsync(string[] args, Terminal terminal)
     {
-        var sessionName = new Option<string?>("--session") { Description = "Use the named session (saved as NAME.json) instead of the host's", HelpName = "NAME", Recursive = true };
-        var sessionFile = new Option<string?>("--session-file") { Description = "Use the session saved in this file", HelpName = "PATH", Recursive = true };
+        var sessionName = new Option<string?>("--session")
+        {
+            Description = "Use the named session (saved as NAME.json) instead of the host's",
+            HelpName = "NAME",
+            Recursive = true,
+        };
+        var sessionFile = new Option<string?>("--session-file")
+        {
+            Description = "Use the session saved in this file",
+            HelpName = "PATH",
+            Recursive = true,
+        };
         var timeout = new Option<double>("--timeout")
         {
             Description = "Give up on a request after this many seconds",
@@ -29,7 +39,10 @@ public static class PosternCommandLine
                 result.AddError("--timeout must be a positive number of seconds");
         });
 
-        var root = new RootCommand("postern: JSON requests to Django-style session + CSRF backends (Django, DRF, Postern)") { sessionName, sessionFile, timeout };
+        var root = new RootCommand("postern: JSON requests to Django-style session + CSRF backends (Django, DRF, Postern)")
+        {
+            sessionName, sessionFile, timeout,
+        };
         var context = (ParseResult parse) => new CommandContext(
             terminal,
             SessionStore.FromEnvironment(terminal.Environment),
@@ -39,28 +52,47 @@ public static class PosternCommandLine
         // login
         var baseUrl = new Argument<string>("BASE_URL") { Description = "The backend, e.g. http://127.0.0.1:8000" };
         var username = new Argument<string>("USERNAME");
-        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input" };
-        var login = new Command("login", "Log in and save the session (per host, or --session NAME / --session-file PATH)") { baseUrl, username, passwordStdin };
-        login.SetAction((parse, ct) => Guarded(terminal, c => Commands.LoginAsync(context(parse), parse.GetValue(baseUrl)!, parse.GetValue(username)!, parse.GetValue(passwordStdin), c), ct));
+        var passwordStdin = new Option<bool>("--password-stdin")
+        {
+            Description = "Read the password from the first line of standard input",
+        };
+        var login = new Command("login", "Log in and save the session (per host, or --session NAME / --session-file PATH)")
+        {
+            baseUrl, username, passwordStdin,
+        };
+        login.SetAction((parse, ct) => Guarded(terminal, c => Commands.LoginAsync(
+            context(parse), parse.GetValue(baseUrl)!, parse.GetValue(username)!, parse.GetValue(passwordStdin), c), ct));
         root.Subcommands.Add(login);
 
         // get, post, put, patch, delete
         var print = PrintOption();
         foreach (var method in new[] { HttpMethod.Get, HttpMethod.Post, HttpMethod.Put, HttpMethod.Patch, HttpMethod.Delete })
         {
-            var target = new Argument<string>("URL|PATH") { Description = "An absolute URL (its host's session is used) or a path on the session's backend" };
+            var target = new Argument<string>("URL|PATH")
+            {
+                Description = "An absolute URL (its host's session is used) or a path on the session's backend",
+            };
             var hasBody = method != HttpMethod.Get && method != HttpMethod.Delete;
             var items = new Argument<string[]>("ITEMS")
             {
-                Description = hasBody ? "field=value (a string), field:=json (a raw JSON value), name==value (a query parameter)" : "name==value (a query parameter)",
+                Description = hasBody
+                    ? "field=value (a string), field:=json (a raw JSON value), name==value (a query parameter)"
+                    : "name==value (a query parameter)",
                 Arity = ArgumentArity.ZeroOrMore,
             };
-            var command = new Command(method.Method.ToLowerInvariant(), $"Send a {method.Method} request and print the response") { target, items, print };
+            var command = new Command(method.Method.ToLowerInvariant(), $"Send a {method.Method} request and print the response")
+            {
+                target, items, print,
+            };
             Option<string?>? json = null;
             Option<bool>? all = null;
             if (hasBody)
             {
-                json = new Option<string?>("--json") { Description = "The request body: JSON text, @FILE, or @- for standard input", HelpName = "BODY|@FILE" };
+                json = new Option<string?>("--json")
+                {
+                    Description = "The request body: JSON text, @FILE, or @- for standard input",
+                    HelpName = "BODY|@FILE",
+                };
                 command.Options.Add(json);
             }
             if (method == HttpMethod.Get)
@@ -79,9 +111,14 @@ public static class PosternCommandLine
         }
 
         // whoami, logout
-        var optionalBase = new Argument<string?>("BASE_URL") { Description = "Whose session (default: the last login's)", Arity = ArgumentArity.ZeroOrOne };
+        var optionalBase = new Argument<string?>("BASE_URL")
+        {
+            Description = "Whose session (default: the last login's)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var whoAmI = new Command("whoami", "Show who the session is logged in as") { optionalBase, print };
-        whoAmI.SetAction((parse, ct) => Guarded(terminal, c => Commands.WhoAmIAsync(context(parse), parse.GetValue(optionalBase), PrintParts.Parse(parse.GetValue(print)), c), ct));
+        whoAmI.SetAction((parse, ct) => Guarded(terminal, c => Commands.WhoAmIAsync(
+            context(parse), parse.GetValue(optionalBase), PrintParts.Parse(parse.GetValue(print)), c), ct));
         root.Subcommands.Add(whoAmI);
         var logout = new Command("logout", "End the session on the server and remove its file") { optionalBase };
         logout.SetAction((parse, ct) => Guarded(terminal, c => Commands.LogoutAsync(context(parse), parse.GetValue(optionalBase), c), ct));
@@ -96,7 +133,8 @@ public static class PosternCommandLine
             var command = result.CommandResult.Command;
             var help = command == root ? "postern --help" : $"postern {command.Name} --help";
             // "Unrecognized command" says more than the "Required command was not provided." it causes.
-            var errors = string.Join(" ", result.Errors.Select(e => e.Message).Distinct().OrderBy(m => m.StartsWith("Required command", StringComparison.Ordinal)));
+            var errors = string.Join(" ", result.Errors.Select(e => e.Message).Distinct()
+                .OrderBy(m => m.StartsWith("Required command", StringComparison.Ordinal)));
             await terminal.Error.WriteLineAsync($"postern: {errors} (see {help})");
             return ExitCodes.Usage;
         }
@@ -142,7 +180,8 @@ public static class PosternCommandLine
                 var rows = root.Subcommands.Where(c => !c.Hidden).Select(c => (Usage: Usage(c), Description: c.Description ?? "")).ToList();
                 var width = rows.Max(r => r.Usage.Length) + 2;
                 text = text[..commands] + "Commands:" + Environment.NewLine
-                    + string.Concat(rows.Select(r => "  " + r.Usage.PadRight(width) + r.Description + Environment.NewLine)) + Environment.NewLine;
+                    + string.Concat(rows.Select(r => "  " + r.Usage.PadRight(width) + r.Description + Environment.NewLine))
+                    + Environment.NewLine;
             }
             output.Write(text);
             return exit;
@@ -167,7 +206,8 @@ public static class PosternCommandLine
         };
         print.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string?>() is { } letters && (letters.Length == 0 || letters.Any(c => !PrintParts.Letters.Contains(c))))
+            if (result.GetValueOrDefault<string?>() is { } letters
+                && (letters.Length == 0 || letters.Any(c => !PrintParts.Letters.Contains(c))))
                 result.AddError($"--print takes the letters h (status line and headers) and b (body), e.g. --print=hb; not '{letters}'");
         });
         return print;
@@ -220,4 +260,5 @@ public sealed class CommandFailedException(Failure failure) : Exception(failure.
 public sealed record CommandContext(Terminal Terminal, SessionStore Store, SessionChoice Choice, PosternClientOptions Options);
 
 /// <summary>One request as the command line gave it.</summary>
-public sealed record RequestCommand(HttpMethod Method, string Target, IReadOnlyList<string> Items, string? Json, bool All, PrintParts Print);
+public sealed record RequestCommand(
+    HttpMethod Method, string Target, IReadOnlyList<string> Items, string? Json, bool All, PrintParts Print);

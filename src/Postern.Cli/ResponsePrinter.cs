@@ -10,10 +10,15 @@ public sealed record PrintParts(bool Head, bool Body)
     public const string Letters = "hb";
 
     public static PrintParts Parse(string? letters) =>
-        string.IsNullOrEmpty(letters) ? new PrintParts(Head: false, Body: true) : new PrintParts(letters.Contains('h'), letters.Contains('b'));
+        string.IsNullOrEmpty(letters)
+            ? new PrintParts(Head: false, Body: true)
+            : new PrintParts(letters.Contains('h'), letters.Contains('b'));
 }
 
-/// <summary>Prints a response to stdout: <c>HTTP/1.1 200 OK</c> and headers, then the body, JSON pretty-printed (and coloured on a terminal).</summary>
+/// <summary>
+/// Prints a response to stdout: <c>HTTP/1.1 200 OK</c> and headers, then the body, JSON pretty-printed (and coloured on
+/// a terminal).
+/// </summary>
 public sealed class ResponsePrinter(TextWriter output, bool colors)
 {
     private const string Reset = "\u001b[0m";
@@ -33,7 +38,8 @@ public sealed class ResponsePrinter(TextWriter output, bool colors)
         };
         Colored(ProtocolColor, $"HTTP/{response.Version.Major}.{response.Version.Minor}");
         output.Write(' ');
-        Colored(statusColor, string.Create(CultureInfo.InvariantCulture, $"{status} {response.ReasonPhrase ?? StatusText.Reason(response.StatusCode)}"));
+        Colored(statusColor,
+            string.Create(CultureInfo.InvariantCulture, $"{status} {response.ReasonPhrase ?? StatusText.Reason(response.StatusCode)}"));
         output.WriteLine();
         IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers = response.Headers;
         headers = headers.Concat(response.Content.Headers);

@@ -36,7 +36,8 @@ public sealed class SavedSession : IAsyncDisposable
     /// The session for a request to <paramref name="target"/>: the chosen one; else, for an absolute URL,
     /// its host's (or the current one when that is on the same host, else none); for a path, the current one.
     /// </summary>
-    public static async Task<SavedSession> OpenAsync(SessionStore store, SessionChoice choice, string? target, PosternClientOptions options, CancellationToken ct)
+    public static async Task<SavedSession> OpenAsync(
+        SessionStore store, SessionChoice choice, string? target, PosternClientOptions options, CancellationToken ct)
     {
         var absolute = target is null ? null : AbsoluteUrl(target);
         if (store.Chosen(choice) is { } chosen)
@@ -47,7 +48,8 @@ public sealed class SavedSession : IAsyncDisposable
             if (absolute is not null && !SameOrigin(absolute, session.Session.BaseAddress))
             {
                 await session.DisposeAsync();
-                throw new UsageException($"{absolute.GetLeftPart(UriPartial.Authority)} is not the backend of session {chosen} ({session.Session.BaseAddress})");
+                throw new UsageException(
+                    $"{absolute.GetLeftPart(UriPartial.Authority)} is not the backend of session {chosen} ({session.Session.BaseAddress})");
             }
             return session;
         }
@@ -71,8 +73,12 @@ public sealed class SavedSession : IAsyncDisposable
             : throw new UsageException("not logged in: run postern login BASE_URL USERNAME first (or give an absolute URL)");
     }
 
-    /// <summary>The session a login goes into: the chosen file or the host's, resumed when it is for the same backend (so the server replaces the old session).</summary>
-    public static async Task<SavedSession> OpenForLoginAsync(SessionStore store, SessionChoice choice, Uri baseAddress, PosternClientOptions options, CancellationToken ct)
+    /// <summary>
+    /// The session a login goes into: the chosen file or the host's, resumed when it is for the same backend (so the
+    /// server replaces the old session).
+    /// </summary>
+    public static async Task<SavedSession> OpenForLoginAsync(
+        SessionStore store, SessionChoice choice, Uri baseAddress, PosternClientOptions options, CancellationToken ct)
     {
         var file = store.Chosen(choice) ?? store.ForHost(baseAddress);
         if (System.IO.File.Exists(file))
@@ -133,5 +139,6 @@ public sealed class SavedSession : IAsyncDisposable
 
     private static string Fingerprint(CookieContainer jar) =>
         string.Join('\n', jar.GetAllCookies().Where(c => !c.Expired).OrderBy(c => c.Name, StringComparer.Ordinal)
-            .Select(c => string.Join(';', c.Name, c.Value, c.Domain, c.Path, c.Expires.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture))));
+            .Select(c => string.Join(
+                ';', c.Name, c.Value, c.Domain, c.Path, c.Expires.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture))));
 }

@@ -44,7 +44,8 @@ public sealed partial class SessionStore(string configFolder)
     public string Named(string name) =>
         SessionName().IsMatch(name)
             ? Path.Combine(SessionsFolder, name + ".json")
-            : throw new UsageException($"--session {name}: a session name is letters, digits, '.', '_' and '-' (use --session-file for a path)");
+            : throw new UsageException(
+                $"--session {name}: a session name is letters, digits, '.', '_' and '-' (use --session-file for a path)");
 
     /// <summary>The file an explicit choice names, or null when the command should pick by host.</summary>
     public string? Chosen(SessionChoice choice) => choice switch

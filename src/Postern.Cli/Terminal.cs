@@ -6,7 +6,8 @@ namespace Postern.Cli;
 /// The process's standard streams and what they are connected to: colours and progress only go to a
 /// terminal, and a password is only prompted for on one.
 /// </summary>
-public sealed class Terminal(TextReader input, TextWriter output, TextWriter error, bool inputIsTerminal, bool outputIsTerminal, bool errorIsTerminal,
+public sealed class Terminal(
+    TextReader input, TextWriter output, TextWriter error, bool inputIsTerminal, bool outputIsTerminal, bool errorIsTerminal,
     Func<string, string?> environment)
 {
     public TextReader In { get; } = input;

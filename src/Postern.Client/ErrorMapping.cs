@@ -14,7 +14,8 @@ internal static class ErrorMapping
             throw await ToExceptionAsync(response, hadSession, login: false, ct);
     }
 
-    public static async Task<PosternException> ToExceptionAsync(HttpResponseMessage response, bool hadSession, bool login, CancellationToken ct)
+    public static async Task<PosternException> ToExceptionAsync(
+        HttpResponseMessage response, bool hadSession, bool login, CancellationToken ct)
     {
         var status = response.StatusCode;
         var body = await response.Content.ReadAsStringAsync(ct);
@@ -25,8 +26,10 @@ internal static class ErrorMapping
             return new CsrfFailedException(message, status, detail ?? "CSRF verification failed.");
         return status switch
         {
-            HttpStatusCode.Unauthorized when login => new InvalidCredentialsException(detail ?? "Invalid username or password.", status, detail),
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden when detail == NotAuthenticated || status == HttpStatusCode.Unauthorized =>
+            HttpStatusCode.Unauthorized when login =>
+                new InvalidCredentialsException(detail ?? "Invalid username or password.", status, detail),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                when detail == NotAuthenticated || status == HttpStatusCode.Unauthorized =>
                 hadSession
                     ? new SessionExpiredException($"{where}: the session has expired or was ended; log in again.", status, detail)
                     : new NotAuthenticatedException($"{where}: not logged in.", status, detail),
@@ -53,7 +56,9 @@ internal static class ErrorMapping
                 if (property.Name == "detail" && property.Value.ValueKind == JsonValueKind.String)
                     detail = property.Value.GetString();
                 else if (property.Value.ValueKind == JsonValueKind.Array)
-                    fields[property.Name] = property.Value.EnumerateArray().Select(m => m.ValueKind == JsonValueKind.String ? m.GetString()! : m.GetRawText()).ToList();
+                    fields[property.Name] = property.Value.EnumerateArray()
+                        .Select(m => m.ValueKind == JsonValueKind.String ? m.GetString()! : m.GetRawText())
+                        .ToList();
             }
             return (detail, fields);
         }

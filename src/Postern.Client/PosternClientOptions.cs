@@ -7,13 +7,19 @@ namespace Postern.Client;
 /// <summary>How to log in.</summary>
 public enum LoginMode
 {
-    /// <summary>Try the JSON endpoint (<see cref="PosternClientOptions.LoginPath"/>); if the backend has none, fall back to the form.</summary>
+    /// <summary>
+    /// Try the JSON endpoint (<see cref="PosternClientOptions.LoginPath"/>); if the backend has none, fall back to the
+    /// form.
+    /// </summary>
     Auto,
 
     /// <summary>The seed's JSON login: <c>POST /auth/login</c> with <c>X-CSRFToken</c>.</summary>
     Json,
 
-    /// <summary>Django's stock <c>LoginView</c> (<c>/accounts/login/</c>, DRF's <c>/api-auth/login/</c>): GET the form, POST it with <c>csrfmiddlewaretoken</c>, follow the 302.</summary>
+    /// <summary>
+    /// Django's stock <c>LoginView</c> (<c>/accounts/login/</c>, DRF's <c>/api-auth/login/</c>): GET the form, POST it
+    /// with <c>csrfmiddlewaretoken</c>, follow the 302.
+    /// </summary>
     DjangoForm,
 }
 

@@ -10,11 +10,13 @@ public interface IPosternSessionFactory
     PosternSession CreateSession();
 }
 
-internal sealed class PosternSessionFactory(IHttpMessageHandlerFactory handlers, IOptions<PosternClientOptions> options) : IPosternSessionFactory
+internal sealed class PosternSessionFactory(IHttpMessageHandlerFactory handlers, IOptions<PosternClientOptions> options)
+    : IPosternSessionFactory
 {
     public const string HttpClientName = "Postern";
 
-    public PosternSession CreateSession() => new(options.Value.MemberwiseCloneOptions(), handlers.CreateHandler(HttpClientName), disposeInner: false);
+    public PosternSession CreateSession() =>
+        new(options.Value.MemberwiseCloneOptions(), handlers.CreateHandler(HttpClientName), disposeInner: false);
 }
 
 public static class PosternClientServiceCollectionExtensions
@@ -28,6 +30,7 @@ public static class PosternClientServiceCollectionExtensions
         services.Configure(configure);
         services.AddSingleton<IPosternSessionFactory, PosternSessionFactory>();
         return services.AddHttpClient(PosternSessionFactory.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(provider => provider.GetRequiredService<IOptions<PosternClientOptions>>().Value.CreateHandler());
+            .ConfigurePrimaryHttpMessageHandler(provider =>
+                provider.GetRequiredService<IOptions<PosternClientOptions>>().Value.CreateHandler());
     }
 }

@@ -38,7 +38,10 @@ public class PosternException : Exception
     /// The typed exception a failed response means — what the JSON methods throw — for callers of
     /// <see cref="PosternSession.SendRawAsync"/> who look at the response themselves. The body is read (and buffered).
     /// </summary>
-    /// <param name="hadSession">Whether the request carried a session cookie: a refusal then means the session expired rather than "not logged in".</param>
+    /// <param name="hadSession">
+    /// Whether the request carried a session cookie: a refusal then means the session expired rather than "not logged
+    /// in".
+    /// </param>
     public static Task<PosternException> FromResponseAsync(HttpResponseMessage response, bool hadSession, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -47,28 +50,34 @@ public class PosternException : Exception
 }
 
 /// <summary>The request needed a signed-in session and had none (DRF's 403 "Authentication credentials were not provided.").</summary>
-public sealed class NotAuthenticatedException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+public sealed class NotAuthenticatedException(string message, HttpStatusCode? status, string? detail)
+    : PosternException(message, status, detail);
 
 /// <summary>The session this client had is no longer valid (expired, logged out elsewhere, password changed).</summary>
-public sealed class SessionExpiredException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+public sealed class SessionExpiredException(string message, HttpStatusCode? status, string? detail)
+    : PosternException(message, status, detail);
 
 /// <summary>Wrong username or password (or an inactive user).</summary>
-public sealed class InvalidCredentialsException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+public sealed class InvalidCredentialsException(string message, HttpStatusCode? status, string? detail)
+    : PosternException(message, status, detail);
 
 /// <summary>Signed in, but not allowed (DRF's "You do not have permission to perform this action.").</summary>
-public sealed class PermissionDeniedException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+public sealed class PermissionDeniedException(string message, HttpStatusCode? status, string? detail)
+    : PosternException(message, status, detail);
 
 /// <summary>The backend's CSRF check refused the request, even after one token refresh.</summary>
 public sealed class CsrfFailedException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
 
 /// <summary>400 with DRF field errors.</summary>
-public sealed class ValidationException(string message, HttpStatusCode? status, string? detail, IReadOnlyDictionary<string, IReadOnlyList<string>> fieldErrors)
+public sealed class ValidationException(
+    string message, HttpStatusCode? status, string? detail, IReadOnlyDictionary<string, IReadOnlyList<string>> fieldErrors)
     : PosternException(message, status, detail, fieldErrors);
 
 public sealed class NotFoundException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
 
 /// <summary>5xx: the backend failed.</summary>
-public sealed class ServerErrorException(string message, HttpStatusCode? status, string? detail) : PosternException(message, status, detail);
+public sealed class ServerErrorException(string message, HttpStatusCode? status, string? detail)
+    : PosternException(message, status, detail);
 
 /// <summary>No answer at all: connection refused, reset, TLS failure, timeout.</summary>
 public sealed class TransportException(string message, Exception? inner) : PosternException(message, inner);

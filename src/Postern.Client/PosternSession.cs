@@ -11,7 +11,10 @@ namespace Postern.Client;
 /// <summary>Who the session belongs to, as <c>/auth/user</c> says.</summary>
 public sealed record CurrentUser(string Username, string? Email, bool? IsStaff, string? Url);
 
-/// <summary>How far a walk through a paginated list has got: pages and items fetched so far, and DRF's <c>count</c> when the list gives one.</summary>
+/// <summary>
+/// How far a walk through a paginated list has got: pages and items fetched so far, and DRF's <c>count</c> when the
+/// list gives one.
+/// </summary>
 public sealed record PageProgress(int Pages, int Items, int? Count);
 
 /// <summary>
@@ -36,7 +39,10 @@ public sealed partial class PosternSession : IDisposable
     {
     }
 
-    /// <summary>A session over a given inner handler (e.g. one from IHttpClientFactory, pooled and shared; cookies stay in this session).</summary>
+    /// <summary>
+    /// A session over a given inner handler (e.g. one from IHttpClientFactory, pooled and shared; cookies stay in this
+    /// session).
+    /// </summary>
     /// <param name="cookies">A jar to start from; the caller keeps it and may change it, so every request reads it.</param>
     public PosternSession(PosternClientOptions options, HttpMessageHandler inner, bool disposeInner, CookieContainer? cookies = null)
         : this(options, inner, disposeInner, new CookieHeaderCache(cookies ?? new CookieContainer(), handedOut: cookies is not null))
@@ -55,7 +61,10 @@ public sealed partial class PosternSession : IDisposable
     public Uri BaseAddress { get; }
 
     /// <summary>The JSON conventions of Django REST Framework: snake_case names.</summary>
-    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
 
     /// <summary>This session's cookies (for inspection and persistence; changes made to it are sent from the next request on).</summary>
     public CookieContainer Cookies => _handler.Cookies.HandOut();
@@ -68,7 +77,10 @@ public sealed partial class PosternSession : IDisposable
 
     // ---- authentication
 
-    /// <summary>Logs in: bootstraps the CSRF cookie if needed, posts the credentials with the token, keeps the session and the rotated token.</summary>
+    /// <summary>
+    /// Logs in: bootstraps the CSRF cookie if needed, posts the credentials with the token, keeps the session and the
+    /// rotated token.
+    /// </summary>
     /// <exception cref="InvalidCredentialsException">Wrong username or password.</exception>
     public async Task LoginAsync(string username, string password, CancellationToken ct = default)
     {
@@ -103,7 +115,9 @@ public sealed partial class PosternSession : IDisposable
         using var form = await GetPageAsync(_options.FormLoginPath, ct);
         await ErrorMapping.EnsureSuccessAsync(form, hadSession: false, ct);
         var html = await form.Content.ReadAsStringAsync(ct);
-        var token = CsrfField().Match(html) is { Success: true } match ? WebUtility.HtmlDecode(match.Groups["token"].Value) : CsrfToken ?? "";
+        var token = CsrfField().Match(html) is { Success: true } match
+            ? WebUtility.HtmlDecode(match.Groups["token"].Value)
+            : CsrfToken ?? "";
         var fields = new Dictionary<string, string>
         {
             [FormFields.CsrfToken] = token,
@@ -154,11 +168,14 @@ public sealed partial class PosternSession : IDisposable
 
     public Task<JsonElement> GetJsonAsync(string urlOrPath, CancellationToken ct = default) => GetAsync<JsonElement>(urlOrPath, ct);
 
-    public Task<T> PostAsync<T>(string urlOrPath, object? body, CancellationToken ct = default) => SendJsonAsync<T>(HttpMethod.Post, urlOrPath, body, ct);
+    public Task<T> PostAsync<T>(string urlOrPath, object? body, CancellationToken ct = default) =>
+        SendJsonAsync<T>(HttpMethod.Post, urlOrPath, body, ct);
 
-    public Task<T> PutAsync<T>(string urlOrPath, object? body, CancellationToken ct = default) => SendJsonAsync<T>(HttpMethod.Put, urlOrPath, body, ct);
+    public Task<T> PutAsync<T>(string urlOrPath, object? body, CancellationToken ct = default) =>
+        SendJsonAsync<T>(HttpMethod.Put, urlOrPath, body, ct);
 
-    public Task<T> PatchAsync<T>(string urlOrPath, object? body, CancellationToken ct = default) => SendJsonAsync<T>(HttpMethod.Patch, urlOrPath, body, ct);
+    public Task<T> PatchAsync<T>(string urlOrPath, object? body, CancellationToken ct = default) =>
+        SendJsonAsync<T>(HttpMethod.Patch, urlOrPath, body, ct);
 
     public async Task DeleteAsync(string urlOrPath, CancellationToken ct = default)
     {
@@ -175,11 +192,13 @@ public sealed partial class PosternSession : IDisposable
     /// Every item of a paginated list, following the pages to the end: DRF's <c>next</c> (page-number
     /// and limit/offset pagination alike), or a <c>Link: &lt;...&gt;; rel="next"</c> header on a plain array.
     /// </summary>
-    public IAsyncEnumerable<T> PaginateAsync<T>(string urlOrPath, CancellationToken ct = default) => PaginateAsync<T>(urlOrPath, progress: null, ct);
+    public IAsyncEnumerable<T> PaginateAsync<T>(string urlOrPath, CancellationToken ct = default) =>
+        PaginateAsync<T>(urlOrPath, progress: null, ct);
 
     /// <inheritdoc cref="PaginateAsync{T}(string, CancellationToken)"/>
     /// <param name="progress">Told after each page, e.g. to show how far a long walk has got.</param>
-    public async IAsyncEnumerable<T> PaginateAsync<T>(string urlOrPath, IProgress<PageProgress>? progress, [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<T> PaginateAsync<T>(
+        string urlOrPath, IProgress<PageProgress>? progress, [EnumeratorCancellation] CancellationToken ct = default)
     {
         string? next = urlOrPath;
         var pages = 0;
@@ -195,10 +214,13 @@ public sealed partial class PosternSession : IDisposable
             pages++;
             items += pageItems.GetArrayLength();
             progress?.Report(new PageProgress(pages, items,
-                page.ValueKind == JsonValueKind.Object && page.TryGetProperty("count", out var count) && count.TryGetInt32(out var total) ? total : null));
+                page.ValueKind == JsonValueKind.Object && page.TryGetProperty("count", out var count) && count.TryGetInt32(out var total)
+                    ? total
+                    : null));
             foreach (var item in pageItems.EnumerateArray())
                 yield return item.Deserialize<T>(Json)!;
-            next = page.ValueKind == JsonValueKind.Object && page.TryGetProperty("next", out var link) && link.ValueKind == JsonValueKind.String
+            next = page.ValueKind == JsonValueKind.Object && page.TryGetProperty("next", out var link)
+                && link.ValueKind == JsonValueKind.String
                 ? link.GetString()
                 : NextFromLinkHeader(response);
         }
@@ -221,7 +243,8 @@ public sealed partial class PosternSession : IDisposable
     private static partial Regex NextLink();
 
     /// <summary>Sends a request through this session (cookies, token, Referer, retry) without interpreting the answer.</summary>
-    public async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string urlOrPath, HttpContent? content, CancellationToken ct = default)
+    public async Task<HttpResponseMessage> SendRawAsync(
+        HttpMethod method, string urlOrPath, HttpContent? content, CancellationToken ct = default)
     {
         using var request = JsonRequest(method, urlOrPath, content);
         return await SendAsync(request, ct);
@@ -241,7 +264,10 @@ public sealed partial class PosternSession : IDisposable
         return await SendAsync(request, ct);
     }
 
-    /// <summary>Every request of the session goes through here, so that no answer at all is always a <see cref="TransportException"/>.</summary>
+    /// <summary>
+    /// Every request of the session goes through here, so that no answer at all is always a
+    /// <see cref="TransportException"/>.
+    /// </summary>
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
         try
@@ -266,7 +292,10 @@ public sealed partial class PosternSession : IDisposable
         return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
     }
 
-    /// <summary>Sends, maps failures to typed exceptions, and logs in again once on an expired session when credentials are configured.</summary>
+    /// <summary>
+    /// Sends, maps failures to typed exceptions, and logs in again once on an expired session when credentials are
+    /// configured.
+    /// </summary>
     private async Task<HttpResponseMessage> SendCheckedAsync(HttpMethod method, string urlOrPath, object? body, CancellationToken ct)
     {
         using var request = JsonRequest(method, urlOrPath, Content(body));
@@ -274,9 +303,11 @@ public sealed partial class PosternSession : IDisposable
         return response.IsSuccessStatusCode ? response : await RecoverAsync(response, method, urlOrPath, body, ct);
     }
 
-    private async Task<HttpResponseMessage> RecoverAsync(HttpResponseMessage failed, HttpMethod method, string urlOrPath, object? body, CancellationToken ct)
+    private async Task<HttpResponseMessage> RecoverAsync(
+        HttpResponseMessage failed, HttpMethod method, string urlOrPath, object? body, CancellationToken ct)
     {
-        var error = await ErrorMapping.ToExceptionAsync(failed, SessionHandler.CarriedSessionCookie(failed.RequestMessage), login: false, ct);
+        var error = await ErrorMapping.ToExceptionAsync(
+            failed, SessionHandler.CarriedSessionCookie(failed.RequestMessage), login: false, ct);
         failed.Dispose();
         if (error is SessionExpiredException && _options.Credentials is { } credentials && await credentials(BaseAddress, ct) is { } login)
         {
@@ -284,14 +315,18 @@ public sealed partial class PosternSession : IDisposable
             var retried = await SendRawAsync(method, urlOrPath, Content(body), ct);
             if (retried.IsSuccessStatusCode)
                 return retried;
-            var second = await ErrorMapping.ToExceptionAsync(retried, SessionHandler.CarriedSessionCookie(retried.RequestMessage), login: false, ct);
+            var second = await ErrorMapping.ToExceptionAsync(
+                retried, SessionHandler.CarriedSessionCookie(retried.RequestMessage), login: false, ct);
             retried.Dispose();
             throw second;
         }
         throw error;
     }
 
-    /// <summary>The body serialized up front: sent with a Content-Length (Django reads no chunked body), and sendable again for a CSRF retry.</summary>
+    /// <summary>
+    /// The body serialized up front: sent with a Content-Length (Django reads no chunked body), and sendable again for
+    /// a CSRF retry.
+    /// </summary>
     private static ByteArrayContent? Content(object? body)
     {
         if (body is null)
@@ -311,7 +346,8 @@ public sealed partial class PosternSession : IDisposable
     // ---- persistence
 
     /// <summary>Saves the cookie jar to a JSON file readable by its owner only (mode 0600).</summary>
-    public Task SaveAsync(string path, CancellationToken ct = default) => SessionFile.SaveAsync(path, BaseAddress, _handler.Cookies.Jar, ct);
+    public Task SaveAsync(string path, CancellationToken ct = default) =>
+        SessionFile.SaveAsync(path, BaseAddress, _handler.Cookies.Jar, ct);
 
     /// <summary>Resumes a saved session.</summary>
     public static async Task<PosternSession> LoadAsync(string path, PosternClientOptions? options = null, CancellationToken ct = default)

@@ -11,12 +11,18 @@ internal static class SessionFile
 
     private sealed record Saved(Uri BaseAddress, List<SavedCookie> Cookies);
 
-    private static readonly JsonSerializerOptions Format = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions Format = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
 
     public static async Task SaveAsync(string path, Uri baseAddress, CookieContainer jar, CancellationToken ct)
     {
         var cookies = jar.GetAllCookies().Where(c => !c.Expired)
-            .Select(c => new SavedCookie(c.Name, c.Value, c.Domain, c.Path, c.Expires == DateTime.MinValue ? null : c.Expires.ToUniversalTime(), c.Secure, c.HttpOnly))
+            .Select(c => new SavedCookie(c.Name, c.Value, c.Domain, c.Path,
+                c.Expires == DateTime.MinValue ? null : c.Expires.ToUniversalTime(), c.Secure, c.HttpOnly))
             .ToList();
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))

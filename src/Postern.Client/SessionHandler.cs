@@ -10,7 +10,8 @@ namespace Postern.Client;
 /// HTTPS (Django's strict Referer check), and one token refresh + retry when the backend still says
 /// the CSRF check failed. Credentials never leave the backend's origin.
 /// </summary>
-internal sealed class SessionHandler(Uri baseAddress, CookieHeaderCache cookies, PosternClientOptions options, HttpMessageHandler inner, bool disposeInner)
+internal sealed class SessionHandler(
+    Uri baseAddress, CookieHeaderCache cookies, PosternClientOptions options, HttpMessageHandler inner, bool disposeInner)
     : DelegatingHandler(inner)
 {
     private static readonly HttpRequestOptionsKey<bool> IsRetry = new("Postern.IsRetry");
@@ -23,7 +24,9 @@ internal sealed class SessionHandler(Uri baseAddress, CookieHeaderCache cookies,
         if (!SameOrigin(uri, baseAddress))
         {
             if (options.CrossOrigin == CrossOriginPolicy.Refuse)
-                throw new CrossOriginException($"{uri.GetLeftPart(UriPartial.Authority)} is not the backend's origin ({baseAddress.GetLeftPart(UriPartial.Authority)}); not following.");
+                throw new CrossOriginException(
+                    $"{uri.GetLeftPart(UriPartial.Authority)} is not the backend's origin ("
+                    + $"{baseAddress.GetLeftPart(UriPartial.Authority)}); not following.");
             request.Headers.Remove("Cookie");
             request.Headers.Remove(HeaderNames.CsrfToken);
             request.Headers.Referrer = null;
@@ -41,7 +44,9 @@ internal sealed class SessionHandler(Uri baseAddress, CookieHeaderCache cookies,
         if (request.Content is not (null or ByteArrayContent or ReadOnlyMemoryContent))
             await request.Content.LoadIntoBufferAsync(ct);
         var response = await SendWithCredentialsAsync(request, uri, unsafeMethod: true, ct);
-        if (response.StatusCode != HttpStatusCode.Forbidden || request.Options.TryGetValue(IsRetry, out _) || !await IsCsrfFailureAsync(response, ct))
+        if (response.StatusCode != HttpStatusCode.Forbidden
+            || request.Options.TryGetValue(IsRetry, out _)
+            || !await IsCsrfFailureAsync(response, ct))
             return response;
 
         // The token may have been rotated or the cookie replaced: fetch a fresh one and try once more.
@@ -52,7 +57,8 @@ internal sealed class SessionHandler(Uri baseAddress, CookieHeaderCache cookies,
         return await SendWithCredentialsAsync(retry, uri, unsafeMethod: true, ct);
     }
 
-    private async Task<HttpResponseMessage> SendWithCredentialsAsync(HttpRequestMessage request, Uri uri, bool unsafeMethod, CancellationToken ct)
+    private async Task<HttpResponseMessage> SendWithCredentialsAsync(
+        HttpRequestMessage request, Uri uri, bool unsafeMethod, CancellationToken ct)
     {
         // At most one look into the jar per request: the token is read from the Cookie header being sent.
         request.Headers.Remove("Cookie");
@@ -130,7 +136,8 @@ internal sealed class SessionHandler(Uri baseAddress, CookieHeaderCache cookies,
     {
         await response.Content.LoadIntoBufferAsync(ct);
         var body = await response.Content.ReadAsStringAsync(ct);
-        return body.Contains("CSRF Failed", StringComparison.Ordinal) || body.Contains("CSRF verification failed", StringComparison.Ordinal);
+        return body.Contains("CSRF Failed", StringComparison.Ordinal)
+            || body.Contains("CSRF verification failed", StringComparison.Ordinal);
     }
 
     private static HttpRequestMessage Clone(HttpRequestMessage request)

@@ -72,7 +72,8 @@ public sealed class SmokeRunTests
                 m => Assert.NotEmpty(m.GetProperty("Soak").GetProperty("Samples").EnumerateArray()));
             Assert.True(root.GetProperty("HashBound").GetProperty("LoginsPerSecond").GetDouble() > 0);
             // Every target is judged (PASS or FAIL, whichever: the smoke run's numbers mean nothing).
-            Assert.All(root.GetProperty("Targets").EnumerateArray(), t => Assert.NotEqual(JsonValueKind.Null, t.GetProperty("Pass").ValueKind));
+            Assert.All(root.GetProperty("Targets").EnumerateArray(),
+                t => Assert.NotEqual(JsonValueKind.Null, t.GetProperty("Pass").ValueKind));
 
             // The markdown went to stdout and to --out alike, with a row per measurement.
             var table = await File.ReadAllTextAsync(markdown);

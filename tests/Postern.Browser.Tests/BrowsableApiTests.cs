@@ -27,7 +27,11 @@ public sealed class BrowsableApiTests : IAsyncLifetime
             ExecutablePath = Environment.GetEnvironmentVariable("POSTERN_CHROMIUM") ?? "/usr/bin/chromium",
             Headless = true,
             // This machine has no network but loopback: keep Chromium from reaching for Google's services.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+            ],
         });
     }
 
@@ -107,7 +111,8 @@ public sealed class BrowsableApiTests : IAsyncLifetime
         Assert.Contains("<img src=x onerror=alert(1)>", await page.InnerTextAsync("pre.response"), StringComparison.Ordinal);
         Assert.Equal(0, await page.Locator("pre.response img").CountAsync());
         Assert.Equal(0, dialogs);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "group-created.png"), FullPage = true });
+        await page.ScreenshotAsync(
+            new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "group-created.png"), FullPage = true });
 
         // DELETE asks for a confirmation first.
         await page.ClickAsync("#submit-DELETE");

@@ -40,8 +40,11 @@ public sealed class CliHome : IDisposable
     public Task<CliResult> LoginAsync(Uri backend, string username, params string[] more) =>
         RunAsync(["login", backend.ToString(), username, "--password-stdin", .. more], stdin: username + "-password\n");
 
-    /// <param name="program">null: <paramref name="args"/> is a whole command line of another program (e.g. <c>script</c>) run in this home.</param>
-    public async Task<CliResult> RunAsync(string[] args, string? stdin, IReadOnlyDictionary<string, string>? environment = null, string? program = "postern")
+    /// <param name="program">
+    /// null: <paramref name="args"/> is a whole command line of another program (e.g. <c>script</c>) run in this home.
+    /// </param>
+    public async Task<CliResult> RunAsync(
+        string[] args, string? stdin, IReadOnlyDictionary<string, string>? environment = null, string? program = "postern")
     {
         var start = new ProcessStartInfo(program is null ? args[0] : "dotnet")
         {

@@ -28,7 +28,10 @@ public sealed class CommandLineTests : IDisposable
         "login ftp://example.org/ alice --password-stdin",
     };
 
-    /// <summary>In-process (the parser and the checks before any request), to keep the matrix fast; the process-level exit code is checked below.</summary>
+    /// <summary>
+    /// In-process (the parser and the checks before any request), to keep the matrix fast; the process-level exit code
+    /// is checked below.
+    /// </summary>
     [Theory]
     [MemberData(nameof(UsageErrors))]
     public async Task AUsageErrorExitsWith1AndOneLineOnStderr(string commandLine)
@@ -36,7 +39,8 @@ public sealed class CommandLineTests : IDisposable
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
         var environment = new Dictionary<string, string> { ["XDG_CONFIG_HOME"] = _home.ConfigHome };
-        var terminal = new Terminal(new StringReader("password\n"), stdout, stderr, inputIsTerminal: false, outputIsTerminal: false, errorIsTerminal: false,
+        var terminal = new Terminal(new StringReader("password\n"), stdout, stderr,
+            inputIsTerminal: false, outputIsTerminal: false, errorIsTerminal: false,
             name => environment.GetValueOrDefault(name));
         var exitCode = await PosternCommandLine.RunAsync(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries), terminal);
         var result = new CliResult(exitCode, stdout.ToString(), stderr.ToString());
@@ -87,7 +91,9 @@ public sealed class CommandLineTests : IDisposable
     {
         var result = await _home.RunAsync(["login", "http://127.0.0.1:9/", "alice"], stdin: "alice-password\n");
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal("postern: cannot prompt for a password: standard input is not a terminal (pipe the password in with --password-stdin)\n", result.Stderr);
+        Assert.Equal(
+            "postern: cannot prompt for a password: standard input is not a terminal (pipe the password in with --password-stdin)\n",
+            result.Stderr);
     }
 
     [Fact]
@@ -152,7 +158,8 @@ public sealed class PosternOnlyTests(PosternBackend backend) : IDisposable
         Assert.Equal("carol", Json(onOther.Stdout).GetProperty("username").GetString());
         // A path goes to the host logged into last; whoami BASE_URL picks a host.
         Assert.Equal("carol", Json((await _home.RunAsync("whoami")).Stdout).GetProperty("username").GetString());
-        Assert.Equal("alice", Json((await _home.RunAsync("whoami", backend.BaseAddress.ToString())).Stdout).GetProperty("username").GetString());
+        Assert.Equal("alice",
+            Json((await _home.RunAsync("whoami", backend.BaseAddress.ToString())).Stdout).GetProperty("username").GetString());
     }
 
     [Fact]
@@ -192,7 +199,8 @@ public sealed class PosternOnlyTests(PosternBackend backend) : IDisposable
         var forced = await _home.RunAsync(["whoami"], stdin: null, new Dictionary<string, string> { ["FORCE_COLOR"] = "1" });
         Assert.Contains("\u001b[", forced.Stdout);
 
-        var noColor = await _home.RunAsync(["whoami", "--print=hb"], stdin: null, new Dictionary<string, string> { ["FORCE_COLOR"] = "1", ["NO_COLOR"] = "1" });
+        var noColor = await _home.RunAsync(["whoami", "--print=hb"], stdin: null,
+            new Dictionary<string, string> { ["FORCE_COLOR"] = "1", ["NO_COLOR"] = "1" });
         Assert.DoesNotContain('\u001b', noColor.Stdout);
     }
 
@@ -214,7 +222,10 @@ public sealed class PosternOnlyTests(PosternBackend backend) : IDisposable
     }
 }
 
-/// <summary>On a terminal (a pseudo-terminal from util-linux's <c>script</c>): the password prompt without echo, colours, the --all progress line.</summary>
+/// <summary>
+/// On a terminal (a pseudo-terminal from util-linux's <c>script</c>): the password prompt without echo, colours, the
+/// --all progress line.
+/// </summary>
 [Collection(PosternGroup.Name)]
 public sealed class TerminalTests(PosternBackend backend) : IDisposable
 {
@@ -241,7 +252,10 @@ public sealed class TerminalTests(PosternBackend backend) : IDisposable
         Assert.Contains("\u001b[34;1m\"username\"", all.Stdout);
     }
 
-    /// <summary>Runs postern with stdin, stdout and stderr on one pseudo-terminal, typing <paramref name="typed"/> (printf format) after a second; what it shows comes back as Stdout.</summary>
+    /// <summary>
+    /// Runs postern with stdin, stdout and stderr on one pseudo-terminal, typing <paramref name="typed"/> (printf
+    /// format) after a second; what it shows comes back as Stdout.
+    /// </summary>
     private Task<CliResult> InTerminalAsync(string commandLine, string typed)
     {
         var postern = $"dotnet {Path.Combine(AppContext.BaseDirectory, "postern.dll")} {commandLine}";

@@ -40,7 +40,8 @@ public abstract class CommandsAgainstABackend(Backend backend) : IDisposable
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_home.SessionsFolder));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+                File.GetUnixFileMode(_home.SessionsFolder));
         }
         Assert.NotNull(SavedSessionFile.Cookie(file, "sessionid"));
 
@@ -108,7 +109,8 @@ public abstract class CommandsAgainstABackend(Backend backend) : IDisposable
     [Fact]
     public async Task AWrongPasswordExitsWith2AndSavesNothing()
     {
-        var wrong = await _home.RunAsync(["login", backend.BaseAddress.ToString(), "alice", "--password-stdin"], stdin: "not-her-password\n");
+        var wrong = await _home.RunAsync(["login", backend.BaseAddress.ToString(), "alice", "--password-stdin"],
+            stdin: "not-her-password\n");
         Assert.Equal(2, wrong.ExitCode);
         Assert.StartsWith("postern: ", wrong.Stderr);
         Assert.Single(wrong.Stderr.TrimEnd('\n').Split('\n'));

@@ -2,7 +2,10 @@ using System.Text.Json.Nodes;
 
 namespace Postern.Cli.Tests;
 
-/// <summary>Reads and edits a session file as the library writes it (<c>{"baseAddress", "cookies": [{"name", "value", ...}]}</c>).</summary>
+/// <summary>
+/// Reads and edits a session file as the library writes it (<c>{"baseAddress", "cookies": [{"name", "value",
+/// ...}]}</c>).
+/// </summary>
 public static class SavedSessionFile
 {
     public static string? Cookie(string file, string name) =>

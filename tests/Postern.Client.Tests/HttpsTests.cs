@@ -99,7 +99,8 @@ public sealed class HttpsTests(HttpsBackends backends)
         // No "ignore TLS errors" default: a self-signed certificate the caller did not name is not trusted.
         using var session = new PosternSession(backends["postern"].BaseAddress);
         var failure = await Assert.ThrowsAsync<TransportException>(() => session.LoginAsync("alice", "alice-password"));
-        Assert.IsType<System.Security.Authentication.AuthenticationException>(Assert.IsType<HttpRequestException>(failure.InnerException).InnerException);
+        Assert.IsType<System.Security.Authentication.AuthenticationException>(
+            Assert.IsType<HttpRequestException>(failure.InnerException).InnerException);
     }
 
     [Theory]
@@ -129,13 +130,16 @@ public sealed class HttpsTests(HttpsBackends backends)
         using (raw)
         {
             var name = "referer-" + Guid.NewGuid().ToString("N")[..8];
-            var foreign = await raw.SendAsync(HttpMethod.Post, "/api/groups/", [.. headers, ("Referer", "https://evil.example/")], RawHttp.Json($$"""{"name":"{{name}}"}"""));
+            var foreign = await raw.SendAsync(HttpMethod.Post, "/api/groups/",
+                [.. headers, ("Referer", "https://evil.example/")], RawHttp.Json($$"""{"name":"{{name}}"}"""));
             Assert.Equal(HttpStatusCode.Forbidden, foreign.Status);
-            Assert.Equal("CSRF Failed: Referer checking failed - https://evil.example/ does not match any trusted origins.", foreign.Detail);
+            Assert.Equal(
+                "CSRF Failed: Referer checking failed - https://evil.example/ does not match any trusted origins.", foreign.Detail);
 
             // The same request with a page of the site as Referer is what the client sends: it passes.
             var same = proxy.BaseAddress.GetLeftPart(UriPartial.Authority) + "/api/groups/";
-            var accepted = await raw.SendAsync(HttpMethod.Post, "/api/groups/", [.. headers, ("Referer", same)], RawHttp.Json($$"""{"name":"{{name}}"}"""));
+            var accepted = await raw.SendAsync(HttpMethod.Post, "/api/groups/",
+                [.. headers, ("Referer", same)], RawHttp.Json($$"""{"name":"{{name}}"}"""));
             Assert.Equal(HttpStatusCode.Created, accepted.Status);
             await alice.DeleteAsync(accepted.Json().GetProperty("url").GetString()!);
         }
@@ -154,7 +158,10 @@ public sealed class HttpsTests(HttpsBackends backends)
         Assert.Contains("Address already in use", failure.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>alice logged in by the client, and a raw client with her cookies and a correct X-CSRFToken but no Origin or Referer.</summary>
+    /// <summary>
+    /// alice logged in by the client, and a raw client with her cookies and a correct X-CSRFToken but no Origin or
+    /// Referer.
+    /// </summary>
     private static async Task<(PosternSession Alice, HttpClient Raw, (string, string)[] Headers)> LoggedInRawAsync(NginxProxy proxy)
     {
         var alice = NewSession(proxy);

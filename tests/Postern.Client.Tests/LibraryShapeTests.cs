@@ -59,13 +59,15 @@ public sealed class LibraryShapeTests(Backends backends)
         await session.LoginAsync("alice", "alice-password");
 
         // Followed without cookies, token or Referer...
-        using var response = await session.SendRawAsync(HttpMethod.Post, new Uri(other.BaseAddress, "/echo").ToString(), new StringContent("{}", Encoding.UTF8, "application/json"));
+        using var response = await session.SendRawAsync(HttpMethod.Post, new Uri(other.BaseAddress, "/echo").ToString(),
+            new StringContent("{}", Encoding.UTF8, "application/json"));
         var echoed = await response.Content.ReadAsStringAsync();
         Assert.DoesNotContain(CookieNames.Session, echoed, StringComparison.Ordinal);
         Assert.DoesNotContain(HeaderNames.CsrfToken, echoed, StringComparison.OrdinalIgnoreCase);
 
         // ...or refused outright.
-        using var strict = new PosternSession(backends.Postern.BaseAddress, new PosternClientOptions { CrossOrigin = CrossOriginPolicy.Refuse });
+        using var strict = new PosternSession(backends.Postern.BaseAddress,
+            new PosternClientOptions { CrossOrigin = CrossOriginPolicy.Refuse });
         await strict.LoginAsync("alice", "alice-password");
         await Assert.ThrowsAsync<CrossOriginException>(() => strict.GetJsonAsync(new Uri(other.BaseAddress, "/echo").ToString()));
     }
@@ -147,7 +149,10 @@ public sealed class LibraryShapeTests(Backends backends)
     }
 }
 
-/// <summary>A small real Kestrel server with lists paged the other ways DRF and others page them, an echo of request headers, cookies set as asked, and DRF's refusal of a visitor.</summary>
+/// <summary>
+/// A small real Kestrel server with lists paged the other ways DRF and others page them, an echo of request headers,
+/// cookies set as asked, and DRF's refusal of a visitor.
+/// </summary>
 internal sealed class PagedListServer(WebApplication app, Uri baseAddress) : IAsyncDisposable
 {
     public Uri BaseAddress { get; } = baseAddress;
@@ -162,7 +167,13 @@ internal sealed class PagedListServer(WebApplication app, Uri baseAddress) : IAs
         {
             var start = offset ?? 0;
             var next = start + limit < total ? $"http://{request.Host}/limit-offset/?limit={limit}&offset={start + limit}" : null;
-            return Results.Json(new { count = total, next, previous = (string?)null, results = Enumerable.Range(start, Math.Min(limit, total - start)) });
+            return Results.Json(new
+            {
+                count = total,
+                next,
+                previous = (string?)null,
+                results = Enumerable.Range(start, Math.Min(limit, total - start)),
+            });
         });
         app.MapGet("/link-header/", (HttpContext context, int page) =>
         {
@@ -170,7 +181,8 @@ internal sealed class PagedListServer(WebApplication app, Uri baseAddress) : IAs
                 context.Response.Headers.Link = $"<http://{context.Request.Host}/link-header/?page={page + 1}>; rel=\"next\"";
             return Results.Json(Enumerable.Range((page - 1) * 3, page < 4 ? 3 : 1));
         });
-        app.MapGet("/refuses/", () => Results.Json(new { detail = "Authentication credentials were not provided." }, statusCode: StatusCodes.Status403Forbidden));
+        app.MapGet("/refuses/", () => Results.Json(
+            new { detail = "Authentication credentials were not provided." }, statusCode: StatusCodes.Status403Forbidden));
         app.Map("/echo", (HttpRequest request) => Results.Json(request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString())));
         app.Map("/sub/echo", (HttpRequest request) => Results.Json(request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString())));
         app.MapGet("/cookies/", (HttpResponse response, string set) =>

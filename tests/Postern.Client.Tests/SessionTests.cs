@@ -186,7 +186,8 @@ public sealed class SessionTests(Backends backends)
         Assert.Equal(27, count);
         Assert.Equal([new PageProgress(1, 10, 27), new PageProgress(2, 20, 27), new PageProgress(3, 27, 27)], reports);
 
-        using var response = await session.SendRawAsync(HttpMethod.Post, "/api/groups/", System.Net.Http.Json.JsonContent.Create(new { name = "x" }));
+        using var response = await session.SendRawAsync(HttpMethod.Post, "/api/groups/",
+            System.Net.Http.Json.JsonContent.Create(new { name = "x" }));
         var error = await PosternException.FromResponseAsync(response, hadSession: true);
         Assert.IsType<PermissionDeniedException>(error);
         Assert.Equal("You do not have permission to perform this action.", error.Detail);
@@ -206,7 +207,9 @@ public sealed class SessionTests(Backends backends)
         await bob.LoginAsync("bob", "bob-password");
         Assert.Equal("alice", (await alice.WhoAmIAsync()).Username);
         Assert.Equal("bob", (await bob.WhoAmIAsync()).Username);
-        Assert.NotEqual(alice.Cookies.GetCookies(alice.BaseAddress)[CookieNames.Session]!.Value, bob.Cookies.GetCookies(bob.BaseAddress)[CookieNames.Session]!.Value);
+        Assert.NotEqual(
+            alice.Cookies.GetCookies(alice.BaseAddress)[CookieNames.Session]!.Value,
+            bob.Cookies.GetCookies(bob.BaseAddress)[CookieNames.Session]!.Value);
     }
 
     [Theory]
@@ -214,7 +217,8 @@ public sealed class SessionTests(Backends backends)
     public async Task AutoFallsBackToTheFormWhereThereIsNoJsonLogin(string backend)
     {
         // A stock Django site: no /auth/csrf, no JSON login; Auto finds the LoginView instead.
-        using var session = NewSession(backend, new PosternClientOptions { CsrfPath = "/no-json-login/csrf", LoginPath = "/no-json-login/login" });
+        using var session = NewSession(backend,
+            new PosternClientOptions { CsrfPath = "/no-json-login/csrf", LoginPath = "/no-json-login/login" });
         await session.LoginAsync("bob", "bob-password");
         Assert.Equal("bob", (await session.GetJsonAsync("/auth/user")).GetProperty("username").GetString());
     }
@@ -223,7 +227,8 @@ public sealed class SessionTests(Backends backends)
     [MemberData(nameof(All))]
     public async Task StockDjangoFormLogin(string backend)
     {
-        using var session = NewSession(backend, new PosternClientOptions { LoginMode = LoginMode.DjangoForm, FormLoginPath = "/api-auth/login/" });
+        using var session = NewSession(backend,
+            new PosternClientOptions { LoginMode = LoginMode.DjangoForm, FormLoginPath = "/api-auth/login/" });
         await session.LoginAsync("alice", "alice-password");
         Assert.Equal("alice", (await session.GetJsonAsync("/auth/user")).GetProperty("username").GetString());
         await Assert.ThrowsAsync<InvalidCredentialsException>(async () =>

@@ -42,8 +42,8 @@ internal sealed class ApiClientPair(ServerPair servers)
         return (peer, postern);
     }
 
-    private static async Task<RawResponse> SendOneAsync(HttpClient client, CookieJar jar, HttpMethod method, string path, HttpContent? content,
-        bool withToken, (string, string)[] headers)
+    private static async Task<RawResponse> SendOneAsync(HttpClient client, CookieJar jar, HttpMethod method, string path,
+        HttpContent? content, bool withToken, (string, string)[] headers)
     {
         var all = jar.Header().Concat(headers);
         if (withToken)
@@ -79,14 +79,18 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
 
     private Task<ApiClientPair> AsAsync(string? username, string? password = null) => ApiClientPair.SignedInAsync(Pair, username, password);
 
-    private static void AssertSameAnswer(ApiClientPair clients, (RawResponse Peer, RawResponse Postern) answer, bool maskIds = false, string? what = null)
+    private static void AssertSameAnswer(
+        ApiClientPair clients, (RawResponse Peer, RawResponse Postern) answer, bool maskIds = false, string? what = null)
     {
         var (peer, postern) = answer;
         var context = $"{what}\npeer: {(int)peer.Status} {peer.Body}\npostern: {(int)postern.Status} {postern.Body}";
         Assert.True(peer.Status == postern.Status, "status differs: " + context);
-        Assert.True(peer.ContentHeaders.ContentType?.MediaType == postern.ContentHeaders.ContentType?.MediaType, "content type differs: " + context);
-        Assert.True(peer.Header("Allow") == postern.Header("Allow"), $"Allow differs ({peer.Header("Allow")} / {postern.Header("Allow")}): " + context);
-        Assert.True(peer.Header("Vary") == postern.Header("Vary"), $"Vary differs ({peer.Header("Vary")} / {postern.Header("Vary")}): " + context);
+        Assert.True(peer.ContentHeaders.ContentType?.MediaType == postern.ContentHeaders.ContentType?.MediaType,
+            "content type differs: " + context);
+        Assert.True(peer.Header("Allow") == postern.Header("Allow"),
+            $"Allow differs ({peer.Header("Allow")} / {postern.Header("Allow")}): " + context);
+        Assert.True(peer.Header("Vary") == postern.Header("Vary"),
+            $"Vary differs ({peer.Header("Vary")} / {postern.Header("Vary")}): " + context);
         if (peer.ContentHeaders.ContentType?.MediaType == "application/json")
             Assert.True(clients.Normalized(peer, maskIds) == clients.Normalized(postern, maskIds), "body differs: " + context);
         else
@@ -170,7 +174,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
     public async Task ABrowserGetsHtmlFromBoth()
     {
         var bob = await AsAsync("bob", "bob-password");
-        var (peer, postern) = await bob.SendAsync(HttpMethod.Get, "/api/users/1/", null, false, ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+        var (peer, postern) = await bob.SendAsync(HttpMethod.Get, "/api/users/1/", null, false,
+            ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
         Assert.Equal(HttpStatusCode.OK, peer.Status);
         Assert.Equal(HttpStatusCode.OK, postern.Status);
         Assert.Equal("text/html", peer.ContentHeaders.ContentType?.MediaType);
@@ -190,7 +195,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
     public async Task AnonymousRequestsAreRefusedAlike(string method, string path)
     {
         var anonymous = await AsAsync(null);
-        AssertSameAnswer(anonymous, await anonymous.SendAsync(new HttpMethod(method), path, () => RawHttp.Json("""{"name": "x"}""")), what: path);
+        AssertSameAnswer(anonymous,
+            await anonymous.SendAsync(new HttpMethod(method), path, () => RawHttp.Json("""{"name": "x"}""")), what: path);
     }
 
     [Theory]
@@ -204,7 +210,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
     public async Task ReadersCannotWrite(string method, string path)
     {
         var bob = await AsAsync("bob", "bob-password");
-        AssertSameAnswer(bob, await bob.SendAsync(new HttpMethod(method), path, () => RawHttp.Json("""{"name": "x"}"""), withToken: true), what: path);
+        AssertSameAnswer(bob,
+            await bob.SendAsync(new HttpMethod(method), path, () => RawHttp.Json("""{"name": "x"}"""), withToken: true), what: path);
     }
 
     [Theory]
@@ -214,7 +221,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
     {
         var alice = await AsAsync("alice", "alice-password");
         (string, string)[] headers = origin is null ? [] : [("Origin", origin)];
-        AssertSameAnswer(alice, await alice.SendAsync(HttpMethod.Post, "/api/groups/", () => RawHttp.Json("""{"name": "x"}"""), withToken, headers));
+        AssertSameAnswer(alice,
+            await alice.SendAsync(HttpMethod.Post, "/api/groups/", () => RawHttp.Json("""{"name": "x"}"""), withToken, headers));
     }
 
     [Theory]
@@ -228,7 +236,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
     public async Task MethodsAnswerTheSame(string method, string path)
     {
         var alice = await AsAsync("alice", "alice-password");
-        AssertSameAnswer(alice, await alice.SendAsync(new HttpMethod(method), path, () => RawHttp.Json("{}"), withToken: true), what: $"{method} {path}");
+        AssertSameAnswer(alice,
+            await alice.SendAsync(new HttpMethod(method), path, () => RawHttp.Json("{}"), withToken: true), what: $"{method} {path}");
     }
 
     [Theory]
@@ -247,7 +256,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
     [InlineData("/api/users/", """[1]""")]
     [InlineData("/api/groups/", """{"name": ""}""")]
     [InlineData("/api/groups/", """{"name": "staff"}""")]
-    [InlineData("/api/groups/", """{"name": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}""")]
+    [InlineData("/api/groups/", """{"name": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"""
+        + """xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}""")]
     [InlineData("/api/groups/", """{}""")]
     [InlineData("/api/groups/", """{"name": "a\u0000b"}""")]
     [InlineData("/api/users/", """{"username": "a\u0000b"}""")]
@@ -260,11 +270,17 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
         AssertSameAnswer(alice, await alice.SendAsync(HttpMethod.Post, path, () => RawHttp.Json(body), withToken: true), what: body);
     }
 
-    /// <summary>DRF's field rules beyond the common cases: every failing check reported, in DRF's order; hyperlinks resolved as Django does.</summary>
+    /// <summary>
+    /// DRF's field rules beyond the common cases: every failing check reported, in DRF's order; hyperlinks resolved as
+    /// Django does.
+    /// </summary>
     [Theory]
-    [InlineData("""{"username": "x1", "email": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""")]
+    [InlineData("""{"username": "x1", "email": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"""
+        + """aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"""
+        + """aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""")]
     [InlineData("""{"username": "x2", "email": "a@b\u0000.com"}""")]
-    [InlineData("""{"username": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""")]
+    [InlineData("""{"username": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"""
+        + """aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""")]
     [InlineData("""{"username": "a b\u0000"}""")]
     [InlineData("""{"username": "x4", "email": null}""")]
     [InlineData("""{"username": "x5", "email": 5}""")]
@@ -311,14 +327,18 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
             () => new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"), withToken: true), what: form);
     }
 
-    /// <summary>Hyperlinks that Django resolves though they look odd: a dict's keys, escapes, whitespace, leading zeros, a format suffix, a query.</summary>
+    /// <summary>
+    /// Hyperlinks that Django resolves though they look odd: a dict's keys, escapes, whitespace, leading zeros, a
+    /// format suffix, a query.
+    /// </summary>
     [Fact]
     public async Task OddButValidHyperlinksAndFormsAreAcceptedAlike()
     {
         var alice = await AsAsync("alice", "alice-password");
         var username = "odd" + Guid.NewGuid().ToString("N")[..8];
         var created = await alice.SendAsync(HttpMethod.Post, "/api/users/",
-            () => new StringContent($"username={username}&groups=%2Fapi%2Fgroups%2F2%2F", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
+            () => new StringContent(
+                $"username={username}&groups=%2Fapi%2Fgroups%2F2%2F", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
             withToken: true);
         AssertSameAnswer(alice, created, maskIds: true, what: "form create");
         var peerPath = new Uri(created.Peer.Json().GetProperty("url").GetString()!).AbsolutePath;
@@ -339,7 +359,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
         foreach (var body in bodies)
         {
             var peer = await alice.Servers.PeerClient.SendAsync(HttpMethod.Patch, peerPath, Headers(alice, true), RawHttp.Json(body));
-            var postern = await alice.Servers.PosternClient.SendAsync(HttpMethod.Patch, posternPath, Headers(alice, false), RawHttp.Json(body));
+            var postern = await alice.Servers.PosternClient.SendAsync(HttpMethod.Patch, posternPath, Headers(alice, false),
+                RawHttp.Json(body));
             AssertSameAnswer(alice, (peer, postern), maskIds: true, what: body);
         }
         var form = "email=form%40example.org";
@@ -347,7 +368,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
             await alice.Servers.PeerClient.SendAsync(HttpMethod.Patch, peerPath, Headers(alice, true),
                 new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")),
             await alice.Servers.PosternClient.SendAsync(HttpMethod.Patch, posternPath, Headers(alice, false),
-                new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"))), maskIds: true, what: "form patch");
+                new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"))),
+            maskIds: true, what: "form patch");
         AssertSameAnswer(alice, (
             await alice.Servers.PeerClient.SendAsync(HttpMethod.Delete, peerPath, Headers(alice, true)),
             await alice.Servers.PosternClient.SendAsync(HttpMethod.Delete, posternPath, Headers(alice, false))), what: "delete");
@@ -371,7 +393,8 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
     {
         var alice = await AsAsync("alice", "alice-password");
         var name = "diff-" + Guid.NewGuid().ToString("N")[..8];
-        var created = await alice.SendAsync(HttpMethod.Post, "/api/groups/", () => RawHttp.Json($$"""{"name": "{{name}}"}"""), withToken: true);
+        var created = await alice.SendAsync(HttpMethod.Post, "/api/groups/",
+            () => RawHttp.Json($$"""{"name": "{{name}}"}"""), withToken: true);
         AssertSameAnswer(alice, created, maskIds: true, what: "create");
         Assert.Equal(HttpStatusCode.Created, created.Postern.Status);
         Assert.Equal(created.Peer.Json().GetProperty("url").GetString(), created.Peer.Headers.Location?.ToString());
@@ -381,8 +404,10 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
         // The same writes, each to its own server's new group.
         async Task<(RawResponse, RawResponse)> OnEachAsync(HttpMethod method, string? json)
         {
-            var peer = await alice.Servers.PeerClient.SendAsync(method, PathOf(created.Peer), Headers(alice, true), json is null ? null : RawHttp.Json(json));
-            var postern = await alice.Servers.PosternClient.SendAsync(method, PathOf(created.Postern), Headers(alice, false), json is null ? null : RawHttp.Json(json));
+            var peer = await alice.Servers.PeerClient.SendAsync(method, PathOf(created.Peer), Headers(alice, true),
+                json is null ? null : RawHttp.Json(json));
+            var postern = await alice.Servers.PosternClient.SendAsync(method, PathOf(created.Postern), Headers(alice, false),
+                json is null ? null : RawHttp.Json(json));
             return (peer, postern);
         }
 
@@ -399,14 +424,24 @@ public sealed class ApiDifferentialTests(DifferentialServers servers)
         var alice = await AsAsync("alice", "alice-password");
         var username = "diff" + Guid.NewGuid().ToString("N")[..8];
         var created = await alice.SendAsync(HttpMethod.Post, "/api/users/",
-            () => RawHttp.Json($$"""{"username": " {{username}} ", "email": "d@example.org", "groups": ["/api/groups/2/"], "is_staff": true}"""), withToken: true);
+            () => RawHttp.Json(
+                $$"""{"username": " {{username}} ", "email": "d@example.org", "groups": ["/api/groups/2/"], "is_staff": true}"""),
+            withToken: true);
         AssertSameAnswer(alice, created, maskIds: true, what: "create user");
         var peerPath = new Uri(created.Peer.Json().GetProperty("url").GetString()!).AbsolutePath;
         var posternPath = new Uri(created.Postern.Json().GetProperty("url").GetString()!).AbsolutePath;
-        foreach (var (method, json) in new[] { ("PATCH", """{"groups": ["/api/groups/1/", "/api/groups/2/"]}"""), ("PUT", $$"""{"username": "{{username}}x"}"""), ("PATCH", """{"username": "alice"}"""), ("DELETE", "") })
+        foreach (var (method, json) in new[]
         {
-            var peer = await alice.Servers.PeerClient.SendAsync(new HttpMethod(method), peerPath, Headers(alice, true), json.Length == 0 ? null : RawHttp.Json(json));
-            var postern = await alice.Servers.PosternClient.SendAsync(new HttpMethod(method), posternPath, Headers(alice, false), json.Length == 0 ? null : RawHttp.Json(json));
+            ("PATCH", """{"groups": ["/api/groups/1/", "/api/groups/2/"]}"""),
+            ("PUT", $$"""{"username": "{{username}}x"}"""),
+            ("PATCH", """{"username": "alice"}"""),
+            ("DELETE", ""),
+        })
+        {
+            var peer = await alice.Servers.PeerClient.SendAsync(new HttpMethod(method), peerPath, Headers(alice, true),
+                json.Length == 0 ? null : RawHttp.Json(json));
+            var postern = await alice.Servers.PosternClient.SendAsync(new HttpMethod(method), posternPath, Headers(alice, false),
+                json.Length == 0 ? null : RawHttp.Json(json));
             AssertSameAnswer(alice, (peer, postern), maskIds: true, what: $"{method} {json}");
         }
     }

@@ -61,7 +61,8 @@ public static class AuthProtocolScenarios
     private static ScenarioStep SignedInWhoAmI => WhoAmI.Expecting(200).Differing(Expectation.CurrentUserSuperset);
     private static ScenarioStep LoginAs(string credentials) => Post(Login).WithCsrfHeader().WithJson(credentials);
     private static ScenarioStep LoginAlice => LoginAs(AliceCredentials).Expecting(200);
-    private static ScenarioStep RefusedLogin(string reason) => LoginAs(AliceCredentials).Expecting(403).Differing(Expectation.CsrfFailure(reason));
+    private static ScenarioStep RefusedLogin(string reason) =>
+        LoginAs(AliceCredentials).Expecting(403).Differing(Expectation.CsrfFailure(reason));
 
     private static ScenarioStep LoginForm(params (string Name, Value Value)[] csrfFields) =>
         Post(Login).WithForm([("username", "alice"), ("password", "alice-password"), .. csrfFields]);
@@ -83,7 +84,8 @@ public static class AuthProtocolScenarios
         new("csrf: a legacy 64-character masked cookie is accepted and rewritten as its secret",
             FetchCsrf.Plant(CookieNames.Csrf, MaskedTestSecret)),
         new("csrf: a legacy masked cookie validates a masked token of its secret",
-            LoginAlice.Plant(CookieNames.Csrf, MaskedTestSecret).WithHeader(HeaderNames.CsrfToken, new Value(_ => CsrfToken.Mask(TestSecret)))),
+            LoginAlice.Plant(CookieNames.Csrf, MaskedTestSecret)
+                .WithHeader(HeaderNames.CsrfToken, new Value(_ => CsrfToken.Mask(TestSecret)))),
         new("csrf: a legacy masked cookie validates the bare secret as token",
             LoginAlice.Plant(CookieNames.Csrf, MaskedTestSecret).WithHeader(HeaderNames.CsrfToken, TestSecret)),
 
@@ -92,10 +94,12 @@ public static class AuthProtocolScenarios
         new("login: form-urlencoded, token in csrfmiddlewaretoken", FetchCsrf,
             LoginForm(("csrfmiddlewaretoken", Value.CsrfCookie)).Expecting(200), SignedInWhoAmI),
         new("login: multipart, token in csrfmiddlewaretoken", FetchCsrf,
-            Post(Login).WithMultipart(("username", "bob"), ("password", "bob-password"), ("csrfmiddlewaretoken", Value.CsrfCookie)).Expecting(200),
+            Post(Login).WithMultipart(("username", "bob"), ("password", "bob-password"), ("csrfmiddlewaretoken", Value.CsrfCookie))
+                .Expecting(200),
             SignedInWhoAmI),
         new("login: a masked token from the csrf endpoint's body works too", FetchCsrf,
-            LoginAs(BobCredentials).WithHeader(HeaderNames.CsrfToken, new Value(client => CsrfToken.Mask(client.CsrfCookie))).Expecting(200)),
+            LoginAs(BobCredentials).WithHeader(HeaderNames.CsrfToken, new Value(client => CsrfToken.Mask(client.CsrfCookie)))
+                .Expecting(200)),
         new("login: the token from before login is refused afterwards", FetchCsrf,
             LoginAlice.Remember("token before login", client => client.CsrfCookie),
             Post(Logout).WithHeader(HeaderNames.CsrfToken, Value.Remembered("token before login"))
@@ -134,22 +138,26 @@ public static class AuthProtocolScenarios
             Post(Login).WithHeader("X-CSRF-Token", Value.CsrfCookie).WithJson(AliceCredentials)
                 .Expecting(403).Differing(Expectation.CsrfFailure("CSRF token missing."))),
         new("csrf refused: header token of the wrong length", FetchCsrf,
-            RefusedLogin($"CSRF token from {HeaderSource} has incorrect length.").WithHeader(HeaderNames.CsrfToken, new Value(c => c.CsrfCookie[1..]))),
+            RefusedLogin($"CSRF token from {HeaderSource} has incorrect length.")
+                .WithHeader(HeaderNames.CsrfToken, new Value(c => c.CsrfCookie[1..]))),
         new("csrf refused: empty header token", FetchCsrf,
             RefusedLogin($"CSRF token from {HeaderSource} has incorrect length.").WithHeader(HeaderNames.CsrfToken, "")),
         new("csrf refused: header token with invalid characters", FetchCsrf,
-            RefusedLogin($"CSRF token from {HeaderSource} has invalid characters.").WithHeader(HeaderNames.CsrfToken, new Value(c => "-" + c.CsrfCookie[1..]))),
+            RefusedLogin($"CSRF token from {HeaderSource} has invalid characters.")
+                .WithHeader(HeaderNames.CsrfToken, new Value(c => "-" + c.CsrfCookie[1..]))),
         new("csrf refused: header token incorrect", FetchCsrf,
             RefusedLogin($"CSRF token from {HeaderSource} incorrect.").WithHeader(HeaderNames.CsrfToken, ForeignToken)),
         new("csrf refused: masked header token of another secret", FetchCsrf,
             RefusedLogin($"CSRF token from {HeaderSource} incorrect.").WithHeader(HeaderNames.CsrfToken, CsrfToken.Mask(ForeignToken))),
         new("csrf refused: form token of the wrong length", FetchCsrf,
-            LoginForm(("csrfmiddlewaretoken", "abc")).Expecting(403).Differing(Expectation.CsrfFailure("CSRF token from POST has incorrect length."))),
+            LoginForm(("csrfmiddlewaretoken", "abc")).Expecting(403)
+                .Differing(Expectation.CsrfFailure("CSRF token from POST has incorrect length."))),
         new("csrf refused: form token with invalid characters", FetchCsrf,
             LoginForm(("csrfmiddlewaretoken", new Value(c => c.CsrfCookie[..31] + "!"))).Expecting(403)
                 .Differing(Expectation.CsrfFailure("CSRF token from POST has invalid characters."))),
         new("csrf refused: form token incorrect", FetchCsrf,
-            LoginForm(("csrfmiddlewaretoken", ForeignToken)).Expecting(403).Differing(Expectation.CsrfFailure("CSRF token from POST incorrect."))),
+            LoginForm(("csrfmiddlewaretoken", ForeignToken)).Expecting(403)
+                .Differing(Expectation.CsrfFailure("CSRF token from POST incorrect."))),
         new("csrf precedence: a valid form token wins over a garbage header", FetchCsrf,
             LoginForm(("csrfmiddlewaretoken", Value.CsrfCookie)).WithHeader(HeaderNames.CsrfToken, "garbage!").Expecting(200)),
         new("csrf precedence: an incorrect form token is not rescued by a valid header", FetchCsrf,
@@ -158,7 +166,8 @@ public static class AuthProtocolScenarios
         new("csrf precedence: an empty form token falls back to the header", FetchCsrf,
             LoginForm(("csrfmiddlewaretoken", "")).WithCsrfHeader().Expecting(200)),
         new("csrf refused: foreign Origin", FetchCsrf,
-            RefusedLogin($"Origin checking failed - {ForeignOrigin} does not match any trusted origins.").WithHeader("Origin", ForeignOrigin)),
+            RefusedLogin($"Origin checking failed - {ForeignOrigin} does not match any trusted origins.")
+                .WithHeader("Origin", ForeignOrigin)),
         new("csrf refused: Origin null", FetchCsrf,
             RefusedLogin("Origin checking failed - null does not match any trusted origins.").WithHeader("Origin", "null")),
         new("csrf refused: Origin of the right host with the wrong scheme", FetchCsrf,
@@ -174,9 +183,11 @@ public static class AuthProtocolScenarios
             Post(Logout).WithCsrfHeader().WithHeader("Referer", Value.OwnOrigin("/app/")).Expecting(200)),
         Scenario.OverHttps("https refused: no Referer", FetchCsrf, RefusedLogin("Referer checking failed - no Referer.")),
         Scenario.OverHttps("https refused: insecure Referer", FetchCsrf,
-            RefusedLogin("Referer checking failed - Referer is insecure while host is secure.").WithHeader("Referer", new Value(c => "http://" + c.Origin["https://".Length..] + "/app/"))),
+            RefusedLogin("Referer checking failed - Referer is insecure while host is secure.")
+                .WithHeader("Referer", new Value(c => "http://" + c.Origin["https://".Length..] + "/app/"))),
         Scenario.OverHttps("https refused: foreign Referer", FetchCsrf,
-            RefusedLogin("Referer checking failed - https://evil.example/x does not match any trusted origins.").WithHeader("Referer", "https://evil.example/x")),
+            RefusedLogin("Referer checking failed - https://evil.example/x does not match any trusted origins.")
+                .WithHeader("Referer", "https://evil.example/x")),
         Scenario.OverHttps("https refused: malformed Referer", FetchCsrf,
             RefusedLogin("Referer checking failed - Referer is malformed.").WithHeader("Referer", "https://"),
             RefusedLogin("Referer checking failed - Referer is malformed.").WithHeader("Referer", "//example.com/"),
@@ -206,7 +217,8 @@ public static class AuthProtocolScenarios
         // Logout
         new("logout: GET with a session", FetchCsrf, LoginAlice, Get(Logout).Expecting(200), WhoAmI.Expecting(403)),
         new("logout: GET without a session", Get(Logout).Expecting(200)),
-        new("logout: POST with a session and the token", FetchCsrf, LoginAlice, Post(Logout).WithCsrfHeader().Expecting(200), WhoAmI.Expecting(403)),
+        new("logout: POST with a session and the token", FetchCsrf, LoginAlice, Post(Logout).WithCsrfHeader().Expecting(200),
+            WhoAmI.Expecting(403)),
         new("logout: POST with a session but no token", FetchCsrf, LoginAlice,
             Post(Logout).Expecting(403).Differing(Expectation.CsrfFailure("CSRF token missing.")), SignedInWhoAmI),
         new("logout: POST without a session", FetchCsrf, Post(Logout).WithCsrfHeader().Expecting(200)),
@@ -243,11 +255,15 @@ public static class AuthProtocolScenarios
         new("csrf refused: two X-CSRFToken headers", FetchCsrf,
             RefusedLogin($"CSRF token from {HeaderSource} has incorrect length.").AddingHeader(HeaderNames.CsrfToken, Value.CsrfCookie)),
         new("csrf refused: Origin with a trailing slash", FetchCsrf,
-            RefusedLogin($"Origin checking failed - http://{Observation.OwnHost}/ does not match any trusted origins.").WithHeader("Origin", Value.OwnOrigin("/"))),
+            RefusedLogin($"Origin checking failed - http://{Observation.OwnHost}/ does not match any trusted origins.")
+                .WithHeader("Origin", Value.OwnOrigin("/"))),
         new("csrf accepted: Origin naming the Host header the client sent", FetchCsrf,
-            LoginAlice.WithHeader("Host", new Value(c => $"localhost:{c.Port}")).WithHeader("Origin", new Value(c => $"http://localhost:{c.Port}"))),
-        new("login: usernames are case-sensitive", FetchCsrf, LoginAs("""{"username": "ALICE", "password": "alice-password"}""").Expecting(401)),
-        new("login: spaces around the username are not trimmed", FetchCsrf, LoginAs("""{"username": " alice ", "password": "alice-password"}""").Expecting(401)),
+            LoginAlice.WithHeader("Host", new Value(c => $"localhost:{c.Port}"))
+                .WithHeader("Origin", new Value(c => $"http://localhost:{c.Port}"))),
+        new("login: usernames are case-sensitive", FetchCsrf,
+            LoginAs("""{"username": "ALICE", "password": "alice-password"}""").Expecting(401)),
+        new("login: spaces around the username are not trimmed", FetchCsrf,
+            LoginAs("""{"username": " alice ", "password": "alice-password"}""").Expecting(401)),
         new("login: JSON with a charset parameter", FetchCsrf,
             Post(Login).WithCsrfHeader().WithRawBody(AliceCredentials, "application/json; charset=utf-8").Expecting(200)),
         new("login: JSON null body", FetchCsrf, LoginAs("null").Expecting(400)),
@@ -257,18 +273,30 @@ public static class AuthProtocolScenarios
             LoginForm(("csrfmiddlewaretoken", Value.CsrfCookie), ("username", "mallory")).Expecting(401)),
         new("login: a 10,000-character username", FetchCsrf,
             LoginAs($$"""{"username": "{{new string('u', 10_000)}}", "password": "x"}""").Expecting(401)),
-        new("login: a NUL character in the username", FetchCsrf, LoginAs("""{"username": "ali\u0000ce", "password": "alice-password"}""").Expecting(401)),
+        new("login: a NUL character in the username", FetchCsrf,
+            LoginAs("""{"username": "ali\u0000ce", "password": "alice-password"}""").Expecting(401)),
         new("login: JSON after a UTF-8 byte order mark", FetchCsrf,
-            Post(Login).WithCsrfHeader().WithRawBody([0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(AliceCredentials)], "application/json").Expecting(200)),
+            Post(Login).WithCsrfHeader()
+                .WithRawBody([0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(AliceCredentials)], "application/json")
+                .Expecting(200)),
         new("login: JSON in UTF-16 with a byte order mark", FetchCsrf,
-            Post(Login).WithCsrfHeader().WithRawBody(System.Text.Encoding.Unicode.GetPreamble().Concat(System.Text.Encoding.Unicode.GetBytes(AliceCredentials)).ToArray(),
-                "application/json").Expecting(200)),
+            Post(Login).WithCsrfHeader()
+                .WithRawBody(
+                    System.Text.Encoding.Unicode.GetPreamble().Concat(System.Text.Encoding.Unicode.GetBytes(AliceCredentials)).ToArray(),
+                    "application/json")
+                .Expecting(200)),
         new("login: JSON in UTF-16BE without a byte order mark", FetchCsrf,
-            Post(Login).WithCsrfHeader().WithRawBody(System.Text.Encoding.BigEndianUnicode.GetBytes(AliceCredentials), "application/json").Expecting(200)),
+            Post(Login).WithCsrfHeader()
+                .WithRawBody(System.Text.Encoding.BigEndianUnicode.GetBytes(AliceCredentials), "application/json")
+                .Expecting(200)),
         new("login: JSON that is not UTF-8", FetchCsrf,
-            Post(Login).WithCsrfHeader().WithRawBody([.. "{\"username\": \"al"u8, 0xFF, .. "ice\", \"password\": \"x\"}"u8], "application/json").Expecting(400)),
+            Post(Login).WithCsrfHeader()
+                .WithRawBody([.. "{\"username\": \"al"u8, 0xFF, .. "ice\", \"password\": \"x\"}"u8], "application/json")
+                .Expecting(400)),
         new("login: a form that is not UTF-8", FetchCsrf,
-            Post(Login).WithCsrfHeader().WithRawBody([.. "username=al"u8, 0xFF, .. "ice&password=x"u8], "application/x-www-form-urlencoded").Expecting(401)),
+            Post(Login).WithCsrfHeader()
+                .WithRawBody([.. "username=al"u8, 0xFF, .. "ice&password=x"u8], "application/x-www-form-urlencoded")
+                .Expecting(401)),
         new("login: urlencoded body holding JSON, token in the header", FetchCsrf,
             Post(Login).WithCsrfHeader().WithRawBody(AliceCredentials, "application/x-www-form-urlencoded").Expecting(400)),
         new("login: non-ASCII password", FetchCsrf, LoginAs("""{"username": "bob", "password": "pässwörd-✓"}""").Expecting(401)),
@@ -280,15 +308,18 @@ public static class AuthProtocolScenarios
         new("session: a sessionid too short to be a key is deleted even by a view that never reads the session",
             FetchCsrf.Plant(CookieNames.Session, "abc")),
         new("logout: GET with a stale session", Get(Logout).Plant(CookieNames.Session, "doesnotexist1234567890").Expecting(200)),
-        new("method: OPTIONS /auth/login needs no token", Send("OPTIONS", Login).Expecting(405).Differing(Expectation.MethodNotAllowed("OPTIONS"))),
+        new("method: OPTIONS /auth/login needs no token",
+            Send("OPTIONS", Login).Expecting(405).Differing(Expectation.MethodNotAllowed("OPTIONS"))),
         new("method: PATCH /auth/logout without a token", FetchCsrf,
             Send("PATCH", Logout).Expecting(403).Differing(Expectation.CsrfFailure("CSRF token missing."))),
         Scenario.OverHttps("https: a good Origin makes a foreign Referer irrelevant", FetchCsrf,
             LoginAlice.WithHeader("Origin", Value.OwnOrigin()).WithHeader("Referer", "https://evil.example/x")),
         Scenario.OverHttps("https refused: foreign Origin", FetchCsrf,
-            RefusedLogin("Origin checking failed - https://evil.example does not match any trusted origins.").WithHeader("Origin", "https://evil.example")),
+            RefusedLogin("Origin checking failed - https://evil.example does not match any trusted origins.")
+                .WithHeader("Origin", "https://evil.example")),
         Scenario.OverHttps("https refused: Referer of this host on another port", FetchCsrf,
-            RefusedLogin("Referer checking failed - https://127.0.0.1:1/app/ does not match any trusted origins.").WithHeader("Referer", "https://127.0.0.1:1/app/")),
+            RefusedLogin("Referer checking failed - https://127.0.0.1:1/app/ does not match any trusted origins.")
+                .WithHeader("Referer", "https://127.0.0.1:1/app/")),
         Scenario.OverHttps("https: stale session and malformed CSRF cookie are replaced or deleted with the right flags",
             FetchCsrf.Plant(CookieNames.Csrf, "bad!value"), WhoAmI.Plant(CookieNames.Session, "doesnotexist1234567890").Expecting(403)),
         new("cookie parsing: an empty csrftoken is malformed", GetOnLoginView().Plant(CookieNames.Csrf, "")),
@@ -307,8 +338,10 @@ public static class AuthProtocolScenarios
             RefusedLogin($"Origin checking failed - HTTP://{Observation.OwnHost} does not match any trusted origins.")
                 .WithHeader("Origin", new Value(c => "HTTP://" + c.Authority))),
         new("csrf accepted: Origin and Host in the same upper case", FetchCsrf,
-            LoginAlice.WithHeader("Host", new Value(c => $"LOCALHOST:{c.Port}")).WithHeader("Origin", new Value(c => $"http://LOCALHOST:{c.Port}"))),
-        new("method: TRACE /auth/login is safe, then 405", Send("TRACE", Login).Expecting(405).Differing(Expectation.MethodNotAllowed("TRACE"))),
+            LoginAlice.WithHeader("Host", new Value(c => $"LOCALHOST:{c.Port}"))
+                .WithHeader("Origin", new Value(c => $"http://LOCALHOST:{c.Port}"))),
+        new("method: TRACE /auth/login is safe, then 405",
+            Send("TRACE", Login).Expecting(405).Differing(Expectation.MethodNotAllowed("TRACE"))),
         new("method: an unknown verb without a token is a CSRF failure", FetchCsrf,
             Send("FROB", Login).Expecting(403).Differing(Expectation.CsrfFailure("CSRF token missing."))),
         new("method: an unknown verb with the token", FetchCsrf,
@@ -321,7 +354,8 @@ public static class AuthProtocolScenarios
                 .WithHeader("Referer", new Value(c => $"https://user@{c.Authority}/"))),
         Scenario.OverHttps("https refused: upper-case Host never matches a Referer", FetchCsrf,
             RefusedLogin($"Referer checking failed - https://LOCALHOST:{Observation.OwnPort}/ does not match any trusted origins.")
-                .WithHeader("Host", new Value(c => $"LOCALHOST:{c.Port}")).WithHeader("Referer", new Value(c => $"https://LOCALHOST:{c.Port}/"))),
+                .WithHeader("Host", new Value(c => $"LOCALHOST:{c.Port}"))
+                .WithHeader("Referer", new Value(c => $"https://LOCALHOST:{c.Port}/"))),
         // Trusted origins (both pairs: https://app.example.com, https://*.trusted.example, http://plain.example)
         new("trusted: an exact trusted origin", FetchCsrf, LoginAlice.WithHeader("Origin", "http://plain.example")),
         new("trusted: an https-only trusted origin sent over http is still trusted (no scheme check on the entry)", FetchCsrf,
@@ -329,27 +363,35 @@ public static class AuthProtocolScenarios
         new("trusted: a wildcard subdomain", FetchCsrf, LoginAlice.WithHeader("Origin", "https://a.b.trusted.example")),
         new("trusted: the wildcard's bare domain", FetchCsrf, LoginAlice.WithHeader("Origin", "https://trusted.example")),
         new("trusted refused: a wildcard subdomain over another scheme", FetchCsrf,
-            RefusedLogin("Origin checking failed - http://a.trusted.example does not match any trusted origins.").WithHeader("Origin", "http://a.trusted.example")),
+            RefusedLogin("Origin checking failed - http://a.trusted.example does not match any trusted origins.")
+                .WithHeader("Origin", "http://a.trusted.example")),
         new("trusted refused: a wildcard subdomain with a port", FetchCsrf,
             RefusedLogin("Origin checking failed - https://a.trusted.example:8443 does not match any trusted origins.")
                 .WithHeader("Origin", "https://a.trusted.example:8443")),
         new("trusted refused: a look-alike domain", FetchCsrf,
-            RefusedLogin("Origin checking failed - https://eviltrusted.example does not match any trusted origins.").WithHeader("Origin", "https://eviltrusted.example")),
+            RefusedLogin("Origin checking failed - https://eviltrusted.example does not match any trusted origins.")
+                .WithHeader("Origin", "https://eviltrusted.example")),
         new("trusted refused: an exact origin differs in case", FetchCsrf,
-            RefusedLogin("Origin checking failed - https://APP.example.com does not match any trusted origins.").WithHeader("Origin", "https://APP.example.com")),
-        Scenario.OverHttps("https trusted: a Referer from a trusted host", FetchCsrf, LoginAlice.WithHeader("Referer", "https://app.example.com/page")),
-        Scenario.OverHttps("https trusted: a Referer from a wildcard subdomain", FetchCsrf, LoginAlice.WithHeader("Referer", "https://x.trusted.example/")),
+            RefusedLogin("Origin checking failed - https://APP.example.com does not match any trusted origins.")
+                .WithHeader("Origin", "https://APP.example.com")),
+        Scenario.OverHttps("https trusted: a Referer from a trusted host", FetchCsrf,
+            LoginAlice.WithHeader("Referer", "https://app.example.com/page")),
+        Scenario.OverHttps("https trusted: a Referer from a wildcard subdomain", FetchCsrf,
+            LoginAlice.WithHeader("Referer", "https://x.trusted.example/")),
         Scenario.OverHttps("https trusted: a Referer from the http-only trusted host (the entry's scheme is ignored)", FetchCsrf,
             LoginAlice.WithHeader("Referer", "https://plain.example/")),
         Scenario.OverHttps("https trusted refused: an http Referer from a trusted host is insecure", FetchCsrf,
-            RefusedLogin("Referer checking failed - Referer is insecure while host is secure.").WithHeader("Referer", "http://app.example.com/")),
+            RefusedLogin("Referer checking failed - Referer is insecure while host is secure.")
+                .WithHeader("Referer", "http://app.example.com/")),
         Scenario.OverHttps("https trusted refused: a Referer from a trusted host on another port", FetchCsrf,
             RefusedLogin("Referer checking failed - https://app.example.com:8443/ does not match any trusted origins.")
                 .WithHeader("Referer", "https://app.example.com:8443/")),
         new("cookie parsing: of two sessionid cookies the last wins", FetchCsrf, LoginAlice,
             WhoAmI.Remember("session", c => c.Jar[CookieNames.Session]!).WithoutCookies()
-                .WithHeader("Cookie", new Value(c => $"sessionid={c.Remembered["session"]}; sessionid=doesnotexist1234567890")).Expecting(403),
-            WhoAmI.WithoutCookies().WithHeader("Cookie", new Value(c => $"sessionid=doesnotexist1234567890; sessionid={c.Remembered["session"]}"))
+                .WithHeader("Cookie", new Value(c => $"sessionid={c.Remembered["session"]}; sessionid=doesnotexist1234567890"))
+                .Expecting(403),
+            WhoAmI.WithoutCookies()
+                .WithHeader("Cookie", new Value(c => $"sessionid=doesnotexist1234567890; sessionid={c.Remembered["session"]}"))
                 .Expecting(200).Differing(Expectation.CurrentUserSuperset)),
         new("logout: POST with a stale session and the token", FetchCsrf,
             Post(Logout).WithCsrfHeader().Plant(CookieNames.Session, "doesnotexist1234567890").Expecting(200)),
@@ -360,17 +402,20 @@ public static class AuthProtocolScenarios
         // never writes into a closed connection. (Over Django's 2.5 MB, Django answers 400 without reading
         // the body and gunicorn closes the connection under the client's feet, so that case is not played.)
         new("limits: a 2 MB login body", FetchCsrf,
-            LoginAs(PaddedAliceCredentials(2_000_000)).WithHeader("Expect", "100-continue").Differing(Expectation.BodyOverPosternLimit(djangoStatus: 200))),
+            LoginAs(PaddedAliceCredentials(2_000_000)).WithHeader("Expect", "100-continue")
+                .Differing(Expectation.BodyOverPosternLimit(djangoStatus: 200))),
         new("multipart: garbage after the first boundary, token in the header", FetchCsrf,
             Post(Login).WithCsrfHeader().WithRawBody("--x\r\ngarbage", "multipart/form-data; boundary=x")
                 .Differing(Expectation.StrictMultipart(djangoStatus: 400))),
         new("multipart: no closing boundary", FetchCsrf,
             Post(Login).WithCsrfHeader().WithRawBody(
-                "--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--x\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nalice-password",
+                "--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n"
+                    + "--x\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nalice-password",
                 "multipart/form-data; boundary=x")
                 .Differing(Expectation.StrictMultipart(djangoStatus: 200))),
         new("multipart: no boundary parameter, token in the header", FetchCsrf,
-            Post(Login).WithCsrfHeader().WithRawBody("--x\r\ngarbage", "multipart/form-data").Differing(Expectation.StrictMultipart(djangoStatus: 400))),
+            Post(Login).WithCsrfHeader().WithRawBody("--x\r\ngarbage", "multipart/form-data")
+                .Differing(Expectation.StrictMultipart(djangoStatus: 400))),
         new("urlencoded: a bad percent escape is kept as text", FetchCsrf,
             Post(Login).WithCsrfHeader().WithRawBody("username=alice&password=%zz", "application/x-www-form-urlencoded").Expecting(401)),
     ];

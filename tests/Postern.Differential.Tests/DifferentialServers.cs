@@ -10,7 +10,8 @@ public sealed class ServerPair(DjangoPeer peer, PosternTestServer postern) : IAs
     public HttpClient PeerClient { get; } = peer.CreateRawClient();
     public HttpClient PosternClient { get; } = postern.CreateRawClient();
 
-    public static async Task<ServerPair> StartAsync(IDictionary<string, string>? peerEnvironment, IDictionary<string, string?>? posternSettings)
+    public static async Task<ServerPair> StartAsync(
+        IDictionary<string, string>? peerEnvironment, IDictionary<string, string?>? posternSettings)
     {
         var peerStarting = DjangoPeer.StartAsync(PeerKind.Modern, peerEnvironment);
         var postern = await PosternTestServer.StartAsync(posternSettings);
@@ -51,7 +52,8 @@ public sealed class DifferentialServers : IAsyncLifetime
         (transport == Transport.HttpsBehindProxy ? _https : _http) ?? throw new InvalidOperationException("The servers are not started.");
 
     /// <summary>CSRF_TRUSTED_ORIGINS of both pairs: an exact origin, a wildcard domain, a plain-HTTP origin.</summary>
-    public static readonly IReadOnlyList<string> TrustedOrigins = ["https://app.example.com", "https://*.trusted.example", "http://plain.example"];
+    public static readonly IReadOnlyList<string> TrustedOrigins =
+        ["https://app.example.com", "https://*.trusted.example", "http://plain.example"];
 
     public async Task InitializeAsync()
     {

@@ -31,7 +31,8 @@ public sealed class Expectation
     /// Postern differs on purpose: <paramref name="setAside"/> removes the facts that may differ from both
     /// sides before they are compared, and <paramref name="check"/> says what those facts must be instead.
     /// </summary>
-    public static Expectation Deliberate(string why, Func<Observation, Observation> setAside, Func<Observation, Observation, IEnumerable<string>> check) =>
+    public static Expectation Deliberate(
+        string why, Func<Observation, Observation> setAside, Func<Observation, Observation, IEnumerable<string>> check) =>
         new(why, setAside, setAside, check);
 
     private static Expectation Deliberate(string why, Func<Observation, Observation> peerView, Func<Observation, Observation> posternView,
@@ -47,12 +48,17 @@ public sealed class Expectation
     private static Observation WithoutBody(Observation observation) =>
         observation.Without(Observation.Content).Without(Observation.JsonPrefix).Without(Observation.JsonKeys);
 
-    /// <summary>Deliberate difference 1: a CSRF failure on /auth/ is Django's HTML 403 page, Postern's DRF-style JSON with Django's reason.</summary>
+    /// <summary>
+    /// Deliberate difference 1: a CSRF failure on /auth/ is Django's HTML 403 page, Postern's DRF-style JSON with
+    /// Django's reason.
+    /// </summary>
     public static Expectation CsrfFailure(string djangoReason) => Deliberate(
         "CSRF failure: Django answers its HTML 403 page, Postern 403 JSON {\"detail\": \"CSRF Failed: <Django's reason>\"}",
         WithoutBody,
-        (peer, postern) => Require(peer[Observation.Content] == "html", $"django should answer its HTML 403 page, content was {peer[Observation.Content]}")
-            .Concat(Require(postern[Observation.Content] == "json", $"postern should answer JSON, content was {postern[Observation.Content]}"))
+        (peer, postern) => Require(peer[Observation.Content] == "html",
+                $"django should answer its HTML 403 page, content was {peer[Observation.Content]}")
+            .Concat(Require(postern[Observation.Content] == "json",
+                $"postern should answer JSON, content was {postern[Observation.Content]}"))
             .Concat(Require(postern[Observation.Detail] == Quoted("CSRF Failed: " + djangoReason),
                 $"postern detail should be {Quoted("CSRF Failed: " + djangoReason)}, was {postern[Observation.Detail] ?? "(none)"}")));
 
@@ -65,7 +71,10 @@ public sealed class Expectation
             .Concat(method == "HEAD" ? [] : Require(postern[Observation.Detail] == Quoted($"Method \"{method}\" not allowed."),
                 $"postern detail should be {Quoted($"Method \"{method}\" not allowed.")}, was {postern[Observation.Detail] ?? "(none)"}")));
 
-    /// <summary>Deliberate difference 3: signing in again as the same user keeps Django's session key; Postern always issues a new one.</summary>
+    /// <summary>
+    /// Deliberate difference 3: signing in again as the same user keeps Django's session key; Postern always issues a
+    /// new one.
+    /// </summary>
     public static Expectation ReloginIssuesNewSessionKey { get; } = Deliberate(
         "re-login as the same user: Django keeps the session key, Postern always issues a new one",
         o => o.With(Observation.CookieFact(CookieNames.Session), null),
@@ -79,14 +88,16 @@ public sealed class Expectation
         "/auth/user: Postern's JSON is a superset of Django's (adds email, is_staff)",
         o => o.Without(Observation.JsonKeys).Without(Observation.JsonPrefix),
         (peer, postern) => peer.Facts.Where(f => f.Key.StartsWith(Observation.JsonPrefix, StringComparison.Ordinal))
-            .SelectMany(f => Require(postern[f.Key] == f.Value, $"{f.Key}: django={f.Value} | postern={postern[f.Key] ?? "(none)"} (Postern's body must contain Django's)")));
+            .SelectMany(f => Require(postern[f.Key] == f.Value,
+                $"{f.Key}: django={f.Value} | postern={postern[f.Key] ?? "(none)"} (Postern's body must contain Django's)")));
 
     /// <summary>Deliberate difference 5a: Django's 404 is its HTML page, Postern's DRF's JSON detail.</summary>
     public static Expectation NotFound { get; } = Deliberate(
         "404: Django's HTML page, Postern JSON {\"detail\": \"Not found.\"}",
         WithoutBody,
         (peer, postern) => Require(peer[Observation.Content] == "html", $"django's 404 should be HTML, was {peer[Observation.Content]}")
-            .Concat(Require(postern[Observation.Detail] == Quoted("Not found."), $"postern detail should be \"Not found.\", was {postern[Observation.Detail] ?? "(none)"}")));
+            .Concat(Require(postern[Observation.Detail] == Quoted("Not found."),
+                $"postern detail should be \"Not found.\", was {postern[Observation.Detail] ?? "(none)"}")));
 
     /// <summary>
     /// Deliberate difference 5b: with a trailing slash the peer has no such URL (APPEND_SLASH is off), while
@@ -96,15 +107,20 @@ public sealed class Expectation
         "trailing slash: Django 404s (no such URL), Postern serves the path as without the slash",
         _ => EmptyObservation, _ => EmptyObservation,
         (peer, postern) => Require(peer[Observation.Status] == "404", $"django should 404, said {peer[Observation.Status]}")
-            .Concat(Require(postern[Observation.Status] == Status(posternStatus), $"postern should answer {posternStatus}, said {postern[Observation.Status]}")));
+            .Concat(Require(postern[Observation.Status] == Status(posternStatus),
+                $"postern should answer {posternStatus}, said {postern[Observation.Status]}")));
 
-    /// <summary>Deliberate difference 6: a password over 4096 characters is 401 on Django (check_password refuses it), 400 on Postern.</summary>
+    /// <summary>
+    /// Deliberate difference 6: a password over 4096 characters is 401 on Django (check_password refuses it), 400 on
+    /// Postern.
+    /// </summary>
     public static Expectation OverlongPassword { get; } = Deliberate(
         "password over 4096 chars: Django 401 \"Invalid username or password.\", Postern 400 with its own detail",
         o => o.Without(Observation.Status).Without(Observation.Detail),
         (peer, postern) => Require(peer[Observation.Status] == "401", $"django should answer 401, said {peer[Observation.Status]}")
             .Concat(Require(postern[Observation.Status] == "400", $"postern should answer 400, said {postern[Observation.Status]}"))
-            .Concat(Require(postern[Observation.Detail] == Quoted($"Ensure the password has no more than {DjangoPasswordHash.MaxPasswordLength} characters."),
+            .Concat(Require(postern[Observation.Detail]
+                    == Quoted($"Ensure the password has no more than {DjangoPasswordHash.MaxPasswordLength} characters."),
                 $"postern's detail should name the limit, was {postern[Observation.Detail] ?? "(none)"}")));
 
     /// <summary>
@@ -127,12 +143,15 @@ public sealed class Expectation
     /// <summary>The servers answer differently on purpose: only each one's status (and Postern's detail) are checked.</summary>
     private static Expectation Diverges(string why, int djangoStatus, int posternStatus, string? posternDetail) => Deliberate(
         why, _ => EmptyObservation,
-        (peer, postern) => Require(peer[Observation.Status] == Status(djangoStatus), $"django should answer {djangoStatus}, said {peer[Observation.Status]}")
-            .Concat(Require(postern[Observation.Status] == Status(posternStatus), $"postern should answer {posternStatus}, said {postern[Observation.Status]}"))
+        (peer, postern) => Require(peer[Observation.Status] == Status(djangoStatus),
+                $"django should answer {djangoStatus}, said {peer[Observation.Status]}")
+            .Concat(Require(postern[Observation.Status] == Status(posternStatus),
+                $"postern should answer {posternStatus}, said {postern[Observation.Status]}"))
             .Concat(posternDetail is null ? [] : Require(postern[Observation.Detail] == Quoted(posternDetail),
                 $"postern detail should be {Quoted(posternDetail)}, was {postern[Observation.Detail] ?? "(none)"}")));
 
-    private static readonly Observation EmptyObservation = new(System.Collections.Immutable.ImmutableSortedDictionary<string, string>.Empty);
+    private static readonly Observation EmptyObservation =
+        new(System.Collections.Immutable.ImmutableSortedDictionary<string, string>.Empty);
 
     private static string Status(int status) => status.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

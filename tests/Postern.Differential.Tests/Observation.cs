@@ -65,8 +65,8 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
     /// The server's own host:port, which differs between the two servers, reads <c>{host}</c> in texts,
     /// and its port alone <c>{port}</c>.
     /// </summary>
-    public static Observation Of(RawResponse response, IReadOnlyDictionary<string, string> jarBefore, IReadOnlyDictionary<string, string> jarAfter,
-        string ownAuthority)
+    public static Observation Of(RawResponse response, IReadOnlyDictionary<string, string> jarBefore,
+        IReadOnlyDictionary<string, string> jarAfter, string ownAuthority)
     {
         var facts = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         facts[Status] = response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -92,7 +92,8 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
     }
 
     /// <summary>What Django's SecurityMiddleware adds to every response with default settings (and one it does not).</summary>
-    private static readonly string[] SecurityHeaders = ["X-Content-Type-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy", "X-Frame-Options"];
+    private static readonly string[] SecurityHeaders =
+        ["X-Content-Type-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy", "X-Frame-Options"];
 
     private static string WithoutOwnAddress(string text, string ownAuthority) =>
         text.Replace(ownAuthority, OwnHost, StringComparison.Ordinal)
@@ -136,7 +137,9 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
     private static string DescribeAttributes(SetCookie cookie) =>
         string.Join("; ", cookie.Raw.Split(';').Skip(1)
             .Select(part => part.Trim())
-            .Select(part => part.StartsWith("expires=", StringComparison.OrdinalIgnoreCase) ? part[..part.IndexOf('=', StringComparison.Ordinal)] : part));
+            .Select(part => part.StartsWith("expires=", StringComparison.OrdinalIgnoreCase)
+                ? part[..part.IndexOf('=', StringComparison.Ordinal)]
+                : part));
 
     private static string DescribeToken(string token, string? csrfCookie)
     {
@@ -188,7 +191,10 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Length and the smallest usual alphabet that holds the value: random keys and secrets compare by form, not content.</summary>
+    /// <summary>
+    /// Length and the smallest usual alphabet that holds the value: random keys and secrets compare by form, not
+    /// content.
+    /// </summary>
     public static string Shape(string value)
     {
         if (value == "\"\"")

@@ -11,7 +11,10 @@ public enum Transport
     /// <summary>Plain HTTP: no Referer checks, cookies without Secure.</summary>
     Http,
 
-    /// <summary>HTTPS as a TLS-terminating proxy reports it: every request carries <c>X-Forwarded-Proto: https</c>, and both servers trust it.</summary>
+    /// <summary>
+    /// HTTPS as a TLS-terminating proxy reports it: every request carries <c>X-Forwarded-Proto: https</c>, and both
+    /// servers trust it.
+    /// </summary>
     HttpsBehindProxy,
 }
 
@@ -30,7 +33,8 @@ public sealed class ClientState(Uri baseAddress, Transport transport)
     /// <summary>This server's own origin as a browser would name it (scheme://host:port).</summary>
     public string Origin { get; } = (transport == Transport.HttpsBehindProxy ? "https" : "http") + "://" + baseAddress.Authority;
 
-    public string CsrfCookie => Jar[CookieNames.Csrf] ?? throw new InvalidOperationException("The scenario needs a csrftoken cookie here but holds none.");
+    public string CsrfCookie =>
+        Jar[CookieNames.Csrf] ?? throw new InvalidOperationException("The scenario needs a csrftoken cookie here but holds none.");
 }
 
 /// <summary>A request value that may depend on the client's state (its CSRF cookie, a remembered token, its origin).</summary>
@@ -131,10 +135,12 @@ public sealed record ScenarioStep(string Method, string Path)
     public ScenarioStep WithRawBody(string text, string contentType) => this with { Body = new Body.Raw(text, contentType) };
     public ScenarioStep WithRawBody(byte[] bytes, string contentType) => this with { Body = new Body.RawBytes([.. bytes], contentType) };
     public ScenarioStep WithForm(params (string Name, Value Value)[] fields) => this with { Body = new Body.UrlEncodedForm([.. fields]) };
-    public ScenarioStep WithMultipart(params (string Name, Value Value)[] fields) => this with { Body = new Body.MultipartForm([.. fields]) };
+    public ScenarioStep WithMultipart(params (string Name, Value Value)[] fields) =>
+        this with { Body = new Body.MultipartForm([.. fields]) };
     public ScenarioStep WithoutCookies() => this with { SendsCookies = false };
     public ScenarioStep Plant(string cookie, string value) => Prepare(client => client.Jar[cookie] = value);
-    public ScenarioStep Remember(string name, Func<ClientState, string> value) => Prepare(client => client.Remembered[name] = value(client));
+    public ScenarioStep Remember(string name, Func<ClientState, string> value) =>
+        Prepare(client => client.Remembered[name] = value(client));
     public ScenarioStep Expecting(int djangoStatus) => this with { DjangoStatus = djangoStatus };
     public ScenarioStep Differing(Expectation expectation) => this with { Expect = expectation };
 

@@ -26,10 +26,12 @@ public static class ScenarioRunner
             var step = scenario.Steps[i];
             var problems = step.Expect.Problems(peer[i].Observation, postern[i].Observation).ToList();
             if (step.DjangoStatus is { } expected && peer[i].Response.StatusCode != expected)
-                problems.Insert(0, $"the scenario expects Django to answer {expected} here, it answered {peer[i].Response.StatusCode}: the scenario does not test what it says");
+                problems.Insert(0, $"the scenario expects Django to answer {expected} here, it answered {peer[i].Response.StatusCode}"
+                    + $": the scenario does not test what it says");
             if (problems.Count == 0)
                 continue;
-            report.AppendLine($"step {i + 1}: {step}{(step.Expect.DeliberateDifference is { } why ? $"  [deliberate difference: {why}]" : "")}");
+            report.AppendLine(
+                $"step {i + 1}: {step}{(step.Expect.DeliberateDifference is { } why ? $"  [deliberate difference: {why}]" : "")}");
             foreach (var problem in problems)
                 report.AppendLine("    " + problem);
             report.AppendLine("  django responded:").AppendLine(Indent(peer[i].Response));
@@ -73,7 +75,8 @@ public static class ScenarioRunner
             var before = state.Jar.Snapshot();
             var response = await client.SendAsync(new HttpMethod(step.Method), step.Path, headers, step.Body?.Create(state));
             state.Jar.Absorb(response);
-            outcomes.Add(new StepOutcome(step, Observation.Of(response, before, state.Jar.Snapshot(), client.BaseAddress!.Authority), response));
+            outcomes.Add(new StepOutcome(step,
+                Observation.Of(response, before, state.Jar.Snapshot(), client.BaseAddress!.Authority), response));
         }
         return outcomes;
     }

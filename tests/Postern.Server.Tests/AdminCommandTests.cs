@@ -261,7 +261,8 @@ public static class AdminCommandTests
 
             // --db wins over the variable.
             var explicitDb = await TestStore.NewDatabaseAsync(Folder, "explicit");
-            var overridden = await PosternProcess.RunAsync(Folder, ["createuser", "carol", "--db", explicitDb, "--password-stdin"], "carol-password\n", environment);
+            var overridden = await PosternProcess.RunAsync(Folder,
+                ["createuser", "carol", "--db", explicitDb, "--password-stdin"], "carol-password\n", environment);
             Assert.True(overridden.ExitCode == 0, overridden.ToString());
             Assert.NotNull(await StoredUserAsync("carol", explicitDb));
             Assert.Null(await StoredUserAsync("carol", fromEnvironment));
@@ -285,7 +286,8 @@ public static class AdminCommandTests
             string password;
             await using (var first = await ServeProcess.StartAsync(Folder, Db))
             {
-                var line = first.Stdout.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("Created the first user", StringComparison.Ordinal));
+                var line = first.Stdout.Split('\n').Select(l => l.Trim())
+                    .Single(l => l.StartsWith("Created the first user", StringComparison.Ordinal));
                 var match = System.Text.RegularExpressions.Regex.Match(line, "^Created the first user 'admin' with password: (\\S+)$");
                 Assert.True(match.Success, line);
                 password = match.Groups[1].Value;
@@ -342,7 +344,8 @@ public static class AdminCommandTests
         public async Task TheFirstStartsHintChangesThePasswordWhenRunAsWrittenFromAnotherFolder()
         {
             await using var serve = await ServeProcess.StartAsync(Folder, Db);
-            var hint = serve.Stdout.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("It is shown only this once", StringComparison.Ordinal));
+            var hint = serve.Stdout.Split('\n').Select(l => l.Trim())
+                .Single(l => l.StartsWith("It is shown only this once", StringComparison.Ordinal));
             var command = hint[(hint.IndexOf("change it with: ", StringComparison.Ordinal) + "change it with: ".Length)..];
             Assert.StartsWith("dotnet /", command, StringComparison.Ordinal);
 
@@ -355,7 +358,8 @@ public static class AdminCommandTests
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            shell.Environment["Postern__Accounts__PasswordIterations"] = PosternTestServer.FastIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            shell.Environment["Postern__Accounts__PasswordIterations"] =
+                PosternTestServer.FastIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
             using (var process = System.Diagnostics.Process.Start(shell)!)
             {
                 await process.StandardInput.WriteLineAsync("a-new-admin-password");
@@ -374,7 +378,8 @@ public static class AdminCommandTests
             await using (var first = await ServeProcess.StartAsync(Folder, Db, extraArgs: "--demo-data"))
             {
                 Assert.Contains("Created the first user 'admin'", first.Stdout, StringComparison.Ordinal);
-                Assert.Contains("Demo data: created alice (password alice-password, staff) and bob (password bob-password).", first.Stdout, StringComparison.Ordinal);
+                Assert.Contains("Demo data: created alice (password alice-password, staff) and bob (password bob-password).",
+                    first.Stdout, StringComparison.Ordinal);
                 var (login, session) = await LogInAsync(first.Address, "alice", "alice-password");
                 Assert.Equal(HttpStatusCode.OK, login.Status);
                 using var client = RawHttp.CreateClient(first.Address);
@@ -501,7 +506,10 @@ public abstract class AdminCommandTest : IAsyncLifetime
 
     protected Task<long> SchemaVersionAsync() => TestStore.QueryInt64Async(Db, "SELECT MAX(version) FROM schema_version;");
 
-    /// <summary>Logs in as a browser would: fetch the CSRF cookie and token, post the credentials; returns the response and session key.</summary>
+    /// <summary>
+    /// Logs in as a browser would: fetch the CSRF cookie and token, post the credentials; returns the response and
+    /// session key.
+    /// </summary>
     protected static async Task<(RawResponse Response, string? Session)> LogInAsync(Uri server, string username, string password)
     {
         using var client = RawHttp.CreateClient(server);
@@ -509,14 +517,17 @@ public abstract class AdminCommandTest : IAsyncLifetime
         var csrf = await client.SendAsync(HttpMethod.Get, EndpointPaths.Csrf);
         jar.Absorb(csrf);
         var token = csrf.Json().GetProperty("csrfToken").GetString()!;
-        var body = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["username"] = username, ["password"] = password });
-        var login = await client.SendAsync(HttpMethod.Post, EndpointPaths.Login, [.. jar.Header(), (HeaderNames.CsrfToken, token)], RawHttp.Json(body));
+        var body = System.Text.Json.JsonSerializer.Serialize(
+            new Dictionary<string, string> { ["username"] = username, ["password"] = password });
+        var login = await client.SendAsync(HttpMethod.Post, EndpointPaths.Login,
+            [.. jar.Header(), (HeaderNames.CsrfToken, token)], RawHttp.Json(body));
         return (login, login.Cookie(CookieNames.Session)?.Value);
     }
 
     protected static async Task<RawResponse> GetUserAsync(Uri server, string? session)
     {
         using var client = RawHttp.CreateClient(server);
-        return await client.SendAsync(HttpMethod.Get, EndpointPaths.User, session is null ? [] : [("Cookie", $"{CookieNames.Session}={session}")]);
+        return await client.SendAsync(HttpMethod.Get, EndpointPaths.User,
+            session is null ? [] : [("Cookie", $"{CookieNames.Session}={session}")]);
     }
 }

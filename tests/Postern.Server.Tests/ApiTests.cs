@@ -25,7 +25,8 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     {
         var root = await (await SignedInAsync()).GetAsync("/api/");
         Assert.Equal(HttpStatusCode.OK, root.Status);
-        Assert.Equal("GET, HEAD, OPTIONS", root.ContentHeaders.Allow.Count == 0 ? root.Header("Allow") : string.Join(", ", root.ContentHeaders.Allow));
+        Assert.Equal("GET, HEAD, OPTIONS",
+            root.ContentHeaders.Allow.Count == 0 ? root.Header("Allow") : string.Join(", ", root.ContentHeaders.Allow));
         Assert.Equal("Accept, Cookie", root.Header("Vary"));
         var json = root.Json();
         Assert.Equal($"{Base}/api/users/", json.GetProperty("users").GetString());
@@ -137,7 +138,11 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     {
         var bob = await SignedInAsync("bob", "bob-password");
         Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync("/api/groups/")).Status);
-        foreach (var (method, path) in new[] { ("POST", "/api/groups/"), ("PUT", "/api/groups/1/"), ("PATCH", "/api/groups/1/"), ("DELETE", "/api/groups/1/"), ("POST", "/api/users/") })
+        foreach (var (method, path) in new[]
+        {
+            ("POST", "/api/groups/"), ("PUT", "/api/groups/1/"), ("PATCH", "/api/groups/1/"), ("DELETE", "/api/groups/1/"),
+            ("POST", "/api/users/"),
+        })
         {
             var response = await WriteAsync(bob, method, path, """{"name": "nope"}""");
             Assert.Equal(HttpStatusCode.Forbidden, response.Status);
@@ -179,7 +184,8 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     public async Task StaffCreateAUserWithGroupsAndEditThem()
     {
         var alice = await SignedInAsync();
-        var created = await WriteAsync(alice, "POST", "/api/users/", $$"""{"username": "dave", "email": "dave@example.org", "groups": ["{{Base}}/api/groups/2/"]}""");
+        var created = await WriteAsync(alice, "POST", "/api/users/",
+            $$"""{"username": "dave", "email": "dave@example.org", "groups": ["{{Base}}/api/groups/2/"]}""");
         Assert.Equal(HttpStatusCode.Created, created.Status);
         var url = created.Json().GetProperty("url").GetString()!;
         Assert.Equal([$"{Base}/api/groups/2/"], created.Json().GetProperty("groups").EnumerateArray().Select(g => g.GetString()));
@@ -198,12 +204,18 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     [InlineData("/api/users/", """{}""", """{"username":["This field is required."]}""")]
     [InlineData("/api/users/", """{"username": "  "}""", """{"username":["This field may not be blank."]}""")]
     [InlineData("/api/users/", """{"username": "alice"}""", """{"username":["A user with that username already exists."]}""")]
-    [InlineData("/api/users/", """{"username": "bad name!", "email": "no"}""", """{"username":["Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."],"email":["Enter a valid email address."]}""")]
-    [InlineData("/api/users/", """{"username": "x1", "groups": ["/api/groups/999/"]}""", """{"groups":["Invalid hyperlink - Object does not exist."]}""")]
+    [InlineData("/api/users/", """{"username": "bad name!", "email": "no"}""",
+        """{"username":["Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."]"""
+        + ""","email":["Enter a valid email address."]}""")]
+    [InlineData("/api/users/", """{"username": "x1", "groups": ["/api/groups/999/"]}""",
+        """{"groups":["Invalid hyperlink - Object does not exist."]}""")]
     [InlineData("/api/users/", """{"username": "x1", "groups": ["nonsense"]}""", """{"groups":["Invalid hyperlink - No URL match."]}""")]
-    [InlineData("/api/users/", """{"username": "x1", "groups": ["/api/users/1/"]}""", """{"groups":["Invalid hyperlink - Incorrect URL match."]}""")]
-    [InlineData("/api/users/", """{"username": "x1", "groups": "x"}""", """{"groups":["Expected a list of items but got type \"str\"."]}""")]
-    [InlineData("/api/users/", """{"username": "x1", "groups": [5]}""", """{"groups":["Incorrect type. Expected URL string, received int."]}""")]
+    [InlineData("/api/users/", """{"username": "x1", "groups": ["/api/users/1/"]}""",
+        """{"groups":["Invalid hyperlink - Incorrect URL match."]}""")]
+    [InlineData("/api/users/", """{"username": "x1", "groups": "x"}""",
+        """{"groups":["Expected a list of items but got type \"str\"."]}""")]
+    [InlineData("/api/users/", """{"username": "x1", "groups": [5]}""",
+        """{"groups":["Incorrect type. Expected URL string, received int."]}""")]
     [InlineData("/api/users/", """{"username": true}""", """{"username":["Not a valid string."]}""")]
     [InlineData("/api/users/", """{"username": null}""", """{"username":["This field may not be null."]}""")]
     [InlineData("/api/users/", """[1]""", """{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}""")]
@@ -240,13 +252,15 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     public async Task UnsupportedAndMalformedBodies()
     {
         var alice = await SignedInAsync();
-        var text = await alice.SendAsync(HttpMethod.Post, "/api/groups/", new StringContent("name=x", System.Text.Encoding.UTF8, "text/plain"), ("X-CSRFToken", alice.CsrfCookie!));
+        var text = await alice.SendAsync(HttpMethod.Post, "/api/groups/",
+            new StringContent("name=x", System.Text.Encoding.UTF8, "text/plain"), ("X-CSRFToken", alice.CsrfCookie!));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.Status);
         Assert.Equal("Unsupported media type \"text/plain; charset=utf-8\" in request.", text.Detail);
         var malformed = await WriteAsync(alice, "POST", "/api/groups/", "{bad");
         Assert.Equal(HttpStatusCode.BadRequest, malformed.Status);
         Assert.StartsWith("JSON parse error - ", malformed.Detail, StringComparison.Ordinal);
-        var form = await alice.SendAsync(HttpMethod.Post, "/api/groups/", RawHttp.Form(("name", "from-a-form"), ("csrfmiddlewaretoken", alice.CsrfCookie!)));
+        var form = await alice.SendAsync(HttpMethod.Post, "/api/groups/",
+            RawHttp.Form(("name", "from-a-form"), ("csrfmiddlewaretoken", alice.CsrfCookie!)));
         Assert.Equal(HttpStatusCode.Created, form.Status);
     }
 
@@ -320,12 +334,17 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     [Fact]
     public async Task LinksFollowTheProxysSchemeAndHostWhenTrusted()
     {
-        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Proxy:TrustForwardedProto"] = "true", ["Postern:Proxy:TrustForwardedHost"] = "true" });
+        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Postern:Proxy:TrustForwardedProto"] = "true",
+            ["Postern:Proxy:TrustForwardedHost"] = "true",
+        });
         await server.SeedLikeDjangoPeerAsync(extraUsers: 0);
         var visitor = new Visitor(server.CreateRawClient());
         await visitor.GetAsync("/auth/csrf");
         await visitor.SendAsync(HttpMethod.Post, "/auth/login", RawHttp.Json("""{"username": "alice", "password": "alice-password"}"""),
-            ("X-CSRFToken", visitor.CsrfCookie!), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "api.example.com"), ("Referer", "https://api.example.com/"));
+            ("X-CSRFToken", visitor.CsrfCookie!), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "api.example.com"),
+            ("Referer", "https://api.example.com/"));
         var root = await visitor.GetAsync("/api/", ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "api.example.com"));
         Assert.Equal("https://api.example.com/api/users/", root.Json().GetProperty("users").GetString());
     }
@@ -381,11 +400,14 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         var visitor = new Visitor(_server.CreateRawClient());
         var form = await visitor.GetAsync("/api-auth/login/?next=/api/users/");
         Assert.Equal(HttpStatusCode.OK, form.Status);
-        var token = System.Text.RegularExpressions.Regex.Match(form.Body, "name=\"csrfmiddlewaretoken\" value=\"([A-Za-z0-9]{64})\"").Groups[1].Value;
-        var wrong = await visitor.SendAsync(HttpMethod.Post, "/api-auth/login/", RawHttp.Form(("csrfmiddlewaretoken", token), ("username", "alice"), ("password", "nope"), ("next", "/api/users/")));
+        var token = System.Text.RegularExpressions.Regex.Match(form.Body, "name=\"csrfmiddlewaretoken\" value=\"([A-Za-z0-9]{64})\"")
+            .Groups[1].Value;
+        var wrong = await visitor.SendAsync(HttpMethod.Post, "/api-auth/login/",
+            RawHttp.Form(("csrfmiddlewaretoken", token), ("username", "alice"), ("password", "nope"), ("next", "/api/users/")));
         Assert.Equal(HttpStatusCode.OK, wrong.Status);
         Assert.Contains("Please enter a correct username and password.", wrong.Body, StringComparison.Ordinal);
-        var login = await visitor.SendAsync(HttpMethod.Post, "/api-auth/login/", RawHttp.Form(("csrfmiddlewaretoken", token), ("username", "alice"), ("password", "alice-password"), ("next", "/api/users/")));
+        var login = await visitor.SendAsync(HttpMethod.Post, "/api-auth/login/",
+            RawHttp.Form(("csrfmiddlewaretoken", token), ("username", "alice"), ("password", "alice-password"), ("next", "/api/users/")));
         Assert.Equal(HttpStatusCode.Found, login.Status);
         Assert.Equal("/api/users/", login.Headers.Location!.ToString());
         Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/api/users/")).Status);

@@ -13,7 +13,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
 {
     private const string Json = "application/json";
     private const string Form = "application/x-www-form-urlencoded";
-    private static readonly string Credentials = $"\"username\": \"{BadInputServer.Username}\", \"password\": \"{BadInputServer.Password}\"";
+    private static readonly string Credentials =
+        $"\"username\": \"{BadInputServer.Username}\", \"password\": \"{BadInputServer.Password}\"";
     private static readonly string FormCredentials = $"username={BadInputServer.Username}&password={BadInputServer.Password}";
 
     private Uri Address => fixture.Address;
@@ -95,7 +96,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         // too (whose peer view passes the string to authenticate() unchanged). Pinned so nobody "fixes" one side only.
         var response = await fixture.PostLoginAsync(Json, "{\"username\": \"alice\", \"password\": \"alice-password\\u0000\\u0000\"}");
         Assert.Equal(200, response.Status);
-        await fixture.Server.Sessions.DeleteSessionAsync(response.SetCookies.Single(c => c.StartsWith("sessionid=", StringComparison.Ordinal))[10..42]);
+        await fixture.Server.Sessions.DeleteSessionAsync(
+            response.SetCookies.Single(c => c.StartsWith("sessionid=", StringComparison.Ordinal))[10..42]);
     }
 
     [Theory]
@@ -120,11 +122,16 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
             "utf-16be with BOM" => [.. Encoding.BigEndianUnicode.GetPreamble(), .. Encoding.BigEndianUnicode.GetBytes(json)],
             "utf-32le" => Encoding.UTF32.GetBytes(json),
             "utf-32be" => new UTF32Encoding(bigEndian: true, byteOrderMark: true).GetBytes(json),
-            _ => [.. new UTF32Encoding(bigEndian: true, byteOrderMark: true).GetPreamble(), .. new UTF32Encoding(bigEndian: true, byteOrderMark: true).GetBytes(json)],
+            _ =>
+            [
+                .. new UTF32Encoding(bigEndian: true, byteOrderMark: true).GetPreamble(),
+                .. new UTF32Encoding(bigEndian: true, byteOrderMark: true).GetBytes(json),
+            ],
         };
         var response = await fixture.PostLoginAsync(Json, body);
         Assert.True(response.Status == 200, response.ToString());
-        await fixture.Server.Sessions.DeleteSessionAsync(response.SetCookies.Single(c => c.StartsWith("sessionid=", StringComparison.Ordinal))[10..42]);
+        await fixture.Server.Sessions.DeleteSessionAsync(
+            response.SetCookies.Single(c => c.StartsWith("sessionid=", StringComparison.Ordinal))[10..42]);
     }
 
     [Theory]
@@ -138,9 +145,17 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         byte[] body = shape switch
         {
             "two UTF-8 BOMs" => [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(json)],
-            "utf-16le with a lone surrogate" => [.. Encoding.Unicode.GetBytes("{\"username\": \"alice"), 0x00, 0xD8, .. Encoding.Unicode.GetBytes("\", \"password\": \"x\"}")],
+            "utf-16le with a lone surrogate" =>
+            [
+                .. Encoding.Unicode.GetBytes("{\"username\": \"alice"), 0x00, 0xD8,
+                .. Encoding.Unicode.GetBytes("\", \"password\": \"x\"}"),
+            ],
             "utf-16le of odd length" => [.. Encoding.Unicode.GetBytes(json), 0x41],
-            _ => [.. Encoding.UTF32.GetBytes("{\"username\": \""), 0x00, 0x00, 0x11, 0x00, .. Encoding.UTF32.GetBytes("\", \"password\": \"x\"}")],
+            _ =>
+            [
+                .. Encoding.UTF32.GetBytes("{\"username\": \""), 0x00, 0x00, 0x11, 0x00,
+                .. Encoding.UTF32.GetBytes("\", \"password\": \"x\"}"),
+            ],
         };
         await AssertRefusedAsync(400, () => fixture.PostLoginAsync(Json, body));
     }
@@ -155,7 +170,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         var (session, csrf) = await fixture.StaffSessionAsync();
         var body = Encoding.Latin1.GetBytes(latin1Body);
         var head = SocketHttp.Head("POST", "/api/groups/", Address,
-            ("Cookie", $"sessionid={session}; csrftoken={csrf}"), ("X-CSRFToken", csrf), ("Content-Type", Json), ("Content-Length", body.Length.ToString(Inv)));
+            ("Cookie", $"sessionid={session}; csrftoken={csrf}"), ("X-CSRFToken", csrf), ("Content-Type", Json),
+            ("Content-Length", body.Length.ToString(Inv)));
         var response = await AssertRefusedAsync(400, () => SocketHttp.ExchangeAsync(Address, head, body));
         Assert.StartsWith("JSON parse error - ", SocketHttp.JsonDetail(response.Body), StringComparison.Ordinal);
         Assert.Null(await fixture.Server.Groups.FindGroupByNameAsync("fine"));
@@ -265,10 +281,13 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         var body = shape switch
         {
             "truncated-after-a-part" => Part("username", "alice") + Part("password", "alice-password"),
-            "truncated-inside-a-part" => Part("username", "alice") + $"--{Boundary}\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nalice-pa",
+            "truncated-inside-a-part" => Part("username", "alice")
+                + $"--{Boundary}\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nalice-pa",
             "truncated-inside-headers" => Part("username", "alice") + $"--{Boundary}\r\nContent-Disposition: form-da",
-            "no-blank-line-after-headers" => $"--{Boundary}\r\nContent-Disposition: form-data; name=\"username\"\r\nalice\r\n--{Boundary}--\r\n",
-            "header-section-too-long" => $"--{Boundary}\r\nX-Filler: {new string('x', 20_000)}\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--{Boundary}--\r\n",
+            "no-blank-line-after-headers" =>
+                $"--{Boundary}\r\nContent-Disposition: form-data; name=\"username\"\r\nalice\r\n--{Boundary}--\r\n",
+            "header-section-too-long" => $"--{Boundary}\r\nX-Filler: {new string('x', 20_000)}"
+                + $"\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--{Boundary}--\r\n",
             _ => "{" + Credentials + "}",
         };
         await AssertRefusedAsync(400, () => fixture.PostLoginAsync(Multipart, body));
@@ -279,7 +298,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
     [InlineData("multipart/form-data; boundary=")]
     [InlineData("multipart/form-data; boundary=\"")]
     public async Task MultipartWithoutAUsableBoundaryIs400(string contentType) =>
-        await AssertRefusedAsync(400, () => fixture.PostLoginAsync(contentType, Part("username", "alice") + Part("password", "alice-password") + $"--{Boundary}--\r\n"));
+        await AssertRefusedAsync(400, () => fixture.PostLoginAsync(contentType,
+            Part("username", "alice") + Part("password", "alice-password") + $"--{Boundary}--\r\n"));
 
     [Fact]
     public async Task MultipartWithInvalidUtf8ValuesIs401() =>
@@ -298,7 +318,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         var body = Oversized(contentType);
         var head = SocketHttp.Head("POST", EndpointPaths.Login, Address,
             [.. fixture.CsrfHeaders, ("Content-Type", contentType), ("Content-Length", body.Length.ToString(Inv))]);
-        var response = await AssertRefusedAsync(contentType == "text/plain" ? null : 413, () => SocketHttp.ExchangeAsync(Address, head, body));
+        var response = await AssertRefusedAsync(contentType == "text/plain" ? null : 413,
+            () => SocketHttp.ExchangeAsync(Address, head, body));
         if (response.Status == 413)
             Assert.Equal("Request body too large.", SocketHttp.JsonDetail(response.Body));
     }
@@ -323,8 +344,12 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
     {
         // Expect: 100-continue: the server must refuse on the declared length alone, without waiting for bytes.
         var head = SocketHttp.Head("POST", EndpointPaths.Login, Address,
-            [.. fixture.CsrfHeaders, ("Content-Type", Json), ("Content-Length", (BadInputServer.MaxBodyBytes + 1L).ToString(Inv)), ("Expect", "100-continue")]);
-        await AssertRefusedAsync(413, () => SocketHttp.ExchangeAsync(Address, head, writeBody: null, halfCloseAfterBody: false, timeout: TimeSpan.FromSeconds(10)));
+            [
+                .. fixture.CsrfHeaders, ("Content-Type", Json), ("Content-Length", (BadInputServer.MaxBodyBytes + 1L).ToString(Inv)),
+                ("Expect", "100-continue"),
+            ]);
+        await AssertRefusedAsync(413,
+            () => SocketHttp.ExchangeAsync(Address, head, writeBody: null, halfCloseAfterBody: false, timeout: TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
@@ -355,7 +380,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         var body = Encoding.ASCII.GetBytes("{" + Credentials + "}");
         var head = SocketHttp.Head("POST", EndpointPaths.Login, Address,
             [.. fixture.CsrfHeaders, ("Content-Type", Json), ("Content-Length", (body.Length + 100).ToString(Inv))]);
-        var response = await AssertRefusedAsync(408, () => SocketHttp.ExchangeAsync(Address, head, body, halfCloseAfterBody: false, timeout: TimeSpan.FromSeconds(15)));
+        var response = await AssertRefusedAsync(408,
+            () => SocketHttp.ExchangeAsync(Address, head, body, halfCloseAfterBody: false, timeout: TimeSpan.FromSeconds(15)));
         Assert.Equal("Request body not received in time.", SocketHttp.JsonDetail(response.Body));
     }
 
@@ -486,7 +512,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         var head = SocketHttp.Head("POST", EndpointPaths.Login, Address,
             ("Cookie", $"csrftoken={fixture.CsrfSecret}"), ("X-CSRFToken", value), ("Content-Type", Json), ("Content-Length", "2"));
         var response = await AssertRefusedAsync(403, () => SocketHttp.ExchangeAsync(Address, head, "{}"u8.ToArray()));
-        Assert.StartsWith("CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header", SocketHttp.JsonDetail(response.Body), StringComparison.Ordinal);
+        Assert.StartsWith("CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header", SocketHttp.JsonDetail(response.Body),
+            StringComparison.Ordinal);
     }
 
     public static TheoryData<string> BadSessionCookies() => new()
@@ -563,11 +590,13 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         (string, string) Length() => ("Content-Length", body.Length.ToString(Inv));
 
         var lastMatches = SocketHttp.Head("POST", EndpointPaths.Login, Address,
-            ("Cookie", $"csrftoken={other}; csrftoken={fixture.CsrfSecret}"), ("X-CSRFToken", fixture.CsrfSecret), ("Content-Type", Json), Length());
+            ("Cookie", $"csrftoken={other}; csrftoken={fixture.CsrfSecret}"), ("X-CSRFToken", fixture.CsrfSecret),
+            ("Content-Type", Json), Length());
         await AssertRefusedAsync(401, () => SocketHttp.ExchangeAsync(Address, lastMatches, body));
 
         var firstMatches = SocketHttp.Head("POST", EndpointPaths.Login, Address,
-            ("Cookie", $"csrftoken={fixture.CsrfSecret}; csrftoken={other}"), ("X-CSRFToken", fixture.CsrfSecret), ("Content-Type", Json), Length());
+            ("Cookie", $"csrftoken={fixture.CsrfSecret}; csrftoken={other}"), ("X-CSRFToken", fixture.CsrfSecret),
+            ("Content-Type", Json), Length());
         var refused = await AssertRefusedAsync(403, () => SocketHttp.ExchangeAsync(Address, firstMatches, body));
         Assert.Equal("CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header incorrect.", SocketHttp.JsonDetail(refused.Body));
     }
@@ -612,7 +641,10 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
     {
         // Behind the trusted proxy, X-Forwarded-Proto makes the request HTTPS, so Django's Referer rules apply.
         var head = SocketHttp.Head("POST", EndpointPaths.Login, Address,
-            [.. fixture.CsrfHeaders, ("X-Forwarded-Proto", "https"), ("Referer", referer), ("Content-Type", Json), ("Content-Length", "2")]);
+            [
+                .. fixture.CsrfHeaders, ("X-Forwarded-Proto", "https"), ("Referer", referer), ("Content-Type", Json),
+                ("Content-Length", "2"),
+            ]);
         var response = await AssertRefusedAsync(403, () => SocketHttp.ExchangeAsync(Address, head, "{}"u8.ToArray()));
         Assert.StartsWith("CSRF Failed: Referer checking failed", SocketHttp.JsonDetail(response.Body), StringComparison.Ordinal);
     }
@@ -641,14 +673,18 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
     public async Task NonAsciiAndControlBytesInOtherHeadersAreHarmless(string name)
     {
         var head = SocketHttp.Head("POST", EndpointPaths.Login, Address,
-            [.. fixture.CsrfHeaders, (name, "\u00ff\u00fe\u0001\u001f\u007f\t" + new string('x', 4096)), ("Content-Type", Json), ("Content-Length", "2")]);
+            [
+                .. fixture.CsrfHeaders, (name, "\u00ff\u00fe\u0001\u001f\u007f\t" + new string('x', 4096)), ("Content-Type", Json),
+                ("Content-Length", "2"),
+            ]);
         await AssertRefusedAsync(400, () => SocketHttp.ExchangeAsync(Address, head, "{}"u8.ToArray()));
     }
 
     [Fact]
     public async Task LoginWithANonAsciiUserAgentStoresItWithoutHarm()
     {
-        var response = await fixture.PostLoginAsync(Json, "{" + Credentials + "}", ("User-Agent", "Br\u00f6wser \u00ff\u0001 " + new string('u', 2000)));
+        var response = await fixture.PostLoginAsync(Json, "{" + Credentials + "}",
+            ("User-Agent", "Br\u00f6wser \u00ff\u0001 " + new string('u', 2000)));
         Assert.Equal(200, response.Status);
         var key = response.SetCookies.Single(c => c.StartsWith("sessionid=", StringComparison.Ordinal))[10..42];
         try
@@ -738,7 +774,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
     [InlineData("GET", "/auth//user", 404)]
     [InlineData("GET", "/auth/user?x=%ZZ&&==&%FF", 403)]
     public async Task UnknownMethodsAndPathsWithoutCsrfAreJson4xx(string method, string target, int status) =>
-        await AssertRefusedAsync(status, () => SocketHttp.ExchangeAsync(Address, SocketHttp.Head(method, target, Address, ("Content-Length", "0"))));
+        await AssertRefusedAsync(status,
+            () => SocketHttp.ExchangeAsync(Address, SocketHttp.Head(method, target, Address, ("Content-Length", "0"))));
 
     [Theory]
     [InlineData("PROPFIND", "/auth/login")]
@@ -754,7 +791,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
 
     [Fact]
     public async Task LongPathIs404() =>
-        await AssertRefusedAsync(404, () => SocketHttp.ExchangeAsync(Address, SocketHttp.Head("GET", "/" + new string('p', 7000), Address)));
+        await AssertRefusedAsync(404,
+            () => SocketHttp.ExchangeAsync(Address, SocketHttp.Head("GET", "/" + new string('p', 7000), Address)));
 
     [Theory]
     [InlineData("OPTIONS", "*")]
@@ -799,7 +837,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
     [InlineData("PUT", "/healthz", 405)]
     public async Task PathsAndMethodsNothingMapsGetJson(string method, string path, int status)
     {
-        var response = await AssertRefusedAsync(status, () => SocketHttp.ExchangeAsync(Address, SocketHttp.Head(method, path, Address), []));
+        var response = await AssertRefusedAsync(status,
+            () => SocketHttp.ExchangeAsync(Address, SocketHttp.Head(method, path, Address), []));
         if (status == 405)
             Assert.Equal($"Method \"{method}\" not allowed.", SocketHttp.JsonDetail(response.Body));
     }
@@ -810,7 +849,8 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         var before = await fixture.SnapshotAsync();
         var response = await send();
         AssertJsonError(response, expectedStatus);
-        Assert.DoesNotContain(response.SetCookies, c => c.StartsWith("sessionid=", StringComparison.Ordinal) && !c.StartsWith("sessionid=\"\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(response.SetCookies,
+            c => c.StartsWith("sessionid=", StringComparison.Ordinal) && !c.StartsWith("sessionid=\"\"", StringComparison.Ordinal));
         Assert.Equal(before, await fixture.SnapshotAsync());
         return response;
     }

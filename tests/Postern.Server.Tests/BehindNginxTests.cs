@@ -33,7 +33,8 @@ public abstract class TwoInstancesBehindNginx : IAsyncLifetime
             ["Postern:Proxy:TrustForwardedHost"] = "true",
         };
         First = await PosternTestServer.StartAsync(settings, databasePath: database);
-        Second = await PosternTestServer.StartAsync(settings, folder: Directory.CreateTempSubdirectory("postern-second-").FullName, databasePath: First.DatabasePath);
+        Second = await PosternTestServer.StartAsync(settings,
+            folder: Directory.CreateTempSubdirectory("postern-second-").FullName, databasePath: First.DatabasePath);
         await First.CreateUserAsync("alice", "alice-password", staff: true);
         Proxy = await NginxProxy.StartAsync(new NginxProxyOptions { Upstreams = [First.BaseAddress, Second.BaseAddress], Tls = false });
     }
@@ -47,7 +48,10 @@ public abstract class TwoInstancesBehindNginx : IAsyncLifetime
     }
 }
 
-/// <summary>Sharing the test store's default: one SQLite file (or, with POSTERN_TEST_STORE=postgres, a PostgreSQL database without Redis).</summary>
+/// <summary>
+/// Sharing the test store's default: one SQLite file (or, with POSTERN_TEST_STORE=postgres, a PostgreSQL database
+/// without Redis).
+/// </summary>
 public sealed class TwoInstancesOnTheDefaultStoreBehindNginx : TwoInstancesBehindNginx
 {
     protected override Task<(string? Database, IReadOnlyDictionary<string, string?> Settings)> PrepareStoreAsync() =>
@@ -64,7 +68,8 @@ public sealed class TwoInstancesOnPostgresAndRedisBehindNginx : TwoInstancesBehi
     {
         _postgres = await PostgresServer.StartAsync();
         _redis = await RedisServer.StartAsync(appendOnly: true);
-        return (await _postgres.CreateDatabaseAsync(), new Dictionary<string, string?> { ["Postern:Redis:Configuration"] = _redis.Configuration });
+        return (await _postgres.CreateDatabaseAsync(),
+            new Dictionary<string, string?> { ["Postern:Redis:Configuration"] = _redis.Configuration });
     }
 
     protected override async Task DisposeStoreAsync()
@@ -100,7 +105,8 @@ public abstract class BehindNginxScenarios<TSetup>(TSetup setup) : IClassFixture
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (true)
         {
-            var lines = (await File.ReadAllLinesAsync(setup.Proxy.AccessLog)).Where(line => line.Contains(requestLine, StringComparison.Ordinal)).ToList();
+            var lines = (await File.ReadAllLinesAsync(setup.Proxy.AccessLog))
+                .Where(line => line.Contains(requestLine, StringComparison.Ordinal)).ToList();
             if (lines.Count >= count || DateTime.UtcNow > deadline)
             {
                 Assert.Equal(count, lines.Count);
@@ -122,7 +128,8 @@ public abstract class BehindNginxScenarios<TSetup>(TSetup setup) : IClassFixture
             Assert.Equal("alice", user.Json().GetProperty("username").GetString());
         }
         // Round-robin: both instances answered these requests.
-        Assert.Equal(new HashSet<string> { setup.First.BaseAddress.Authority, setup.Second.BaseAddress.Authority }, await UpstreamsServingAsync(path, count: 4));
+        Assert.Equal(new HashSet<string> { setup.First.BaseAddress.Authority, setup.Second.BaseAddress.Authority },
+            await UpstreamsServingAsync(path, count: 4));
     }
 
     [Fact]
@@ -181,7 +188,8 @@ public abstract class BehindNginxScenarios<TSetup>(TSetup setup) : IClassFixture
     }
 }
 
-public sealed class BehindNginxTests(TwoInstancesOnTheDefaultStoreBehindNginx setup) : BehindNginxScenarios<TwoInstancesOnTheDefaultStoreBehindNginx>(setup);
+public sealed class BehindNginxTests(TwoInstancesOnTheDefaultStoreBehindNginx setup)
+    : BehindNginxScenarios<TwoInstancesOnTheDefaultStoreBehindNginx>(setup);
 
 [Trait("Store", "postgres-only")]
 public sealed class BehindNginxOnPostgresAndRedisTests(TwoInstancesOnPostgresAndRedisBehindNginx setup)

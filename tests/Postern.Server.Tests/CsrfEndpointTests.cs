@@ -91,7 +91,8 @@ public sealed class CsrfEndpointTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal("CSRF Failed: CSRF cookie not set.", withoutToken.Detail);
 
         var secret = CsrfToken.NewSecret();
-        var withToken = await _client.SendAsync(HttpMethod.Post, "/auth/csrf", [("Cookie", $"csrftoken={secret}"), ("X-CSRFToken", secret)]);
+        var withToken = await _client.SendAsync(HttpMethod.Post, "/auth/csrf",
+            [("Cookie", $"csrftoken={secret}"), ("X-CSRFToken", secret)]);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, withToken.Status);
         Assert.Equal("Method \"POST\" not allowed.", withToken.Detail);
     }

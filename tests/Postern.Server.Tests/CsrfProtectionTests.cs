@@ -52,7 +52,8 @@ public sealed class CsrfProtectionTests(ServerFixture fixture) : IClassFixture<S
     [InlineData("tooshort", "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length.")]
     [InlineData("lcccccccX2kcccccccY2jcccccccssI!", "CSRF token from the 'X-Csrftoken' HTTP header has invalid characters.")]
     [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "CSRF token from the 'X-Csrftoken' HTTP header incorrect.")]
-    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "CSRF token from the 'X-Csrftoken' HTTP header incorrect.")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "CSRF token from the 'X-Csrftoken' HTTP header incorrect.")]
     public Task BadHeaderToken(string token, string reason) =>
         AssertRefusedAsync(LogoutAsync(null, ("Cookie", $"csrftoken={Secret}"), ("X-CSRFToken", token)), reason);
 
@@ -65,15 +66,18 @@ public sealed class CsrfProtectionTests(ServerFixture fixture) : IClassFixture<S
 
     [Fact]
     public Task TheFormFieldWinsOverTheHeader() =>
-        AssertAcceptedAsync(LogoutAsync(RawHttp.Form(("csrfmiddlewaretoken", MaskedSecret)), ("Cookie", $"csrftoken={Secret}"), ("X-CSRFToken", "garbage")));
+        AssertAcceptedAsync(LogoutAsync(RawHttp.Form(("csrfmiddlewaretoken", MaskedSecret)),
+            ("Cookie", $"csrftoken={Secret}"), ("X-CSRFToken", "garbage")));
 
     [Fact]
     public Task AnEmptyFormFieldFallsBackToTheHeader() =>
-        AssertAcceptedAsync(LogoutAsync(RawHttp.Form(("csrfmiddlewaretoken", "")), ("Cookie", $"csrftoken={Secret}"), ("X-CSRFToken", Secret)));
+        AssertAcceptedAsync(LogoutAsync(RawHttp.Form(("csrfmiddlewaretoken", "")),
+            ("Cookie", $"csrftoken={Secret}"), ("X-CSRFToken", Secret)));
 
     [Fact]
     public Task AFieldInAJsonBodyIsNotAToken() =>
-        AssertRefusedAsync(LogoutAsync(RawHttp.Json($$"""{"csrfmiddlewaretoken": "{{Secret}}"}"""), ("Cookie", $"csrftoken={Secret}")), "CSRF token missing.");
+        AssertRefusedAsync(LogoutAsync(RawHttp.Json($$"""{"csrfmiddlewaretoken": "{{Secret}}"}"""), ("Cookie", $"csrftoken={Secret}")),
+            "CSRF token missing.");
 
     [Theory]
     [InlineData(Secret, Secret)]
@@ -123,7 +127,8 @@ public sealed class CsrfProtectionTests(ServerFixture fixture) : IClassFixture<S
     public async Task ALoginWithoutTheTokenPairIsRefused()
     {
         // DRF leaves its login views open to login CSRF; Postern does not.
-        var response = await _client.SendAsync(HttpMethod.Post, "/auth/login", [], RawHttp.Json("""{"username": "alice", "password": "alice-password"}"""));
+        var response = await _client.SendAsync(HttpMethod.Post, "/auth/login", [],
+            RawHttp.Json("""{"username": "alice", "password": "alice-password"}"""));
         Assert.Equal(HttpStatusCode.Forbidden, response.Status);
         Assert.Null(response.Cookie(CookieNames.Session));
     }
@@ -154,7 +159,10 @@ public sealed class CsrfOverHttpsTests : IAsyncLifetime
 
     private Task<RawResponse> PostAsync(params (string, string)[] headers) =>
         _client.SendAsync(HttpMethod.Post, "/auth/logout",
-            [("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "api.example.com"), ("Cookie", $"csrftoken={Secret}"), ("X-CSRFToken", Secret), .. headers]);
+            [
+                ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "api.example.com"), ("Cookie", $"csrftoken={Secret}"),
+                ("X-CSRFToken", Secret), .. headers,
+            ]);
 
     [Theory]
     [InlineData(null, "Referer checking failed - no Referer.")]

@@ -72,7 +72,8 @@ public sealed class DeploymentFileTests
     {
         // The image's envsubst replaces only variables that are set: one compose forgets would reach nginx as text.
         var template = File.ReadAllText(NginxProxy.TemplatePath);
-        var placeholders = System.Text.RegularExpressions.Regex.Matches(template, @"\$\{(\w+)\}").Select(match => match.Groups[1].Value).Distinct().Order();
+        var placeholders = System.Text.RegularExpressions.Regex.Matches(template, @"\$\{(\w+)\}")
+            .Select(match => match.Groups[1].Value).Distinct().Order();
         Assert.Equal(["POSTERN_LISTEN", "POSTERN_UPSTREAM_SERVERS"], placeholders);
         var environment = Map(Service("proxy"), "environment").Children.Keys.Select(key => ((YamlScalarNode)key).Value);
         Assert.All(placeholders, placeholder => Assert.Contains(placeholder, environment));
@@ -104,7 +105,8 @@ public sealed class DeploymentFileTests
     public void TheEnvExampleNamesEverySecretComposeRequires()
     {
         var example = File.ReadAllLines(RepositoryFiles.Find("deploy/.env.example"));
-        var names = example.Where(line => line.Contains('=', StringComparison.Ordinal) && !line.StartsWith('#')).Select(line => line[..line.IndexOf('=', StringComparison.Ordinal)]);
+        var names = example.Where(line => line.Contains('=', StringComparison.Ordinal) && !line.StartsWith('#'))
+            .Select(line => line[..line.IndexOf('=', StringComparison.Ordinal)]);
         var compose = File.ReadAllText(RepositoryFiles.Find("deploy/docker-compose.yml"));
         foreach (System.Text.RegularExpressions.Match required in System.Text.RegularExpressions.Regex.Matches(compose, @"\$\{(\w+):\?"))
             Assert.Contains(required.Groups[1].Value, names);
@@ -138,14 +140,17 @@ public sealed class DeploymentFileTests
     {
         var stages = Dockerfile().Where(i => i.Instruction == "FROM").Select(i => i.Arguments).ToList();
         Assert.Equal(["mcr.microsoft.com/dotnet/sdk:10.0 AS build", "mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime"], stages);
-        Assert.Contains(Dockerfile(), i => i.Instruction == "RUN" && i.Arguments.StartsWith("dotnet publish src/Postern.Server/Postern.Server.csproj", StringComparison.Ordinal));
+        Assert.Contains(Dockerfile(), i => i.Instruction == "RUN"
+            && i.Arguments.StartsWith("dotnet publish src/Postern.Server/Postern.Server.csproj", StringComparison.Ordinal));
         Assert.Contains(Dockerfile(), i => i.Instruction == "COPY" && i.Arguments == "--from=build /app ./");
     }
 
     [Fact]
     public void TheRuntimeStageRunsAsANonRootUserOnPort8000WithAHealthcheck()
     {
-        var runtime = Dockerfile().SkipWhile(i => !(i.Instruction == "FROM" && i.Arguments.EndsWith("AS runtime", StringComparison.Ordinal))).ToList();
+        var runtime = Dockerfile()
+            .SkipWhile(i => !(i.Instruction == "FROM" && i.Arguments.EndsWith("AS runtime", StringComparison.Ordinal)))
+            .ToList();
         var user = Assert.Single(runtime, i => i.Instruction == "USER").Arguments;
         var userName = user.Split(':')[0];
         Assert.NotEqual("root", userName);
@@ -155,7 +160,8 @@ public sealed class DeploymentFileTests
         Assert.Contains(runtime, i => i.Instruction == "ENV" && i.Arguments == "POSTERN_DB=/data/postern.sqlite3");
         var healthcheck = Assert.Single(runtime, i => i.Instruction == "HEALTHCHECK").Arguments;
         Assert.EndsWith("""CMD ["dotnet", "Postern.Server.dll", "healthcheck"]""", healthcheck, StringComparison.Ordinal);
-        Assert.Equal("""["dotnet", "Postern.Server.dll", "serve", "--urls", "http://0.0.0.0:8000"]""", Assert.Single(runtime, i => i.Instruction == "ENTRYPOINT").Arguments);
+        Assert.Equal("""["dotnet", "Postern.Server.dll", "serve", "--urls", "http://0.0.0.0:8000"]""",
+            Assert.Single(runtime, i => i.Instruction == "ENTRYPOINT").Arguments);
         // The healthcheck command's default URL is the port the entrypoint listens on.
         Assert.Equal("http://127.0.0.1:8000/healthz", Commands.HealthCheckCommand.DefaultUrl);
     }

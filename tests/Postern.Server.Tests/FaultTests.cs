@@ -40,7 +40,8 @@ public sealed class PosternProcessesBehindNginx : IAsyncLifetime
         }
         var started = await Task.WhenAll(Enumerable.Range(0, Instances.Length).Select(_ => StartInstanceAsync(port: null)));
         started.CopyTo(Instances, 0);
-        Proxy = await NginxProxy.StartAsync(new NginxProxyOptions { Upstreams = [.. Instances.Select(instance => instance.Address)], Tls = false });
+        Proxy = await NginxProxy.StartAsync(
+            new NginxProxyOptions { Upstreams = [.. Instances.Select(instance => instance.Address)], Tls = false });
     }
 
     private Task<ServeProcess> StartInstanceAsync(int? port) =>
@@ -99,7 +100,10 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
     /// <summary>How many requests of each kind got what, in each phase: what the fault did, for whoever reads the test's output.</summary>
     private void Report(IEnumerable<LoadOutcome> outcomes)
     {
-        foreach (var group in outcomes.GroupBy(o => (o.Sent, o.Request, Answer: o.Status is { } status ? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture) : "none", o.Detail))
+        foreach (var group in outcomes
+            .GroupBy(o => (o.Sent, o.Request,
+                Answer: o.Status is { } status ? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture) : "none",
+                o.Detail))
             .OrderBy(g => g.Key.Sent).ThenBy(g => g.Key.Request))
             output.WriteLine($"sent {group.Key.Sent}, {group.Key.Request}: {group.Count()} x {group.Key.Answer} {group.Key.Detail}");
     }
@@ -109,7 +113,8 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
         Assert.Contains(outcomes, outcome => outcome.Sent == FaultPhase.After && outcome.Succeeded);
 
     private static bool IsCleanUnavailable(LoadOutcome outcome, string detail) =>
-        outcome.Status == HttpStatusCode.ServiceUnavailable && outcome.Detail == detail && outcome.RetryAfter == "1" && outcome.Failure is null;
+        outcome.Status == HttpStatusCode.ServiceUnavailable && outcome.Detail == detail && outcome.RetryAfter == "1"
+        && outcome.Failure is null;
 
     /// <summary>
     /// Every instance, asked directly, says it is ready (/readyz 200) and accepts a write again: the clients of PostgreSQL
@@ -124,9 +129,12 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
             using var client = RawHttp.CreateClient(instance.Address);
             var attempt = 0;
             while ((await client.SendAsync(HttpMethod.Get, "/readyz")).Status != HttpStatusCode.OK
-                || !(await load.SendAsync(probe, LoadRequest.PatchOwnEmail, $"{run}-probe.{instance.Address.Port}.{attempt++}", probe.Visitor.Via(client))).Succeeded)
+                || !(await load.SendAsync(probe, LoadRequest.PatchOwnEmail, $"{run}-probe.{instance.Address.Port}.{attempt++}",
+                    probe.Visitor.Via(client))).Succeeded)
             {
-                Assert.True(DateTime.UtcNow < deadline, $"{instance.Address} not accepting writes within {RecoveryBound} of the fault's end:\n{instance.Stdout}\n{instance.Stderr}");
+                Assert.True(DateTime.UtcNow < deadline,
+                    $"{instance.Address} not accepting writes within {RecoveryBound} of the fault's end:\n{instance.Stdout}"
+                    + $"\n{instance.Stderr}");
                 await Task.Delay(100);
             }
         }
@@ -146,7 +154,11 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
             {
                 Assert.Equal(client.SessionKey, client.Visitor.SessionCookie);
                 var tag = $"{run}-after.{client.Index}";
-                foreach (var outcome in new[] { await load.SendAsync(client, LoadRequest.CurrentUser, tag + ".user"), await load.SendAsync(client, LoadRequest.PatchOwnEmail, tag) })
+                foreach (var outcome in new[]
+                {
+                    await load.SendAsync(client, LoadRequest.CurrentUser, tag + ".user"),
+                    await load.SendAsync(client, LoadRequest.PatchOwnEmail, tag),
+                })
                 {
                     if (!outcome.Succeeded)
                         failed.Add(outcome.ToString());
@@ -184,7 +196,8 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
             {
                 var match = Regex.Match(line, @"[?&]r=([^ &""]+)[^""]*"" \d{3} upstream=(.*)$");
                 if (match.Success && tags.Contains(match.Groups[1].Value))
-                    byTag[match.Groups[1].Value] = match.Groups[2].Value.Split([", ", " : "], StringSplitOptions.RemoveEmptyEntries).Where(a => a != "-").ToArray();
+                    byTag[match.Groups[1].Value] = match.Groups[2].Value.Split([", ", " : "], StringSplitOptions.RemoveEmptyEntries)
+                        .Where(a => a != "-").ToArray();
             }
             if (byTag.Count == tags.Count || DateTime.UtcNow > deadline)
             {
@@ -214,7 +227,9 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
             Report(outcomes);
             AssertTheLoadOutlastedTheFault(outcomes);
             // Everything sent once the victim was dead was served (by the survivor); so was everything answered before.
-            var wrong = outcomes.Where(outcome => !outcome.Succeeded && (outcome.Sent == FaultPhase.After || outcome.Answered == FaultPhase.Before)).ToList();
+            var wrong = outcomes
+                .Where(outcome => !outcome.Succeeded && (outcome.Sent == FaultPhase.After || outcome.Answered == FaultPhase.Before))
+                .ToList();
             Assert.True(wrong.Count == 0, "failed outside the kill:\n" + Describe(wrong));
 
             // What failed was in flight on the victim: nginx sent it there only, and could not send it on (a POST or PATCH
@@ -225,7 +240,8 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
             var upstreams = await UpstreamsAsync(failed.Concat(afterwards));
             foreach (var outcome in failed)
             {
-                Assert.True(outcome.Request == LoadRequest.PatchOwnEmail && IsCleanUnavailable(outcome, NoInstanceAnswered), outcome.ToString());
+                Assert.True(outcome.Request == LoadRequest.PatchOwnEmail && IsCleanUnavailable(outcome, NoInstanceAnswered),
+                    outcome.ToString());
                 Assert.Equal([victim.Address.Authority], upstreams[outcome.Tag]);
             }
             Assert.All(afterwards, outcome => Assert.Equal(survivor.Address.Authority, upstreams[outcome.Tag].Last()));
@@ -243,8 +259,10 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
     /// <summary>The victim is dead: every client, through nginx, is served by the survivor with its own session.</summary>
     private async Task AssertEveryClientWorksOnTheSurvivorAsync(SignedInLoad load, ServeProcess survivor)
     {
-        var outcomes = await Task.WhenAll(load.Clients.Select(client => load.SendAsync(client, LoadRequest.CurrentUser, $"kill-survivor.{client.Index}")));
-        Assert.True(outcomes.All(outcome => outcome.Succeeded), "on the survivor:\n" + Describe(outcomes.Where(outcome => !outcome.Succeeded)));
+        var outcomes = await Task.WhenAll(
+            load.Clients.Select(client => load.SendAsync(client, LoadRequest.CurrentUser, $"kill-survivor.{client.Index}")));
+        Assert.True(outcomes.All(outcome => outcome.Succeeded),
+            "on the survivor:\n" + Describe(outcomes.Where(outcome => !outcome.Succeeded)));
         var upstreams = await UpstreamsAsync(outcomes);
         Assert.All(outcomes, outcome => Assert.Equal(survivor.Address.Authority, upstreams[outcome.Tag].Last()));
         Assert.All(load.Clients, client => Assert.Equal(client.SessionKey, client.Visitor.SessionCookie));
@@ -261,7 +279,8 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
         await load.WaitUntilAsync(l => l.Outcomes.Count >= Total / 4, RunBound, "a quarter of the run");
         load.Phase = FaultPhase.During;
         await stop();
-        await load.WaitUntilAsync(l => l.Outcomes.Count(outcome => outcome.Sent == FaultPhase.During && outcome.Status == HttpStatusCode.ServiceUnavailable) >= 5,
+        await load.WaitUntilAsync(
+            l => l.Outcomes.Count(outcome => outcome.Sent == FaultPhase.During && outcome.Status == HttpStatusCode.ServiceUnavailable) >= 5,
             RunBound, $"503s during the {run} outage");
         await start();
         load.Phase = FaultPhase.After;

@@ -20,7 +20,10 @@ public sealed class FieldTypeTests
     private static readonly ChoiceField<Row> Colour = new("colour") { Choices = [("red", "Red"), ("1", "One")] };
     private static readonly IntegerField<Row> Optional = new("optional") { Required = false, AllowNull = true };
 
-    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Readable = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private static async Task<(ValidatedData? Data, string? Errors)> ValidateAsync(string body, string contentType = "application/json",
         IEnumerable<Field>? fields = null)
@@ -158,7 +161,8 @@ public sealed class FieldTypeTests
     public async Task OtherDateTimesAreRefused(string json)
     {
         var (_, errors) = await ValidateAsync($$"""{"when": {{json}}}""", fields: [When]);
-        Assert.Equal(JsonSerializer.Serialize(new Dictionary<string, string[]> { ["when"] = [FieldMessages.InvalidDateTime] }, Readable), errors);
+        Assert.Equal(
+            JsonSerializer.Serialize(new Dictionary<string, string[]> { ["when"] = [FieldMessages.InvalidDateTime] }, Readable), errors);
     }
 
     [Theory]

@@ -4,7 +4,10 @@ using Postern.Testing;
 
 namespace Postern.Server.Tests;
 
-/// <summary>Password hashes run on their own threads, niced below the request threads, so a login flood yields the CPU to signed-in users.</summary>
+/// <summary>
+/// Password hashes run on their own threads, niced below the request threads, so a login flood yields the CPU to
+/// signed-in users.
+/// </summary>
 public sealed class HashingThreadsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     /// <summary>The nice value of each of this process's threads with the given name, from /proc (Linux).</summary>

@@ -61,7 +61,8 @@ public sealed class HealthEndpointTests(ServerFixture fixture) : IClassFixture<S
     [Fact]
     public async Task TheHealthcheckCommandExits0AgainstALiveServer()
     {
-        var result = await PosternProcess.RunAsync(_server.Folder, ["healthcheck", "--url", new Uri(_server.BaseAddress, "/healthz").ToString()]);
+        var result = await PosternProcess.RunAsync(_server.Folder,
+            ["healthcheck", "--url", new Uri(_server.BaseAddress, "/healthz").ToString()]);
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 
@@ -77,7 +78,8 @@ public sealed class HealthEndpointTests(ServerFixture fixture) : IClassFixture<S
     [Fact]
     public async Task TheHealthcheckCommandExits1WhenTheServerAnswersSomethingElse()
     {
-        var result = await PosternProcess.RunAsync(_server.Folder, ["healthcheck", "--url", new Uri(_server.BaseAddress, "/no-such-probe").ToString()]);
+        var result = await PosternProcess.RunAsync(_server.Folder,
+            ["healthcheck", "--url", new Uri(_server.BaseAddress, "/no-such-probe").ToString()]);
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("HTTP 404", result.Stderr, StringComparison.Ordinal);
     }

@@ -37,7 +37,8 @@ public sealed class LinkWalkTests(ServerFixture fixture) : IClassFixture<ServerF
         }
         Assert.Contains(origin + "/api/users/", visited);
         Assert.Contains(origin + "/api/groups/1/", visited);
-        Assert.Contains(visited, u => u.StartsWith(origin + "/api/sessions/", StringComparison.Ordinal) && u.Length > (origin + "/api/sessions/").Length);
+        Assert.Contains(visited,
+            u => u.StartsWith(origin + "/api/sessions/", StringComparison.Ordinal) && u.Length > (origin + "/api/sessions/").Length);
     }
 
     private static IEnumerable<string> Links(JsonElement element) => element.ValueKind switch

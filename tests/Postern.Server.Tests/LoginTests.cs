@@ -160,7 +160,8 @@ public sealed class LoginTests(ServerFixture fixture) : IClassFixture<ServerFixt
     [Fact]
     public async Task TheDefaultHashIsDjango52sAndOlderHashesAreUpgradedAtLogin()
     {
-        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Accounts:PasswordIterations"] = "1000000" });
+        await using var server = await PosternTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Postern:Accounts:PasswordIterations"] = "1000000" });
         // Made by Django 3.2 (260,000 iterations) for "s3cret-pass".
         const string django32 = "pbkdf2_sha256$260000$abcdefghijklmnopqrstuv$cGVEV4FDNqdFkk9A2c3uxv91PyZiKapE5Yrqy63kVrk=";
         var user = await server.Users.CreateUserAsync(new Storage.NewUser("legacy", "", django32));

@@ -58,7 +58,8 @@ public sealed class NotesResourceTests : IAsyncLifetime
         Assert.Equal(1, list.GetProperty("count").GetInt64());
         Assert.Equal(note.GetRawText(), list.GetProperty("results")[0].GetRawText());
         Assert.Equal(note.GetRawText(), (await SendAsync(HttpMethod.Get, path)).Json().GetRawText());
-        Assert.EndsWith("/api/notes/", (await SendAsync(HttpMethod.Get, "/api/")).Json().GetProperty("notes").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("/api/notes/", (await SendAsync(HttpMethod.Get, "/api/")).Json().GetProperty("notes").GetString(),
+            StringComparison.Ordinal);
 
         // PATCH changes what it sends; PUT takes the defaults of what it leaves out (and keeps a field without one).
         var patched = (await SendAsync(HttpMethod.Patch, path, """{"pinned": "yes", "body": "remember"}""")).Json();
@@ -80,7 +81,8 @@ public sealed class NotesResourceTests : IAsyncLifetime
     [Theory]
     [InlineData("""{}""", """{"title":["This field is required."]}""")]
     [InlineData("""{"title": "x", "stars": 9}""", """{"stars":["Ensure this value is less than or equal to 5."]}""")]
-    [InlineData("""{"title": "x", "stars": "many", "pinned": "perhaps"}""", """{"pinned":["Must be a valid boolean."],"stars":["A valid integer is required."]}""")]
+    [InlineData("""{"title": "x", "stars": "many", "pinned": "perhaps"}""",
+        """{"pinned":["Must be a valid boolean."],"stars":["A valid integer is required."]}""")]
     [InlineData("""{"title": "x", "written_at": "nonsense", "body": null}""", null)]
     public async Task ValidationFollowsTheFields(string body, string? errors)
     {

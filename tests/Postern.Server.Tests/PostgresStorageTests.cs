@@ -101,7 +101,8 @@ public sealed class PostgresStorageTests(PostgresFixture fixture) : IClassFixtur
         await using var server = await PosternTestServer.StartAsync(databasePath: url);
         await fixture.Postgres.DropDatabaseAsync(url);
 
-        var response = await server.CreateRawClient().SendAsync(HttpMethod.Get, "/auth/user", [("Cookie", "sessionid=abcdefghijklmnopqrstuvwxyz012345")]);
+        var response = await server.CreateRawClient().SendAsync(HttpMethod.Get, "/auth/user",
+            [("Cookie", "sessionid=abcdefghijklmnopqrstuvwxyz012345")]);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.Status);
         Assert.StartsWith("application/json", response.ContentHeaders.ContentType!.ToString(), StringComparison.Ordinal);
         Assert.Equal("Service temporarily unavailable, try again shortly.", response.Detail);
@@ -116,7 +117,8 @@ public sealed class PostgresStorageTests(PostgresFixture fixture) : IClassFixtur
         var folder = Directory.CreateTempSubdirectory("postern-pg-cli-").FullName;
         try
         {
-            var result = await PosternProcess.RunAsync(folder, ["migrate", "--db", url.Replace("{port}", PosternProcess.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)]);
+            var result = await PosternProcess.RunAsync(folder, ["migrate", "--db", url.Replace("{port}",
+                PosternProcess.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)]);
             Assert.True(result.ExitCode == 1, result.ToString());
             var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.StartsWith("error: ", line, StringComparison.Ordinal);
@@ -135,7 +137,8 @@ public sealed class PostgresStorageTests(PostgresFixture fixture) : IClassFixtur
     {
         Assert.True(PostgresDatabaseUrl.IsPostgres(url));
         var parsed = new NpgsqlConnectionStringBuilder(PostgresDatabaseUrl.ToConnectionString(url));
-        Assert.Equal((host, port, database, username, password), (parsed.Host, parsed.Port, parsed.Database, parsed.Username, parsed.Password));
+        Assert.Equal((host, port, database, username, password),
+            (parsed.Host, parsed.Port, parsed.Database, parsed.Username, parsed.Password));
         Assert.False(PostgresDatabaseUrl.IsPostgres("/var/lib/postern/postern.sqlite3"));
         // Postern's timeouts unless the URL says otherwise (below).
         Assert.Equal((5, 10, 30), (parsed.Timeout, parsed.CommandTimeout, parsed.KeepAlive));

@@ -74,7 +74,10 @@ public sealed class ReadCacheTests : IAsyncLifetime
     public async Task AWriteBetweenTwoRequestsOnOneKeptAliveConnectionShowsOnTheSecond()
     {
         var signedIn = await SignedInAsync();
-        using var oneConnection = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1, UseCookies = false }) { BaseAddress = _server.BaseAddress };
+        using var oneConnection = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1, UseCookies = false })
+        {
+            BaseAddress = _server.BaseAddress,
+        };
         async Task<string?> SecondUsernameOnThePageAsync()
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/users/?page=1");

@@ -28,7 +28,8 @@ public sealed partial class ReadmeWalkthroughTests
         try
         {
             await WaitUntilAnsweringAsync(server, address);
-            AssertLinesInOrder(walkthrough.ServerOutput, server.Stdout.ToString().Replace(address, ReadmeAddress, StringComparison.Ordinal), "the server's first start");
+            AssertLinesInOrder(walkthrough.ServerOutput, server.Stdout.ToString().Replace(address, ReadmeAddress, StringComparison.Ordinal),
+                "the server's first start");
 
             var (segments, stderr) = await RunSessionAsync(walkthrough.Steps, folder, address);
             for (var i = 0; i < walkthrough.Steps.Count; i++)
@@ -36,7 +37,8 @@ public sealed partial class ReadmeWalkthroughTests
                 var step = walkthrough.Steps[i];
                 var printed = segments[i].Replace(address, ReadmeAddress, StringComparison.Ordinal);
                 var actual = printed.Length == 0 ? [] : printed.Split('\n');
-                var context = $"README step `$ {step.Command}`\n--- README shows\n{string.Join('\n', step.Output)}\n--- it printed\n{printed}\n--- stderr\n{stderr}";
+                var context = $"README step `$ {step.Command}`\n--- README shows\n{string.Join('\n', step.Output)}"
+                    + $"\n--- it printed\n{printed}\n--- stderr\n{stderr}";
                 Assert.True(actual.Length == step.Output.Count, context);
                 for (var line = 0; line < actual.Length; line++)
                     Assert.True(Matches(step.Output[line], actual[line]), context);
@@ -73,11 +75,13 @@ public sealed partial class ReadmeWalkthroughTests
     }
 
     /// <summary>Every step in one bash session (variables such as B and T carry over), each followed by a marker line.</summary>
-    private static async Task<(IReadOnlyList<string> Segments, string Stderr)> RunSessionAsync(IReadOnlyList<ConsoleStep> steps, string folder, string address)
+    private static async Task<(IReadOnlyList<string> Segments, string Stderr)> RunSessionAsync(
+        IReadOnlyList<ConsoleStep> steps, string folder, string address)
     {
         var script = new StringBuilder("set -u\n");
         foreach (var step in steps)
-            script.Append(step.Command.Replace(ReadmeAddress, address, StringComparison.Ordinal)).Append('\n').Append($"printf '\\n{StepMarker}\\n'\n");
+            script.Append(step.Command.Replace(ReadmeAddress, address, StringComparison.Ordinal)).Append('\n')
+                .Append($"printf '\\n{StepMarker}\\n'\n");
         var start = new ProcessStartInfo("bash", ["-c", script.ToString()])
         {
             WorkingDirectory = folder,
@@ -183,7 +187,8 @@ public sealed partial class ReadmeWalkthroughTests
             var begin = readme.IndexOf("<!-- walkthrough:begin -->", StringComparison.Ordinal);
             var end = readme.IndexOf("<!-- walkthrough:end -->", StringComparison.Ordinal);
             Assert.True(begin >= 0 && end > begin, "README.md has no walkthrough markers");
-            var blocks = FencedBlock().Matches(readme[begin..end]).ToDictionary(m => m.Groups["lang"].Value, m => m.Groups["body"].Value.Split('\n').ToList());
+            var blocks = FencedBlock().Matches(readme[begin..end])
+                .ToDictionary(m => m.Groups["lang"].Value, m => m.Groups["body"].Value.Split('\n').ToList());
             var server = Assert.Single(blocks["sh"]);
             var steps = new List<(string Command, List<string> Output)>();
             foreach (var line in blocks["console"])

@@ -17,7 +17,8 @@ public sealed class TwoInstancesOnPostgresAndAppendOnlyRedis() : TwoInstancesOnP
 /// outage is served after it, even by an instance that saw no request during the outage.
 /// </summary>
 [Trait("Store", "postgres-only")]
-public sealed class RedisOutageTests(TwoInstancesOnPostgresAndAppendOnlyRedis setup) : IClassFixture<TwoInstancesOnPostgresAndAppendOnlyRedis>, IAsyncLifetime
+public sealed class RedisOutageTests(TwoInstancesOnPostgresAndAppendOnlyRedis setup)
+    : IClassFixture<TwoInstancesOnPostgresAndAppendOnlyRedis>, IAsyncLifetime
 {
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(60);
 
@@ -122,11 +123,12 @@ public sealed class RedisOutageTests(TwoInstancesOnPostgresAndAppendOnlyRedis se
         // works on both instances, which read PostgreSQL meanwhile. A login replacing a session ends that one: refused.
         var newcomer = new Visitor(setup.First.CreateRawClient());
         Assert.Equal(HttpStatusCode.OK, (await newcomer.LoginAsync("alice", "alice-password")).Status);
-        Assert.Equal(HttpStatusCode.OK, (await new Visitor(setup.Second.CreateRawClient()) { Jar = { [Protocol.CookieNames.Session] = newcomer.SessionCookie } }
-            .GetAsync("/auth/user")).Status);
+        Assert.Equal(HttpStatusCode.OK,
+            (await new Visitor(setup.Second.CreateRawClient()) { Jar = { [Protocol.CookieNames.Session] = newcomer.SessionCookie } }
+                .GetAsync("/auth/user")).Status);
         AssertTemporarilyUnavailable(await newcomer.LoginAsync("alice", "alice-password"));
-        AssertTemporarilyUnavailable(await visitor.SendAsync(HttpMethod.Patch, $"/api/users/{userId}/", RawHttp.Json("""{"email": "refused@example.org"}"""),
-            ("X-CSRFToken", visitor.CsrfCookie!)));
+        AssertTemporarilyUnavailable(await visitor.SendAsync(HttpMethod.Patch, $"/api/users/{userId}/",
+            RawHttp.Json("""{"email": "refused@example.org"}"""), ("X-CSRFToken", visitor.CsrfCookie!)));
         Assert.Equal("behind@example.org", (await onSecond.GetAsync($"/api/users/{userId}/")).Json().GetProperty("email").GetString());
 
         await setup.Redis.StartAgainAsync();
@@ -155,7 +157,8 @@ public sealed class RedisOutageTests(TwoInstancesOnPostgresAndAppendOnlyRedis se
         await setup.Redis.StartAgainAsync();
         // Asking the signal itself leaves the cache alone: the instance still has served nothing since the outage.
         ChangeToken? after = null;
-        await WaitUntilAsync(async () => (after = await signal.CurrentAsync(CancellationToken.None)) is not null, "the second instance reading the counter");
+        await WaitUntilAsync(async () => (after = await signal.CurrentAsync(CancellationToken.None)) is not null,
+            "the second instance reading the counter");
 
         // Redis kept the counter (append-only), yet the token differs: it was read over a new connection.
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(setup.Redis.Configuration))

@@ -79,7 +79,8 @@ public sealed class SessionLifecycleTests(ServerFixture fixture) : IClassFixture
     [Fact]
     public async Task AStaleSessionCookieIsExpired()
     {
-        var response = await _server.CreateRawClient().SendAsync(HttpMethod.Get, "/auth/user", [("Cookie", "sessionid=doesnotexist1234567890abcdefghij")]);
+        var response = await _server.CreateRawClient().SendAsync(HttpMethod.Get, "/auth/user",
+            [("Cookie", "sessionid=doesnotexist1234567890abcdefghij")]);
         Assert.Equal(HttpStatusCode.Forbidden, response.Status);
         Assert.Equal("Authentication credentials were not provided.", response.Detail);
         Assert.True(response.Cookie("sessionid")!.IsDeletion);
@@ -100,12 +101,14 @@ public sealed class SessionLifecycleTests(ServerFixture fixture) : IClassFixture
     [Fact]
     public async Task SessionsExpireAfterTheConfiguredAge()
     {
-        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Sessions:AgeSeconds"] = "3600" });
+        await using var server = await PosternTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Postern:Sessions:AgeSeconds"] = "3600" });
         await server.CreateUserAsync("short-lived", "pw-12345678");
         var visitor = new Visitor(server.CreateRawClient());
         var login = await visitor.LoginAsync("short-lived", "pw-12345678");
         Assert.Equal("3600", login.Cookie("sessionid")!.MaxAge);
-        var session = Assert.Single(await server.Sessions.ListLiveSessionsOfUserAsync((await server.Users.FindUserByUsernameAsync("short-lived"))!.Id, DateTimeOffset.UtcNow));
+        var session = Assert.Single(await server.Sessions.ListLiveSessionsOfUserAsync(
+            (await server.Users.FindUserByUsernameAsync("short-lived"))!.Id, DateTimeOffset.UtcNow));
         Assert.InRange((session.ExpiresAt - session.CreatedAt).TotalSeconds, 3599, 3601);
         Assert.Empty(await server.Sessions.ListLiveSessionsOfUserAsync(session.UserId, DateTimeOffset.UtcNow.AddSeconds(3601)));
     }
@@ -130,7 +133,8 @@ public sealed class SessionLifecycleTests(ServerFixture fixture) : IClassFixture
     {
         // The session auth hash: even a password written straight into the database kills old sessions.
         var (visitor, userId) = await SignedInAsync("rewritten");
-        await _server.ExecuteSqlAsync("UPDATE users SET password = @password WHERE id = @userId", ("@password", DjangoPasswordHash.Encode("other", 1000)), ("@userId", userId));
+        await _server.ExecuteSqlAsync("UPDATE users SET password = @password WHERE id = @userId",
+            ("@password", DjangoPasswordHash.Encode("other", 1000)), ("@userId", userId));
         Assert.Equal(HttpStatusCode.Forbidden, (await visitor.GetAsync("/auth/user")).Status);
     }
 
@@ -164,7 +168,8 @@ public sealed class SessionLifecycleTests(ServerFixture fixture) : IClassFixture
     [Fact]
     public async Task LogoutByGetCanBeTurnedOff()
     {
-        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Accounts:LogoutAllowsGet"] = "false" });
+        await using var server = await PosternTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Postern:Accounts:LogoutAllowsGet"] = "false" });
         var response = await server.CreateRawClient().SendAsync(HttpMethod.Get, "/auth/logout");
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.Status);
         Assert.Equal("POST", response.ContentHeaders.Allow.Single());
@@ -176,7 +181,8 @@ public sealed class SessionLifecycleTests(ServerFixture fixture) : IClassFixture
         // Two servers on one database: a session opened on one is valid on the other.
         var (visitor, _) = await SignedInAsync("two-instances");
         await using var second = await PosternTestServer.StartAsync(folder: null, databasePath: _server.DatabasePath);
-        var response = await second.CreateRawClient().SendAsync(HttpMethod.Get, "/auth/user", [("Cookie", $"sessionid={visitor.SessionCookie}")]);
+        var response = await second.CreateRawClient().SendAsync(HttpMethod.Get, "/auth/user",
+            [("Cookie", $"sessionid={visitor.SessionCookie}")]);
         Assert.Equal(HttpStatusCode.OK, response.Status);
     }
 }

@@ -18,7 +18,10 @@ public class TwoInstancesOnPostgresAndRedis : IAsyncLifetime
     public PosternTestServer First { get; private set; } = null!;
     public PosternTestServer Second { get; private set; } = null!;
 
-    /// <summary>Tests that stop Redis run on a fixture with append-only on, so it comes back with the counter it had (as compose runs it).</summary>
+    /// <summary>
+    /// Tests that stop Redis run on a fixture with append-only on, so it comes back with the counter it had (as compose
+    /// runs it).
+    /// </summary>
     private readonly bool _appendOnly;
 
     public TwoInstancesOnPostgresAndRedis()
@@ -152,8 +155,8 @@ public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : ICl
     {
         var (laptop, laptopOnSecond, phoneOnSecond, _) = await TwoWarmSessionsAsync();
 
-        var delete = await laptop.SendAsync(HttpMethod.Delete, $"/api/sessions/{SessionsResource.PublicId(phoneOnSecond.SessionCookie!)}/", null,
-            ("X-CSRFToken", laptop.CsrfCookie!));
+        var delete = await laptop.SendAsync(HttpMethod.Delete,
+            $"/api/sessions/{SessionsResource.PublicId(phoneOnSecond.SessionCookie!)}/", null, ("X-CSRFToken", laptop.CsrfCookie!));
         Assert.Equal(HttpStatusCode.NoContent, delete.Status);
 
         await AssertRefusedAsync(phoneOnSecond);
@@ -192,7 +195,8 @@ public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : ICl
         var onSecond = await setup.WarmOnSecondAsync(visitor);
 
         var folder = Directory.CreateTempSubdirectory("postern-changepassword-").FullName;
-        var result = await PosternProcess.RunAsync(folder, ["changepassword", username, "--password-stdin", "--db", setup.DatabaseUrl, "--redis", setup.Redis.Configuration],
+        var result = await PosternProcess.RunAsync(folder,
+            ["changepassword", username, "--password-stdin", "--db", setup.DatabaseUrl, "--redis", setup.Redis.Configuration],
             stdin: "a-new-password\n");
         Assert.True(result.ExitCode == 0, result.ToString());
 

@@ -19,7 +19,8 @@ public sealed class StoreTests(ServerFixture fixture) : IClassFixture<ServerFixt
         await Assert.ThrowsAsync<DuplicateUsernameException>(() => _server.Users.CreateUserAsync(new NewUser("bob", "", "!")));
         await Assert.ThrowsAsync<DuplicateGroupNameException>(() => _server.Groups.CreateGroupAsync("readers"));
         var carol = await _server.Users.CreateUserAsync(new NewUser("store-carol", "", "!"));
-        await Assert.ThrowsAsync<DuplicateUsernameException>(() => _server.Users.UpdateUserAsync(carol.Id, new UserChanges(Username: "bob")));
+        await Assert.ThrowsAsync<DuplicateUsernameException>(
+            () => _server.Users.UpdateUserAsync(carol.Id, new UserChanges(Username: "bob")));
         var group = await _server.Groups.CreateGroupAsync("store-group");
         await Assert.ThrowsAsync<DuplicateGroupNameException>(() => _server.Groups.RenameGroupAsync(group.Id, "readers"));
     }
@@ -33,11 +34,13 @@ public sealed class StoreTests(ServerFixture fixture) : IClassFixture<ServerFixt
         var gone = await _server.Groups.CreateGroupAsync("store-gone");
         Assert.True(await _server.Groups.DeleteGroupAsync(gone.Id));
 
-        await Assert.ThrowsAsync<MissingReferenceException>(() => _server.Users.CreateUserAsync(new NewUser("store-dana", "", "!") { GroupIds = [readers.Id, gone.Id] }));
+        await Assert.ThrowsAsync<MissingReferenceException>(
+            () => _server.Users.CreateUserAsync(new NewUser("store-dana", "", "!") { GroupIds = [readers.Id, gone.Id] }));
         Assert.Null(await _server.Users.FindUserByUsernameAsync("store-dana"));
 
         var erin = await _server.Users.CreateUserAsync(new NewUser("store-erin", "", "!") { GroupIds = [readers.Id] });
-        await Assert.ThrowsAsync<MissingReferenceException>(() => _server.Users.UpdateUserAsync(erin.Id, new UserChanges(Email: "erin@example.org", GroupIds: [gone.Id])));
+        await Assert.ThrowsAsync<MissingReferenceException>(
+            () => _server.Users.UpdateUserAsync(erin.Id, new UserChanges(Email: "erin@example.org", GroupIds: [gone.Id])));
         var unchanged = (await _server.Users.FindUserWithGroupsAsync(erin.Id))!;
         Assert.Equal("", unchanged.User.Email);
         Assert.Equal([readers.Id], unchanged.GroupIds);

@@ -38,7 +38,8 @@ public sealed class DjangoPeer : IAsyncDisposable
     public static async Task<DjangoPeer> StartAsync(PeerKind kind = PeerKind.Modern, IDictionary<string, string>? environment = null)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("bash", [Path.Combine(PeerDirectory(), "run.sh"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), "2"])
+        var start = new ProcessStartInfo("bash",
+            [Path.Combine(PeerDirectory(), "run.sh"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), "2"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

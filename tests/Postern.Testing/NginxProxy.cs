@@ -64,12 +64,15 @@ public sealed class NginxProxy : IAsyncDisposable
         if (options.Upstreams.Count == 0)
             throw new ArgumentException("An nginx proxy needs at least one upstream.", nameof(options));
         if (!File.Exists(NginxPath))
-            throw new InvalidOperationException($"nginx is not installed ({NginxPath} is missing): run scripts/test.sh as root, or apt-get install nginx openssl.");
+            throw new InvalidOperationException(
+                $"nginx is not installed ({NginxPath} is missing): run scripts/test.sh as root, or apt-get install nginx openssl.");
 
         var folder = Directory.CreateTempSubdirectory("postern-nginx-").FullName;
         // nginx's workers drop to nobody when the master runs as root; they must reach the temp paths below.
         if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            File.SetUnixFileMode(folder,
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute
+                | UnixFileMode.OtherExecute);
         X509Certificate2? certificate = null;
         try
         {
@@ -80,7 +83,8 @@ public sealed class NginxProxy : IAsyncDisposable
             await File.WriteAllTextAsync(configuration, Configuration(options, folder, port));
 
             // Under the watchdog: nginx does not die with its parent, and must not linger on its port after a crashed test host.
-            var process = await WatchedProcess.StartAsync(NginxPath, ["-p", folder + "/", "-c", configuration, "-e", Path.Combine(folder, "error.log"), "-g", "daemon off;"]);
+            var process = await WatchedProcess.StartAsync(NginxPath,
+                ["-p", folder + "/", "-c", configuration, "-e", Path.Combine(folder, "error.log"), "-g", "daemon off;"]);
             var nginxPid = process.Pid;
 
             var proxy = new NginxProxy(process, folder, new Uri($"{(options.Tls ? "https" : "http")}://127.0.0.1:{port}/"), certificate);
@@ -95,7 +99,8 @@ public sealed class NginxProxy : IAsyncDisposable
             var why = process.HasExited ? $"exited with code {process.ExitCode}" : "did not listen within 20 s";
             // Read it all before dispose removes the folder.
             var log = File.Exists(proxy.ErrorLog) ? await File.ReadAllTextAsync(proxy.ErrorLog) : "(no error.log)";
-            var message = $"nginx on 127.0.0.1:{port} {why}.\nconfiguration:\n{await File.ReadAllTextAsync(configuration)}\noutput:\n{process.Errors}\nerror.log:\n{log}";
+            var message = $"nginx on 127.0.0.1:{port} {why}.\nconfiguration:\n{await File.ReadAllTextAsync(configuration)}"
+                + $"\noutput:\n{process.Errors}\nerror.log:\n{log}";
             await proxy.DisposeAsync();
             certificate = null; // disposed with the proxy
             throw new InvalidOperationException(message);
@@ -132,7 +137,8 @@ public sealed class NginxProxy : IAsyncDisposable
             config.AppendLine(CultureInfo.InvariantCulture, $"  {temp}_temp_path {At(temp + "_temp")};");
         if (options.Tls)
             config.AppendLine(CultureInfo.InvariantCulture, $"  ssl_certificate {At("cert.pem")};\n  ssl_certificate_key {At("key.pem")};");
-        config.AppendLine(RenderTemplate(File.ReadAllText(TemplatePath), options.Upstreams, $"127.0.0.1:{port}{(options.Tls ? " ssl" : "")}"));
+        config.AppendLine(
+            RenderTemplate(File.ReadAllText(TemplatePath), options.Upstreams, $"127.0.0.1:{port}{(options.Tls ? " ssl" : "")}"));
         config.AppendLine("}");
         return config.ToString();
     }
@@ -150,7 +156,8 @@ public sealed class NginxProxy : IAsyncDisposable
                 throw new InvalidOperationException($"The nginx template has no {placeholder}.");
         }
         var servers = string.Join(" ", upstreams.Select(upstream => $"server {upstream.Authority};"));
-        return template.Replace(UpstreamServersPlaceholder, servers, StringComparison.Ordinal).Replace(ListenPlaceholder, listen, StringComparison.Ordinal);
+        return template.Replace(UpstreamServersPlaceholder, servers, StringComparison.Ordinal)
+            .Replace(ListenPlaceholder, listen, StringComparison.Ordinal);
     }
 
     private static async Task<X509Certificate2> MakeCertificateAsync(string folder)
@@ -179,7 +186,8 @@ public sealed class NginxProxy : IAsyncDisposable
             await openssl.StandardOutput.ReadToEndAsync();
             await openssl.WaitForExitAsync();
             if (openssl.ExitCode != 0)
-                throw new InvalidOperationException($"openssl could not make a test certificate (exit {openssl.ExitCode}):\n{await stderr}");
+                throw new InvalidOperationException(
+                    $"openssl could not make a test certificate (exit {openssl.ExitCode}):\n{await stderr}");
         }
         return X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(folder, "cert.pem")));
     }

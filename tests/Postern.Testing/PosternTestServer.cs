@@ -44,8 +44,8 @@ public sealed class PosternTestServer : IAsyncDisposable
     /// <c>postgres://</c> URL; by default a new one from <see cref="TestStore.NewDatabaseAsync"/>.
     /// </param>
     /// <param name="services">Services added after Postern's own (a test's own API resource and its store).</param>
-    public static async Task<PosternTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? folder = null, string? databasePath = null,
-        Action<IServiceCollection>? services = null)
+    public static async Task<PosternTestServer> StartAsync(IDictionary<string, string?>? settings = null, string? folder = null,
+        string? databasePath = null, Action<IServiceCollection>? services = null)
     {
         folder ??= Directory.CreateTempSubdirectory("postern-test-").FullName;
         var overrides = new Dictionary<string, string?>
@@ -57,7 +57,8 @@ public sealed class PosternTestServer : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             overrides[key] = value;
         databasePath ??= await TestStore.NewDatabaseAsync(folder);
-        var app = await PosternApplication.BuildAsync(new HostSettings("http://127.0.0.1:0", databasePath) { Overrides = overrides, ConfigureServices = services });
+        var app = await PosternApplication.BuildAsync(
+            new HostSettings("http://127.0.0.1:0", databasePath) { Overrides = overrides, ConfigureServices = services });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new PosternTestServer(app, folder, databasePath, new Uri(address));
@@ -67,7 +68,8 @@ public sealed class PosternTestServer : IAsyncDisposable
     /// Runs SQL on the server's database over a connection of its own, as another tool or instance would: nothing in
     /// this server hears of it. The schemas of both stores have the same tables and columns.
     /// </summary>
-    public Task<int> ExecuteSqlAsync(string sql, params (string Name, object? Value)[] parameters) => TestStore.ExecuteAsync(DatabasePath, sql, parameters);
+    public Task<int> ExecuteSqlAsync(string sql, params (string Name, object? Value)[] parameters) =>
+        TestStore.ExecuteAsync(DatabasePath, sql, parameters);
 
     /// <summary>A client that neither stores cookies nor follows redirects: tests see the wire as it is.</summary>
     public HttpClient CreateRawClient() => RawHttp.CreateClient(BaseAddress);

@@ -41,7 +41,8 @@ public sealed class PostgresServer : IAsyncDisposable
         var server = new PostgresServer(folder, bin, FreePort());
         if (RunAsPostgresUser)
             await RunAsync("chown", ["postgres:", folder]);
-        await RunClusterToolAsync(Path.Combine(bin, "initdb"), ["-D", server.Data, "-U", Superuser, "--auth=trust", "--no-sync", "-E", "UTF8", "--no-locale"]);
+        await RunClusterToolAsync(Path.Combine(bin, "initdb"),
+            ["-D", server.Data, "-U", Superuser, "--auth=trust", "--no-sync", "-E", "UTF8", "--no-locale"]);
         await server.StartAgainAsync();
         return server;
     }
@@ -52,12 +53,18 @@ public sealed class PostgresServer : IAsyncDisposable
         if (_postmasterPid is not null)
             throw new InvalidOperationException("This cluster is running already.");
         // fsync off: the cluster is thrown away after the tests; the socket folder is private so the system cluster's is untouched.
-        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -k {_folder} -c fsync=off -c full_page_writes=off -c synchronous_commit=off";
-        await RunClusterToolAsync(Path.Combine(_bin, "pg_ctl"), ["start", "-w", "-t", "60", "-D", Data, "-l", Path.Combine(_folder, "postgres.log"), "-o", options]);
-        _postmasterPid = int.Parse(File.ReadLines(Path.Combine(Data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -k {_folder}"
+            + $" -c fsync=off -c full_page_writes=off -c synchronous_commit=off";
+        await RunClusterToolAsync(Path.Combine(_bin, "pg_ctl"),
+            ["start", "-w", "-t", "60", "-D", Data, "-l", Path.Combine(_folder, "postgres.log"), "-o", options]);
+        _postmasterPid = int.Parse(
+            File.ReadLines(Path.Combine(Data, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>PostgreSQL's fast shutdown (SIGINT to the postmaster, by its PID: it ends every session and exits); waits for the exit.</summary>
+    /// <summary>
+    /// PostgreSQL's fast shutdown (SIGINT to the postmaster, by its PID: it ends every session and exits); waits for
+    /// the exit.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_postmasterPid is not { } pid)
@@ -128,9 +135,13 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>kill(1) signals every PID it can; one that ended meanwhile is no failure.</summary>
     private static Task SignalAsync(string signal, List<int> pids) =>
         pids.Count == 0 ? Task.CompletedTask
-            : RunAsync("kill", [signal, .. pids.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))], mustSucceed: false);
+            : RunAsync("kill",
+                [signal, .. pids.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))], mustSucceed: false);
 
-    /// <summary>The PIDs whose parent is <paramref name="parent"/>, from /proc (the backends and helpers of a postmaster are its children).</summary>
+    /// <summary>
+    /// The PIDs whose parent is <paramref name="parent"/>, from /proc (the backends and helpers of a postmaster are its
+    /// children).
+    /// </summary>
     private static List<int> ChildrenOf(int parent)
     {
         var children = new List<int>();
@@ -202,6 +213,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (mustSucceed && process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {process.ExitCode}: {await error}{await output}");
+            throw new InvalidOperationException(
+                $"{file} {string.Join(' ', arguments)} exited {process.ExitCode}: {await error}{await output}");
     }
 }

@@ -63,10 +63,19 @@ public static class RawHttp
     /// <param name="trustedRoot">For HTTPS with a test certificate: the only root trusted (host name and expiry still checked).</param>
     public static HttpClient CreateClient(Uri baseAddress, X509Certificate2? trustedRoot = null)
     {
-        var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromSeconds(30) };
+        var handler = new SocketsHttpHandler
+        {
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            PooledConnectionLifetime = TimeSpan.FromSeconds(30),
+        };
         if (trustedRoot is not null)
         {
-            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
             policy.CustomTrustStore.Add(trustedRoot);
             handler.SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy };
         }

@@ -38,7 +38,8 @@ public sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartAsync(bool appendOnly = false)
     {
         if (!File.Exists(RedisServerPath))
-            throw new InvalidOperationException($"Redis is not installed ({RedisServerPath} is missing): run scripts/test.sh as root, or apt-get install redis-server.");
+            throw new InvalidOperationException(
+                $"Redis is not installed ({RedisServerPath} is missing): run scripts/test.sh as root, or apt-get install redis-server.");
         var folder = Directory.CreateTempSubdirectory("postern-redis-").FullName;
         var server = new RedisServer(folder, DjangoPeer.FreePort());
         await File.WriteAllTextAsync(Path.Combine(folder, "redis.conf"), string.Join('\n',
@@ -74,7 +75,9 @@ public sealed class RedisServer : IAsyncDisposable
             if (_process.HasExited || DateTime.UtcNow > deadline)
             {
                 var why = _process.HasExited ? $"exited with code {_process.ExitCode}" : "did not answer PING within 30 s";
-                var log = File.Exists(Path.Combine(Folder, "redis.log")) ? await File.ReadAllTextAsync(Path.Combine(Folder, "redis.log")) : "(no redis.log)";
+                var log = File.Exists(Path.Combine(Folder, "redis.log"))
+                    ? await File.ReadAllTextAsync(Path.Combine(Folder, "redis.log"))
+                    : "(no redis.log)";
                 await StopAsync();
                 throw new InvalidOperationException($"redis-server on {Configuration} {why}.\n{log}");
             }
@@ -82,7 +85,10 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the server (TERM by its PID: with append-only on, Redis writes its file out first) and waits until it has exited.</summary>
+    /// <summary>
+    /// Stops the server (TERM by its PID: with append-only on, Redis writes its file out first) and waits until it has
+    /// exited.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_process is null)

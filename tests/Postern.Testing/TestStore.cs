@@ -18,13 +18,17 @@ public static class TestStore
 
     private static readonly Lazy<Task<PostgresServer>> SharedCluster = new(StartSharedClusterAsync);
 
-    public static bool UsesPostgres => string.Equals(Environment.GetEnvironmentVariable(Variable), "postgres", StringComparison.OrdinalIgnoreCase);
+    public static bool UsesPostgres =>
+        string.Equals(Environment.GetEnvironmentVariable(Variable), "postgres", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A database nobody has used: <c>folder/name.sqlite3</c> (not created yet), or a new, empty PostgreSQL database.</summary>
     public static async Task<string> NewDatabaseAsync(string folder, string name = "postern") =>
         UsesPostgres ? await (await SharedCluster.Value).CreateDatabaseAsync() : Path.Combine(folder, name + ".sqlite3");
 
-    /// <summary>A database Postern cannot open: a file in <paramref name="folder"/> that is no SQLite database, or a PostgreSQL database that does not exist.</summary>
+    /// <summary>
+    /// A database Postern cannot open: a file in <paramref name="folder"/> that is no SQLite database, or a PostgreSQL
+    /// database that does not exist.
+    /// </summary>
     public static async Task<string> UnusableDatabaseAsync(string folder)
     {
         if (UsesPostgres)
@@ -46,7 +50,10 @@ public static class TestStore
             File.Delete(database + suffix);
     }
 
-    /// <summary>Runs a statement with <c>@name</c> parameters, e.g. <c>("@id", 2)</c>, on its own connection; returns the rows it changed.</summary>
+    /// <summary>
+    /// Runs a statement with <c>@name</c> parameters, e.g. <c>("@id", 2)</c>, on its own connection; returns the rows
+    /// it changed.
+    /// </summary>
     public static async Task<int> ExecuteAsync(string database, string sql, params (string Name, object? Value)[] parameters)
     {
         await using var db = await ConnectAsync(database);
@@ -54,7 +61,10 @@ public static class TestStore
         return await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>The first column of the first row of a query as a long (either store's integer width; 0 for NULL), on its own connection.</summary>
+    /// <summary>
+    /// The first column of the first row of a query as a long (either store's integer width; 0 for NULL), on its own
+    /// connection.
+    /// </summary>
     public static async Task<long> QueryInt64Async(string database, string sql, params (string Name, object? Value)[] parameters)
     {
         await using var db = await ConnectAsync(database);
@@ -140,8 +150,10 @@ public static class TestStore
     private static async Task<DbConnection> ConnectAsync(string database)
     {
         DbConnection db = PostgresDatabaseUrl.IsPostgres(database)
-            ? new NpgsqlConnection(new NpgsqlConnectionStringBuilder(PostgresDatabaseUrl.ToConnectionString(database)) { Pooling = false }.ConnectionString)
-            : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+            ? new NpgsqlConnection(
+                new NpgsqlConnectionStringBuilder(PostgresDatabaseUrl.ToConnectionString(database)) { Pooling = false }.ConnectionString)
+            : new SqliteConnection(
+                new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
         try
         {
             await db.OpenAsync();

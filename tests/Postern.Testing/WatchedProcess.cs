@@ -59,7 +59,10 @@ public sealed class WatchedProcess
             UseShellExecute = false,
         };
         var shell = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
-        var watched = new WatchedProcess(shell, int.TryParse(await shell.StandardOutput.ReadLineAsync(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1);
+        var watched = new WatchedProcess(shell,
+            int.TryParse(await shell.StandardOutput.ReadLineAsync(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                ? pid
+                : -1);
         shell.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -69,7 +72,10 @@ public sealed class WatchedProcess
         return watched;
     }
 
-    /// <summary>Has the watchdog stop the program and waits for it; if that takes longer than <paramref name="patience"/>, kills both.</summary>
+    /// <summary>
+    /// Has the watchdog stop the program and waits for it; if that takes longer than <paramref name="patience"/>, kills
+    /// both.
+    /// </summary>
     public async Task StopAsync(TimeSpan patience)
     {
         if (!_shell.HasExited)

@@ -15,7 +15,8 @@ app.MapGet("/auth/csrf", (HttpResponse response) =>
 {
     var secret = CsrfToken.NewSecret();
     var token = CsrfToken.Mask(secret);
-    response.Cookies.Append(CookieNames.Csrf, secret, new CookieOptions { MaxAge = TimeSpan.FromDays(364), SameSite = SameSiteMode.Lax, Path = "/" });
+    response.Cookies.Append(CookieNames.Csrf, secret,
+        new CookieOptions { MaxAge = TimeSpan.FromDays(364), SameSite = SameSiteMode.Lax, Path = "/" });
     response.Headers[HeaderNames.CsrfToken] = token;
     return Results.Ok(new CsrfTokenBody(token));
 });

@@ -24,7 +24,11 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
     o.ExpireTimeSpan = TimeSpan.FromDays(14);
     // An API answers 401/403, not a redirect to a login page.
     o.Events.OnRedirectToLogin = context => { context.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; };
-    o.Events.OnRedirectToAccessDenied = context => { context.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; };
+    o.Events.OnRedirectToAccessDenied = context =>
+    {
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Task.CompletedTask;
+    };
 });
 builder.Services.AddAuthorizationBuilder().AddPolicy(StaffPolicy, p => p.RequireClaim(StaffClaim, "true"));
 builder.Services.AddAntiforgery(o => o.HeaderName = HeaderNames.CsrfToken);
@@ -56,7 +60,8 @@ app.MapPost("/auth/login", async (HttpContext context, LoginBody body) =>
     var user = SeedData.Users.FirstOrDefault(u => u.Username == body.Username);
     if (user is null || body.Password is null || !passwords.TryGetValue(user.Username, out var encoded)
         || !DjangoPasswordHash.TryParse(encoded, out var hash) || !hash.Verify(body.Password))
-        return Results.Json(new DetailBody("Invalid username or password."), ApiJsonContext.Default.DetailBody, statusCode: StatusCodes.Status401Unauthorized);
+        return Results.Json(new DetailBody("Invalid username or password."), ApiJsonContext.Default.DetailBody,
+            statusCode: StatusCodes.Status401Unauthorized);
     var identity = new ClaimsIdentity(
         [
             new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)),

@@ -8,7 +8,10 @@ public sealed class AccountOptions
 {
     public const string Section = "Postern:Accounts";
 
-    /// <summary>PBKDF2 iterations of new hashes; Django 5.2's 1,000,000 by default. Hashes with other counts are upgraded at login.</summary>
+    /// <summary>
+    /// PBKDF2 iterations of new hashes; Django 5.2's 1,000,000 by default. Hashes with other counts are upgraded at
+    /// login.
+    /// </summary>
     [Range(1, 100_000_000)]
     public int PasswordIterations { get; set; } = DjangoPasswordHash.Django52Iterations;
 

@@ -9,7 +9,8 @@ namespace Postern.Server.Accounts;
 public sealed class InvalidAccountInputException(string message) : Exception(message);
 
 /// <summary>Account rules shared by the admin commands and the API: who may exist, and what a password change ends.</summary>
-public sealed partial class AccountService(IUserStore users, IGroupStore groups, PasswordHasher hasher, SessionAuthHash authHash, TimeProvider time)
+public sealed partial class AccountService(
+    IUserStore users, IGroupStore groups, PasswordHasher hasher, SessionAuthHash authHash, TimeProvider time)
 {
     /// <summary>Django's username field: at most 150 characters of letters, digits and @/./+/-/_.</summary>
     public const int MaxUsernameLength = 150;
@@ -31,12 +32,13 @@ public sealed partial class AccountService(IUserStore users, IGroupStore groups,
 
     public static string? ValidatePassword(string password) =>
         password.Length == 0 ? "The password cannot be empty."
-        : password.Length > DjangoPasswordHash.MaxPasswordLength ? $"Ensure the password has no more than {DjangoPasswordHash.MaxPasswordLength} characters."
+        : password.Length > DjangoPasswordHash.MaxPasswordLength
+            ? $"Ensure the password has no more than {DjangoPasswordHash.MaxPasswordLength} characters."
         : null;
 
     /// <summary>Creates a user; a null password makes it unusable (the user cannot log in until one is set).</summary>
-    public async Task<User> CreateUserAsync(string username, string? password, string email = "", bool isStaff = false, bool isSuperuser = false,
-        IReadOnlyList<long>? groupIds = null, CancellationToken ct = default)
+    public async Task<User> CreateUserAsync(string username, string? password, string email = "", bool isStaff = false,
+        bool isSuperuser = false, IReadOnlyList<long>? groupIds = null, CancellationToken ct = default)
     {
         Refuse(ValidateUsername(username));
         if (password is not null)
@@ -45,7 +47,10 @@ public sealed partial class AccountService(IUserStore users, IGroupStore groups,
         return await users.CreateUserAsync(new NewUser(username, email, encoded, isStaff, isSuperuser) { GroupIds = groupIds ?? [] }, ct);
     }
 
-    /// <summary>Sets a new password. Every session of the user ends, except <paramref name="keepSessionKey"/> (the one that asked for the change).</summary>
+    /// <summary>
+    /// Sets a new password. Every session of the user ends, except <paramref name="keepSessionKey"/> (the one that
+    /// asked for the change).
+    /// </summary>
     public async Task ChangePasswordAsync(User user, string password, string? keepSessionKey = null, CancellationToken ct = default)
     {
         Refuse(ValidatePassword(password));

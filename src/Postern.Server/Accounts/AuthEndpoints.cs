@@ -46,7 +46,10 @@ public static class AuthEndpoints
     private static void Map(IEndpointRouteBuilder app, string path, RequestDelegate handler) =>
         app.Map(path, handler).RequireCsrf();
 
-    /// <summary>GET /auth/csrf: a freshly masked token, in the body and a header, and the cookie (same secret if the visitor had a valid one).</summary>
+    /// <summary>
+    /// GET /auth/csrf: a freshly masked token, in the body and a header, and the cookie (same secret if the visitor had
+    /// a valid one).
+    /// </summary>
     private static Task GetCsrfTokenAsync(HttpContext context)
     {
         if (context.Request.Method != "GET")
@@ -119,7 +122,10 @@ public static class AuthEndpoints
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, NotAuthenticated);
             return;
         }
-        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new CurrentUserBody(context.RequestServices.GetRequiredService<IUserLinks>().UserUrl(context.Request, user.Id), user.Username, user.Email, user.IsStaff),
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
+            new CurrentUserBody(
+                context.RequestServices.GetRequiredService<IUserLinks>().UserUrl(context.Request, user.Id),
+                user.Username, user.Email, user.IsStaff),
             AccountsJsonContext.Wire.CurrentUserBody);
     }
 }

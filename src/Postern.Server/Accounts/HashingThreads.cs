@@ -17,7 +17,8 @@ public sealed partial class HashingThreads : IDisposable
     /// </summary>
     private const int Niceness = 5;
 
-    private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
+    private readonly Channel<Work> _queue =
+        Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly Thread[] _threads;
 
     private sealed record Work(Action Run, TaskCompletionSource Done, CancellationToken Ct);

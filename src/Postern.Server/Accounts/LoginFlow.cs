@@ -12,7 +12,10 @@ public enum LoginOutcome
     /// <summary>A wrong password, an unknown or inactive user: one outcome, so that nothing tells them apart.</summary>
     Refused,
 
-    /// <summary>Longer than any password Postern hashes: refused before hashing (a megabyte hashed a million times is a denial of service).</summary>
+    /// <summary>
+    /// Longer than any password Postern hashes: refused before hashing (a megabyte hashed a million times is a denial
+    /// of service).
+    /// </summary>
     PasswordTooLong,
 }
 

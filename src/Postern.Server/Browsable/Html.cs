@@ -31,7 +31,8 @@ public sealed class Html
 
     /// <summary>A same-site path to go back to after login or logout: a local absolute path, nothing that leaves the site.</summary>
     public static string SafeNext(string? next, string fallback) =>
-        next is { Length: > 0 } && next[0] == '/' && !next.StartsWith("//", StringComparison.Ordinal) && !next.StartsWith("/\\", StringComparison.Ordinal)
+        next is { Length: > 0 } && next[0] == '/'
+            && !next.StartsWith("//", StringComparison.Ordinal) && !next.StartsWith("/\\", StringComparison.Ordinal)
             && !next.Any(char.IsControl)
             ? next
             : fallback;

@@ -14,7 +14,8 @@ public static class AdminCommands
             return Task.FromResult(0);
         }, ct);
 
-    public static Task<int> CreateUserAsync(HostSettings settings, string username, string email, bool staff, bool superuser, bool passwordFromStdin, CancellationToken ct) =>
+    public static Task<int> CreateUserAsync(
+        HostSettings settings, string username, string email, bool staff, bool superuser, bool passwordFromStdin, CancellationToken ct) =>
         WithAccountsAsync(settings, async (accounts, users) =>
         {
             if (AccountService.ValidateUsername(username) is { } problem)
@@ -39,11 +40,17 @@ public static class AdminCommands
             return 0;
         }, ct);
 
-    private static Task<int> WithAccountsAsync(HostSettings settings, Func<AccountService, IUserStore, Task<int>> work, CancellationToken ct) =>
-        WithPreparedStoreAsync(settings, services => work(services.GetRequiredService<AccountService>(), services.GetRequiredService<IUserStore>()), ct);
+    private static Task<int> WithAccountsAsync(
+        HostSettings settings, Func<AccountService, IUserStore, Task<int>> work, CancellationToken ct) =>
+        WithPreparedStoreAsync(settings,
+            services => work(services.GetRequiredService<AccountService>(), services.GetRequiredService<IUserStore>()), ct);
 
-    /// <summary>Runs <paramref name="work"/> on a migrated store; refused input and an unusable database are one <c>error:</c> line and exit 1, not a stack trace.</summary>
-    private static async Task<int> WithPreparedStoreAsync(HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="work"/> on a migrated store; refused input and an unusable database are one <c>error:</c>
+    /// line and exit 1, not a stack trace.
+    /// </summary>
+    private static async Task<int> WithPreparedStoreAsync(
+        HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
     {
         await using var app = PosternApplication.CreateBuilder(settings).Build();
         try
@@ -61,7 +68,8 @@ public static class AdminCommands
         }
     }
 
-    public static string CannotUseDatabase(StoreUnavailableException e) => $"Cannot use the database: {e.InnerException?.Message ?? e.Message}";
+    public static string CannotUseDatabase(StoreUnavailableException e) =>
+        $"Cannot use the database: {e.InnerException?.Message ?? e.Message}";
 
     public static int Fail(string message)
     {

@@ -10,14 +10,16 @@ public static class FirstStart
 {
     public const string AdminUsername = "admin";
 
-    public static async Task CreateAdminIfNoUsersAsync(IServiceProvider services, TextWriter output, string changePasswordCommand, CancellationToken ct)
+    public static async Task CreateAdminIfNoUsersAsync(
+        IServiceProvider services, TextWriter output, string changePasswordCommand, CancellationToken ct)
     {
         if (await services.GetRequiredService<IUserStore>().CountUsersAsync(ct) > 0)
             return;
         var password = Protocol.CsrfToken.NewSecret()[..20];
         try
         {
-            await services.GetRequiredService<AccountService>().CreateUserAsync(AdminUsername, password, isStaff: true, isSuperuser: true, ct: ct);
+            await services.GetRequiredService<AccountService>()
+                .CreateUserAsync(AdminUsername, password, isStaff: true, isSuperuser: true, ct: ct);
         }
         catch (DuplicateUsernameException)
         {
@@ -35,7 +37,8 @@ public static class FirstStart
 /// </summary>
 public static class DemoData
 {
-    public static async Task CreateMissingAsync(IServiceProvider services, TextWriter? output, int extraUsers = 0, CancellationToken ct = default)
+    public static async Task CreateMissingAsync(
+        IServiceProvider services, TextWriter? output, int extraUsers = 0, CancellationToken ct = default)
     {
         var accounts = services.GetRequiredService<AccountService>();
         var users = services.GetRequiredService<IUserStore>();

@@ -18,37 +18,68 @@ public static class PosternCommandLine
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var db = new Option<string?>("--db") { Description = $"SQLite file or postgres://user:password@host:port/name URL of the database (default: ${DatabaseVariable}, else configuration, else ./postern.sqlite3)", Recursive = true };
+        var db = new Option<string?>("--db")
+        {
+            Description = $"SQLite file or postgres://user:password@host:port/name URL of the database (default: ${DatabaseVariable}, "
+                + "else configuration, else ./postern.sqlite3)",
+            Recursive = true,
+        };
         var urls = new Option<string?>("--urls") { Description = "Addresses to listen on, e.g. http://0.0.0.0:8000" };
         // On every command: a write by changepassword must reach the caches of running instances as one by the API does.
-        var redis = new Option<string?>("--redis") { Description = $"HOST:PORT of Redis, which lets instances sharing a PostgreSQL database cache sessions (default: ${RedisVariable})", Recursive = true };
-        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input instead of prompting" };
+        var redis = new Option<string?>("--redis")
+        {
+            Description = "HOST:PORT of Redis, which lets instances sharing a PostgreSQL database cache sessions "
+                + $"(default: ${RedisVariable})",
+            Recursive = true,
+        };
+        var passwordStdin = new Option<bool>("--password-stdin")
+        {
+            Description = "Read the password from the first line of standard input instead of prompting",
+        };
 
-        var demoData = new Option<bool>("--demo-data") { Description = "Also create the walkthrough's users (alice and bob, passwords alice-password and bob-password) and groups where missing. Never in production" };
+        var demoData = new Option<bool>("--demo-data")
+        {
+            Description = "Also create the walkthrough's users (alice and bob, passwords alice-password and bob-password) "
+                + "and groups where missing. Never in production",
+        };
         var serve = new Command("serve", "Run the backend (the default command)") { urls, demoData };
-        serve.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
+        serve.SetAction((parse, ct) =>
+            ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
 
         var username = new Argument<string>("username") { Description = "The user's username" };
         var email = new Option<string>("--email") { Description = "Email address", DefaultValueFactory = _ => "" };
         var staff = new Option<bool>("--staff") { Description = "May change users and groups through the API" };
         var superuser = new Option<bool>("--superuser") { Description = "Has every permission (implies --staff)" };
         var createUser = new Command("createuser", "Create a user") { username, email, staff, superuser, passwordStdin };
-        createUser.SetAction((parse, ct) => AdminCommands.CreateUserAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!,
+        createUser.SetAction((parse, ct) => AdminCommands.CreateUserAsync(
+            Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!,
             parse.GetValue(email) ?? "", parse.GetValue(staff), parse.GetValue(superuser), parse.GetValue(passwordStdin), ct));
 
         var changePassword = new Command("changepassword", "Set a user's password; their sessions end") { username, passwordStdin };
-        changePassword.SetAction((parse, ct) => AdminCommands.ChangePasswordAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!,
-            parse.GetValue(passwordStdin), ct));
+        changePassword.SetAction((parse, ct) => AdminCommands.ChangePasswordAsync(
+            Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!, parse.GetValue(passwordStdin), ct));
 
         var migrate = new Command("migrate", "Create or migrate the database schema");
         migrate.SetAction((parse, ct) => AdminCommands.MigrateAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), ct));
 
-        var healthUrl = new Option<string>("--url") { Description = "The liveness URL to ask", DefaultValueFactory = _ => HealthCheckCommand.DefaultUrl };
-        var healthCheck = new Command("healthcheck", "Exit 0 if the server answers 200 on /healthz, else 1 (for Docker's HEALTHCHECK: the runtime image has no curl)") { healthUrl };
+        var healthUrl = new Option<string>("--url")
+        {
+            Description = "The liveness URL to ask",
+            DefaultValueFactory = _ => HealthCheckCommand.DefaultUrl,
+        };
+        var healthCheck = new Command("healthcheck",
+            "Exit 0 if the server answers 200 on /healthz, else 1 (for Docker's HEALTHCHECK: the runtime image has no curl)")
+        {
+            healthUrl,
+        };
         healthCheck.SetAction((parse, ct) => HealthCheckCommand.RunAsync(parse.GetValue(healthUrl)!, Console.Error, ct));
 
-        var root = new RootCommand("Postern: a Django-compatible session + CSRF backend") { db, urls, redis, demoData, serve, createUser, changePassword, migrate, healthCheck };
-        root.SetAction((parse, ct) => ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
+        var root = new RootCommand("Postern: a Django-compatible session + CSRF backend")
+        {
+            db, urls, redis, demoData, serve, createUser, changePassword, migrate, healthCheck,
+        };
+        root.SetAction((parse, ct) =>
+            ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
             return await ReportUsageErrorAsync(parsed);
@@ -69,11 +100,15 @@ public static class PosternCommandLine
     public const int UsageExitCode = 2;
 
     private static HostSettings Settings(string? db, string? urls = null, string? redis = null) =>
-        new(urls, db ?? NullIfEmpty(Environment.GetEnvironmentVariable(DatabaseVariable)), redis ?? NullIfEmpty(Environment.GetEnvironmentVariable(RedisVariable)));
+        new(urls,
+            db ?? NullIfEmpty(Environment.GetEnvironmentVariable(DatabaseVariable)),
+            redis ?? NullIfEmpty(Environment.GetEnvironmentVariable(RedisVariable)));
 
     /// <summary>Where the data goes: a SQLite file's full path, or a PostgreSQL URL without its password.</summary>
     private static string StorageDescription(string database) =>
-        PostgresDatabaseUrl.IsPostgres(database) ? "PostgreSQL " + PostgresDatabaseUrl.Redact(database) : "SQLite " + Path.GetFullPath(database);
+        PostgresDatabaseUrl.IsPostgres(database)
+            ? "PostgreSQL " + PostgresDatabaseUrl.Redact(database)
+            : "SQLite " + Path.GetFullPath(database);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -43,7 +43,10 @@ public sealed class CsrfCookie
     /// <summary>Whether this response must send the cookie.</summary>
     public bool NeedsUpdate { get; private set; }
 
-    /// <summary>Django's <c>get_token</c>: a freshly masked token of the current secret (created if none), and the cookie re-sent.</summary>
+    /// <summary>
+    /// Django's <c>get_token</c>: a freshly masked token of the current secret (created if none), and the cookie
+    /// re-sent.
+    /// </summary>
     public string GetToken()
     {
         Secret ??= CsrfToken.NewSecret();

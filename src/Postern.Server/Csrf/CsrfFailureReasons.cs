@@ -16,7 +16,8 @@ public static class CsrfFailureReasons
 
     public static string BadCookie(CsrfTokenFormatError error) => $"CSRF cookie {Describe(error)}.";
 
-    public static string BadToken(CsrfTokenSource source, CsrfTokenFormatError error) => $"CSRF token from {Name(source)} {Describe(error)}.";
+    public static string BadToken(CsrfTokenSource source, CsrfTokenFormatError error) =>
+        $"CSRF token from {Name(source)} {Describe(error)}.";
 
     public static string IncorrectToken(CsrfTokenSource source) => $"CSRF token from {Name(source)} incorrect.";
 

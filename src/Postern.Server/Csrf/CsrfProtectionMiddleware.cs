@@ -51,7 +51,10 @@ public sealed class CsrfProtection(CsrfRules rules)
     }
 }
 
-/// <summary>Refuses forged requests to endpoints marked <see cref="CsrfEnforcement.Always"/>, after routing and before the endpoint.</summary>
+/// <summary>
+/// Refuses forged requests to endpoints marked <see cref="CsrfEnforcement.Always"/>, after routing and before the
+/// endpoint.
+/// </summary>
 public sealed class CsrfProtectionMiddleware(RequestDelegate next, CsrfProtection protection)
 {
     public async Task InvokeAsync(HttpContext context)

@@ -5,19 +5,25 @@ using Postern.Server.Storage.Caching;
 
 namespace Postern.Server.Health;
 
-/// <summary>A probe's answer: <c>{"status": "ok"}</c>, <c>{"status": "ready"}</c> or <c>{"status": "unavailable", "detail": ...}</c>.</summary>
-public sealed record HealthBody(string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail = null);
+/// <summary>
+/// A probe's answer: <c>{"status": "ok"}</c>, <c>{"status": "ready"}</c> or
+/// <c>{"status": "unavailable", "detail": ...}</c>.
+/// </summary>
+public sealed record HealthBody(
+    string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail = null);
 
 [JsonSerializable(typeof(HealthBody))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 internal sealed partial class HealthJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// <c>GET /healthz</c> (the process answers, no I/O) and <c>GET /readyz</c> (the database answers a trivial query, and Redis a PING when configured).
+/// <c>GET /healthz</c> (the process answers, no I/O) and <c>GET /readyz</c> (the database answers a trivial query, and
+/// Redis a PING when configured).
 /// Placed before the session and CSRF middleware: probes from orchestrators and load balancers carry no cookies,
 /// must never create a session or a CSRF cookie, and must not be cached by anything in between.
 /// </summary>
-public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdministration store, RedisConnectionHolder redis, ILogger<HealthEndpointsMiddleware> logger)
+public sealed class HealthEndpointsMiddleware(
+    RequestDelegate next, IStoreAdministration store, RedisConnectionHolder redis, ILogger<HealthEndpointsMiddleware> logger)
 {
     public const string LivenessPath = "/healthz";
     public const string ReadinessPath = "/readyz";
@@ -48,7 +54,8 @@ public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdmini
         {
             await store.PingAsync(timeout.Token);
         }
-        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception e)
+            when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             var detail = e is OperationCanceledException ? "The database did not answer in time." : "The database does not answer.";
             logger.NotReady(e, detail);
@@ -60,7 +67,8 @@ public sealed class HealthEndpointsMiddleware(RequestDelegate next, IStoreAdmini
             if (redis.Counter is { } counter)
                 await counter.PingAsync(timeout.Token);
         }
-        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception e)
+            when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             logger.NotReady(e, "Redis does not answer.");
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, new HealthBody("unavailable", "Redis does not answer."));

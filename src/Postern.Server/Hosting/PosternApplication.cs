@@ -67,7 +67,8 @@ public static class PosternApplication
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section);
         services.AddOptions<CsrfOptions>().BindConfiguration(CsrfOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -109,7 +110,9 @@ public static class PosternApplication
             : [];
         foreach (var resource in ApiResources.All)
             services.AddApiResource(resource);
-        services.AddSingleton(provider => new RouteTable(provider.GetServices<ApiResourceRegistration>().Select(r => r.Resource), otherPaths:
+        services.AddSingleton(provider => new RouteTable(
+            provider.GetServices<ApiResourceRegistration>().Select(r => r.Resource),
+            otherPaths:
         [
             Protocol.EndpointPaths.Csrf, Protocol.EndpointPaths.Login, Protocol.EndpointPaths.Logout, Protocol.EndpointPaths.User,
             LoginPages.LoginPath, LoginPages.LogoutPath, .. schemaPaths,
@@ -213,7 +216,8 @@ public static class PosternApplication
 }
 
 /// <summary>Deletes expired sessions hourly, so the table holds only live ones (Django leaves this to a cron job).</summary>
-public sealed class ExpiredSessionSweeper(ISessionStore sessions, TimeProvider time, ILogger<ExpiredSessionSweeper> logger) : BackgroundService
+public sealed class ExpiredSessionSweeper(ISessionStore sessions, TimeProvider time, ILogger<ExpiredSessionSweeper> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -27,7 +27,8 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         catch (StoreUnavailableException e) when (!context.Response.HasStarted)
         {
             logger.StorageUnavailable(e, context.Request.Method, context.Request.Path.Value ?? "");
-            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable, try again shortly.", retryAfter: "1");
+            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable,
+                "Service temporarily unavailable, try again shortly.", retryAfter: "1");
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

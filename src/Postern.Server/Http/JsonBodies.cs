@@ -31,7 +31,11 @@ public static class JsonResponses
     public const string ContentType = "application/json";
 
     /// <summary>UTF-8 as DRF writes it (ensure_ascii=False), compact.</summary>
-    private static readonly JsonWriterOptions WireWriting = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+    private static readonly JsonWriterOptions WireWriting = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
 
     /// <summary>Per-thread, so writing a body allocates nothing: the bytes are copied into the response pipe before any await.</summary>
     [ThreadStatic]

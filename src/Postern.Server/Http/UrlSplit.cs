@@ -11,7 +11,9 @@ public readonly record struct SplitUrl(string Scheme, string Netloc)
         split = default;
         // Python strips leading C0 controls and spaces, and removes tabs and newlines anywhere.
         url = url.TrimStart(LeadingJunk)
-            .Replace("\t", "", StringComparison.Ordinal).Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
+            .Replace("\t", "", StringComparison.Ordinal)
+            .Replace("\r", "", StringComparison.Ordinal)
+            .Replace("\n", "", StringComparison.Ordinal);
         var scheme = "";
         var colon = url.IndexOf(':', StringComparison.Ordinal);
         if (colon > 0 && char.IsAsciiLetter(url[0]) && url.AsSpan(0, colon).IndexOfAnyExcept(SchemeChars) < 0)

@@ -38,7 +38,10 @@ public sealed class RequestSession(HttpContext context, SessionManager manager, 
     }
 
     /// <summary>Signs <paramref name="user"/> in with a brand-new session, ending the one the request carried.</summary>
-    /// <returns>False if the user was deleted since the password was checked: nothing changed, the login fails as for an unknown user.</returns>
+    /// <returns>
+    /// False if the user was deleted since the password was checked: nothing changed, the login fails as for an unknown
+    /// user.
+    /// </returns>
     public async Task<bool> LoginAsync(User user)
     {
         Accessed = true;
@@ -91,7 +94,8 @@ public static class RequestSessionHttpContextExtensions
 }
 
 /// <summary>Attaches a <see cref="RequestSession"/> to each request and writes the session cookie when the response starts.</summary>
-public sealed class SessionMiddleware(RequestDelegate next, SessionManager manager, IOptions<ServerSessionOptions> options, TimeProvider time)
+public sealed class SessionMiddleware(
+    RequestDelegate next, SessionManager manager, IOptions<ServerSessionOptions> options, TimeProvider time)
 {
     private readonly ServerSessionOptions _options = options.Value;
     private readonly CookieAttributes _attributes = new(
@@ -116,7 +120,8 @@ public sealed class SessionMiddleware(RequestDelegate next, SessionManager manag
             return;
         var (setKey, delete) = session.CookieChange();
         if (setKey is not null && response.StatusCode < 500)
-            response.Headers.Append("Set-Cookie", SetCookieHeader.Set(_options.CookieName, setKey, manager.AgeSeconds, _attributes, time.GetUtcNow()));
+            response.Headers.Append("Set-Cookie",
+                SetCookieHeader.Set(_options.CookieName, setKey, manager.AgeSeconds, _attributes, time.GetUtcNow()));
         else if (delete)
             response.Headers.Append("Set-Cookie", SetCookieHeader.Delete(_options.CookieName, _attributes));
         VaryHeader.Add(response, "Cookie");

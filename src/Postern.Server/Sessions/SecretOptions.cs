@@ -5,6 +5,9 @@ public sealed class SecretOptions
 {
     public const string Section = "Postern";
 
-    /// <summary>Keys the session auth hash. When empty, one is generated once and kept in the database, so every instance sharing it agrees.</summary>
+    /// <summary>
+    /// Keys the session auth hash. When empty, one is generated once and kept in the database, so every instance
+    /// sharing it agrees.
+    /// </summary>
     public string? SecretKey { get; set; }
 }

@@ -13,7 +13,10 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
 
     public int AgeSeconds => options.Value.AgeSeconds;
 
-    /// <summary>The live session behind <paramref name="key"/>, or null. A session whose user was deactivated or whose password changed is deleted on sight.</summary>
+    /// <summary>
+    /// The live session behind <paramref name="key"/>, or null. A session whose user was deactivated or whose password
+    /// changed is deleted on sight.
+    /// </summary>
     public async Task<SessionWithUser?> ResolveAsync(string key, CancellationToken ct)
     {
         if (!SessionKey.IsWellFormed(key))
@@ -57,7 +60,8 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
         var now = time.GetUtcNow();
         if (userAgent is { Length: > MaxUserAgentLength })
             userAgent = userAgent[..MaxUserAgentLength];
-        var session = new SessionRecord(SessionKey.New(), user.Id, authHash.For(user.Password), now, now, now.AddSeconds(AgeSeconds), userAgent);
+        var session = new SessionRecord(
+            SessionKey.New(), user.Id, authHash.For(user.Password), now, now, now.AddSeconds(AgeSeconds), userAgent);
         await store.CreateSessionAsync(session, replacedKey is not null && SessionKey.IsWellFormed(replacedKey) ? replacedKey : null, ct);
         return session;
     }

@@ -13,7 +13,8 @@ public sealed record User(
     DateTimeOffset? LastLogin);
 
 /// <summary>What creating a user needs; the password is already encoded (or unusable).</summary>
-public sealed record NewUser(string Username, string Email, string Password, bool IsStaff = false, bool IsSuperuser = false, bool IsActive = true)
+public sealed record NewUser(
+    string Username, string Email, string Password, bool IsStaff = false, bool IsSuperuser = false, bool IsActive = true)
 {
     /// <summary>Groups to join, in the same transaction as the creation.</summary>
     public IReadOnlyList<long> GroupIds { get; init; } = [];

@@ -8,7 +8,10 @@ public sealed class StorageOptions
 {
     public const string Section = "Postern:Storage";
 
-    /// <summary>A SQLite file path, or a PostgreSQL URL <c>postgres://user:password@host:port/name</c>. <c>--db</c> and <c>POSTERN_DB</c> set it too.</summary>
+    /// <summary>
+    /// A SQLite file path, or a PostgreSQL URL <c>postgres://user:password@host:port/name</c>. <c>--db</c> and
+    /// <c>POSTERN_DB</c> set it too.
+    /// </summary>
     [Required]
     public string Database { get; set; } = "postern.sqlite3";
 }
@@ -18,7 +21,10 @@ public sealed class RedisOptions
 {
     public const string Section = "Postern:Redis";
 
-    /// <summary>A StackExchange.Redis configuration string, e.g. <c>redis:6379</c>. <c>--redis</c> and <c>POSTERN_REDIS</c> set it too.</summary>
+    /// <summary>
+    /// A StackExchange.Redis configuration string, e.g. <c>redis:6379</c>. <c>--redis</c> and <c>POSTERN_REDIS</c> set
+    /// it too.
+    /// </summary>
     public string? Configuration { get; set; }
 }
 
@@ -37,7 +43,10 @@ public sealed class CacheOptions
     [Range(1, 10_000_000)]
     public int MaxEntries { get; set; } = 50_000;
 
-    /// <summary>How long a cached result may be kept even when no change is seen: the bound on staleness if Redis is cut off from one instance only.</summary>
+    /// <summary>
+    /// How long a cached result may be kept even when no change is seen: the bound on staleness if Redis is cut off
+    /// from one instance only.
+    /// </summary>
     [Range(1, 3600)]
     public int MaxAgeSeconds { get; set; } = 30;
 }

@@ -58,7 +58,9 @@ internal static class StoreCommands
     public static async Task<long> ReadInt64Async(this DbCommand command, CancellationToken ct = default)
     {
         await using (command)
-            return await command.ExecuteScalarAsync(ct) is { } value and not DBNull ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0;
+            return await command.ExecuteScalarAsync(ct) is { } value and not DBNull
+                ? Convert.ToInt64(value, CultureInfo.InvariantCulture)
+                : 0;
     }
 
     /// <summary>The first column of the first row as a string; null for no row or NULL.</summary>
@@ -69,7 +71,8 @@ internal static class StoreCommands
     }
 
     /// <summary>The first row as <paramref name="read"/> makes it; null if there is none.</summary>
-    public static async Task<T?> ReadFirstOrDefaultAsync<T>(this DbCommand command, Func<DbDataReader, T> read, CancellationToken ct = default)
+    public static async Task<T?> ReadFirstOrDefaultAsync<T>(
+        this DbCommand command, Func<DbDataReader, T> read, CancellationToken ct = default)
         where T : class
     {
         await using (command)

@@ -72,7 +72,10 @@ public interface ISessionStore
     /// <summary>The session with this key and its user, if it exists and has not expired at <paramref name="now"/>.</summary>
     Task<SessionWithUser?> FindLiveSessionAsync(string key, DateTimeOffset now, CancellationToken ct = default);
 
-    /// <summary>Stores a new session; deletes <paramref name="replacedKey"/> in the same transaction (a login ends the session it replaces).</summary>
+    /// <summary>
+    /// Stores a new session; deletes <paramref name="replacedKey"/> in the same transaction (a login ends the session
+    /// it replaces).
+    /// </summary>
     /// <exception cref="MissingReferenceException">The user was deleted meanwhile; nothing changed.</exception>
     Task CreateSessionAsync(SessionRecord session, string? replacedKey, CancellationToken ct = default);
 
@@ -93,7 +96,10 @@ public interface IStoreAdministration
     /// <summary>Creates or migrates the schema to the current version. Safe to run on every start and from several instances.</summary>
     Task MigrateAsync(CancellationToken ct = default);
 
-    /// <summary>The stored value of <paramref name="name"/>, created with <paramref name="create"/> if absent (first writer wins).</summary>
+    /// <summary>
+    /// The stored value of <paramref name="name"/>, created with <paramref name="create"/> if absent (first writer
+    /// wins).
+    /// </summary>
     Task<string> GetOrCreateSettingAsync(string name, Func<string> create, CancellationToken ct = default);
 
     /// <summary>Runs a trivial query (<c>SELECT 1</c>) against the database itself, for the readiness probe.</summary>

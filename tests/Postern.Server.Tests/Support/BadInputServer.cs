@@ -46,7 +46,8 @@ public sealed class BadInputServer : IAsyncLifetime
     public async Task<(string Session, string Csrf)> StaffSessionAsync()
     {
         var login = await PostLoginAsync("application/json", $"{{\"username\": \"{StaffUsername}\", \"password\": \"{StaffPassword}\"}}");
-        string Cookie(string name) => login.SetCookies.Single(c => c.StartsWith(name + "=", StringComparison.Ordinal)).Split(';')[0][(name.Length + 1)..];
+        string Cookie(string name) =>
+            login.SetCookies.Single(c => c.StartsWith(name + "=", StringComparison.Ordinal)).Split(';')[0][(name.Length + 1)..];
         return (Cookie("sessionid"), Cookie("csrftoken"));
     }
 

@@ -26,7 +26,8 @@ public static class PosternProcess
     /// A process start for <c>dotnet Postern.Server.dll args</c>. Stdin is always redirected (as in CI);
     /// POSTERN_DB and POSTERN_REDIS are unset unless the test sets them; hashing is cheap so commands that hash stay fast.
     /// </summary>
-    public static ProcessStartInfo StartInfo(string workingFolder, IEnumerable<string> args, IDictionary<string, string?>? environment = null)
+    public static ProcessStartInfo StartInfo(
+        string workingFolder, IEnumerable<string> args, IDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -43,7 +44,8 @@ public static class PosternProcess
             start.ArgumentList.Add(arg);
         start.Environment.Remove(Commands.PosternCommandLine.DatabaseVariable);
         start.Environment.Remove(Commands.PosternCommandLine.RedisVariable);
-        start.Environment["Postern__Accounts__PasswordIterations"] = PosternTestServer.FastIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Postern__Accounts__PasswordIterations"] =
+            PosternTestServer.FastIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
@@ -55,7 +57,8 @@ public static class PosternProcess
     public static async Task<CommandResult> RunAsync(string workingFolder, IEnumerable<string> args, string? stdin = null,
         IDictionary<string, string?>? environment = null)
     {
-        using var process = Process.Start(StartInfo(workingFolder, args, environment)) ?? throw new InvalidOperationException("dotnet did not start.");
+        using var process = Process.Start(StartInfo(workingFolder, args, environment))
+            ?? throw new InvalidOperationException("dotnet did not start.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try
@@ -138,14 +141,20 @@ public sealed class ServeProcess : IAsyncDisposable
     /// Starts <c>serve --db database --urls http://127.0.0.1:port</c> (with <c>--redis</c> when given; on a free port
     /// unless given one) and waits until it answers HTTP.
     /// </summary>
-    /// <param name="database">The <c>--db</c> to give; null gives none (the default database, or POSTERN_DB from <paramref name="environment"/>).</param>
+    /// <param name="database">
+    /// The <c>--db</c> to give; null gives none (the default database, or POSTERN_DB from
+    /// <paramref name="environment"/>).
+    /// </param>
     /// <param name="extraArgs">More options for <c>serve</c>, such as <c>--demo-data</c>.</param>
     public static async Task<ServeProcess> StartAsync(string workingFolder, string? database, string? redis = null, int? port = null,
         IDictionary<string, string?>? environment = null, params string[] extraArgs)
     {
         var address = new Uri($"http://127.0.0.1:{port ?? PosternProcess.FreeLoopbackPort()}");
-        string[] args = ["serve", .. database is null ? Array.Empty<string>() : ["--db", database], "--urls", address.ToString().TrimEnd('/'),
-            .. redis is null ? Array.Empty<string>() : ["--redis", redis], .. extraArgs];
+        string[] args =
+        [
+            "serve", .. database is null ? Array.Empty<string>() : ["--db", database], "--urls", address.ToString().TrimEnd('/'),
+            .. redis is null ? Array.Empty<string>() : ["--redis", redis], .. extraArgs,
+        ];
         var process = Process.Start(PosternProcess.StartInfo(workingFolder, args, environment))
             ?? throw new InvalidOperationException("dotnet did not start.");
         var serve = new ServeProcess(process, address);
@@ -169,7 +178,10 @@ public sealed class ServeProcess : IAsyncDisposable
         await kill.WaitForExitAsync();
     }
 
-    /// <summary>Waits for the process to end by itself; its exit code, or null if it is still running after <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Waits for the process to end by itself; its exit code, or null if it is still running after
+    /// <paramref name="timeout"/>.
+    /// </summary>
     public async Task<int?> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);

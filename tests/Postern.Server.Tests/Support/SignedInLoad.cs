@@ -27,13 +27,15 @@ public enum LoadRequest
 }
 
 /// <summary>One request of a load run and what came of it: a status and its <c>detail</c>, or why there was no usable answer.</summary>
-public sealed record LoadOutcome(int Client, LoadRequest Request, string Tag, HttpStatusCode? Status, string? Detail, string? RetryAfter, string? Failure,
-    FaultPhase Sent, FaultPhase Answered)
+public sealed record LoadOutcome(int Client, LoadRequest Request, string Tag, HttpStatusCode? Status, string? Detail,
+    string? RetryAfter, string? Failure, FaultPhase Sent, FaultPhase Answered)
 {
     public bool Succeeded => Status == HttpStatusCode.OK && Failure is null;
 
     public override string ToString() =>
-        $"client {Client} {Request} {Tag}: {(Status is { } status ? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture) : "no answer")} {Detail} {Failure} (sent {Sent}, answered {Answered})";
+        $"client {Client} {Request} {Tag}: "
+        + $"{(Status is { } status ? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture) : "no answer")}"
+        + $" {Detail} {Failure} (sent {Sent}, answered {Answered})";
 }
 
 /// <summary>A client of a load run: a visitor signed in as its own staff user, and the session it must keep.</summary>
@@ -62,7 +64,8 @@ public sealed class SignedInLoad(IReadOnlyList<LoadClient> clients, IReadOnlyLis
     public IReadOnlyCollection<LoadOutcome> Outcomes => _outcomes;
 
     /// <summary>Signs every user in, each through an HTTP client of its own from <paramref name="newClient"/>.</summary>
-    public static async Task<SignedInLoad> SignInAsync(Func<HttpClient> newClient, IEnumerable<(string Username, string Password, long UserId)> users)
+    public static async Task<SignedInLoad> SignInAsync(
+        Func<HttpClient> newClient, IEnumerable<(string Username, string Password, long UserId)> users)
     {
         var connections = users.Select(_ => newClient()).ToList();
         var signedIn = await Task.WhenAll(users.Select(async (user, index) =>
@@ -81,7 +84,10 @@ public sealed class SignedInLoad(IReadOnlyList<LoadClient> clients, IReadOnlyLis
             connection.Dispose();
     }
 
-    /// <summary>Every client sends <paramref name="requestsPerClient"/> requests, or fewer if <paramref name="bound"/> passes first.</summary>
+    /// <summary>
+    /// Every client sends <paramref name="requestsPerClient"/> requests, or fewer if <paramref name="bound"/> passes
+    /// first.
+    /// </summary>
     public Task RunAsync(string run, int requestsPerClient, TimeSpan bound)
     {
         var deadline = DateTime.UtcNow + bound;
@@ -99,7 +105,10 @@ public sealed class SignedInLoad(IReadOnlyList<LoadClient> clients, IReadOnlyLis
         })));
     }
 
-    /// <summary>One request for the client (through its own connection unless <paramref name="via"/>), its answer checked: who it says is signed in, the page, the email written.</summary>
+    /// <summary>
+    /// One request for the client (through its own connection unless <paramref name="via"/>), its answer checked: who
+    /// it says is signed in, the page, the email written.
+    /// </summary>
     public async Task<LoadOutcome> SendAsync(LoadClient client, LoadRequest request, string tag, Visitor? via = null)
     {
         var visitor = via ?? client.Visitor;

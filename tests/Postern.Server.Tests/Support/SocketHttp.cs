@@ -13,7 +13,8 @@ public sealed record SocketResponse(int Status, IReadOnlyList<(string Name, stri
         return values.Count == 0 ? null : string.Join(", ", values);
     }
 
-    public IEnumerable<string> SetCookies => Headers.Where(h => h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value);
+    public IEnumerable<string> SetCookies =>
+        Headers.Where(h => h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value);
 
     public string BodyText => Encoding.UTF8.GetString(Body);
 
@@ -42,7 +43,10 @@ public static class SocketHttp
         return Encoding.Latin1.GetBytes(text.ToString());
     }
 
-    /// <summary>Sends <paramref name="head"/> then whatever <paramref name="writeBody"/> writes; optionally half-closes, then reads one response.</summary>
+    /// <summary>
+    /// Sends <paramref name="head"/> then whatever <paramref name="writeBody"/> writes; optionally half-closes, then
+    /// reads one response.
+    /// </summary>
     public static async Task<SocketResponse> ExchangeAsync(Uri server, byte[] head, Func<Stream, CancellationToken, Task>? writeBody = null,
         bool halfCloseAfterBody = false, TimeSpan? timeout = null)
     {
@@ -66,7 +70,8 @@ public static class SocketHttp
         }
     }
 
-    public static Task<SocketResponse> ExchangeAsync(Uri server, byte[] head, byte[] body, bool halfCloseAfterBody = false, TimeSpan? timeout = null) =>
+    public static Task<SocketResponse> ExchangeAsync(
+        Uri server, byte[] head, byte[] body, bool halfCloseAfterBody = false, TimeSpan? timeout = null) =>
         ExchangeAsync(server, head, (stream, ct) => stream.WriteAsync(body, ct).AsTask(), halfCloseAfterBody, timeout);
 
     private static async Task WriteRequestAsync(TcpClient client, NetworkStream stream, byte[] head,

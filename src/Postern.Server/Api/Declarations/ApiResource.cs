@@ -101,7 +101,10 @@ public abstract class ApiResource
     internal abstract Task<ApiResponse> DestroyAsync(ApiRequest request, string id);
     internal abstract Task<ApiResponse> RunActionAsync(ApiRequest request, ApiAction action, string? id);
 
-    /// <summary>Whether the object named <paramref name="id"/> exists and <paramref name="request"/> may act on it (DRF's get_object).</summary>
+    /// <summary>
+    /// Whether the object named <paramref name="id"/> exists and <paramref name="request"/> may act on it (DRF's
+    /// get_object).
+    /// </summary>
     internal abstract Task<bool> MayActOnAsync(ApiRequest request, string id, IReadOnlyList<PermissionRule> permissions);
 }
 

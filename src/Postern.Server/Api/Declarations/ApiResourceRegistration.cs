@@ -5,7 +5,10 @@ public sealed record ApiResourceRegistration(ApiResource Resource);
 
 public static class ApiResourceServiceCollectionExtensions
 {
-    /// <summary>Adds a resource to the API, after the built-in ones: its routes, links, root entry, forms and OpenAPI paths follow.</summary>
+    /// <summary>
+    /// Adds a resource to the API, after the built-in ones: its routes, links, root entry, forms and OpenAPI paths
+    /// follow.
+    /// </summary>
     public static IServiceCollection AddApiResource(this IServiceCollection services, ApiResource resource) =>
         services.AddSingleton(new ApiResourceRegistration(resource));
 }

@@ -13,7 +13,10 @@ public abstract class ResourceStore<TRecord>
     /// <summary>A page of objects in a stable order (by id for database tables).</summary>
     public virtual Task<IReadOnlyList<TRecord>> ListAsync(ApiRequest request, int offset, int limit) => throw Unsupported();
 
-    /// <summary>The object named <paramref name="id"/> in its URL (digits for a <see cref="Lookup.NumericId"/> resource), or null.</summary>
+    /// <summary>
+    /// The object named <paramref name="id"/> in its URL (digits for a <see cref="Lookup.NumericId"/> resource), or
+    /// null.
+    /// </summary>
     public virtual Task<TRecord?> FindAsync(ApiRequest request, string id) => throw Unsupported();
 
     public virtual Task<TRecord> CreateAsync(ApiRequest request, ValidatedData data) => throw Unsupported();
@@ -35,7 +38,8 @@ public abstract class ResourceStore<TRecord>
         return existing;
     }
 
-    private NotSupportedException Unsupported() => new($"{GetType().Name} does not implement this operation; the resource must not declare it.");
+    private NotSupportedException Unsupported() =>
+        new($"{GetType().Name} does not implement this operation; the resource must not declare it.");
 }
 
 /// <summary>
@@ -52,7 +56,9 @@ public sealed class Resource<TRecord> : ApiResource
         {
             field = value;
             foreach (var url in value.OfType<UrlField<TRecord>>())
-                url.Owner = url.Owner is null || url.Owner == this ? this : throw new InvalidOperationException("A UrlField belongs to one resource.");
+                url.Owner = url.Owner is null || url.Owner == this
+                    ? this
+                    : throw new InvalidOperationException("A UrlField belongs to one resource.");
         }
     }
 
@@ -68,7 +74,8 @@ public sealed class Resource<TRecord> : ApiResource
 
     private string NoMatch => $"No {Name} matches the given query.";
 
-    internal override Task<IReadOnlySet<long>> ExistingIdsAsync(ApiRequest request, IReadOnlyCollection<long> ids) => Store.ExistingIdsAsync(request, ids);
+    internal override Task<IReadOnlySet<long>> ExistingIdsAsync(ApiRequest request, IReadOnlyCollection<long> ids) =>
+        Store.ExistingIdsAsync(request, ids);
 
     internal override async Task<IReadOnlyList<ObjectChoice>> ChoicesAsync(ApiRequest request, int limit)
     {
@@ -132,14 +139,21 @@ public sealed class Resource<TRecord> : ApiResource
                 return refusal;
             instance = found;
         }
-        var input = action.Fields.Count == 0 ? new ValidatedData() : await Serializer.ValidateAsync(request, action.Fields, instance, partial: false);
+        var input = action.Fields.Count == 0
+            ? new ValidatedData()
+            : await Serializer.ValidateAsync(request, action.Fields, instance, partial: false);
         return await action.Handler(new ActionRequest(request, input, instance));
     }
 
-    /// <summary>The object a request names, as DRF's get_object: 404 for an id that cannot be one or names none, 403 without object permission.</summary>
-    internal async Task<(TRecord? Found, ApiResponse? Refusal)> GetObjectAsync(ApiRequest request, string id, IReadOnlyList<PermissionRule>? permissions = null)
+    /// <summary>
+    /// The object a request names, as DRF's get_object: 404 for an id that cannot be one or names none, 403 without
+    /// object permission.
+    /// </summary>
+    internal async Task<(TRecord? Found, ApiResponse? Refusal)> GetObjectAsync(
+        ApiRequest request, string id, IReadOnlyList<PermissionRule>? permissions = null)
     {
-        if (Lookup == Lookup.NumericId && !long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+        if (Lookup == Lookup.NumericId
+            && !long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
             return (null, ApiResponse.NotFound());
         var found = await Store.FindAsync(request, id);
         if (found is null)
@@ -167,7 +181,8 @@ public sealed class Resource<TRecord> : ApiResource
             var field = Fields.FirstOrDefault(f => f.Name == e.Column);
             throw new ApiValidationException(field is null
                 ? FieldErrors.Of(FieldErrors.NonFieldErrors, e.Message)
-                : FieldErrors.Of(field.Name, field.UniqueMessage ?? $"{Name.ToLowerInvariant()} with this {field.Label.ToLowerInvariant()} already exists."));
+                : FieldErrors.Of(field.Name, field.UniqueMessage
+                    ?? $"{Name.ToLowerInvariant()} with this {field.Label.ToLowerInvariant()} already exists."));
         }
     }
 
@@ -187,7 +202,8 @@ public static class Serializer
         var errors = new FieldErrors();
         if (input.NotAnObjectTypeName is { } type)
         {
-            errors.Add(FieldErrors.NonFieldErrors, type == "NoneType" ? "No data provided" : $"Invalid data. Expected a dictionary, but got {type}.");
+            errors.Add(FieldErrors.NonFieldErrors,
+                type == "NoneType" ? "No data provided" : $"Invalid data. Expected a dictionary, but got {type}.");
             throw new ApiValidationException(errors);
         }
         var context = new ValidationContext(request, instance, partial);

@@ -73,9 +73,12 @@ public sealed class ApiInput
     /// <exception cref="ParseErrorException">Malformed JSON.</exception>
     public static async Task<ApiInput> ReadAsync(HttpRequest request, CancellationToken ct)
     {
-        var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var media) ? media.MediaType.Value ?? "" : request.ContentType ?? "";
+        var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var media)
+            ? media.MediaType.Value ?? ""
+            : request.ContentType ?? "";
         if (request.HasFormContentType)
-            return new ApiInput(null, await Http.RequestForm.TryReadAsync(request, ct) ?? throw new ParseErrorException("Malformed request."));
+            return new ApiInput(null,
+                await Http.RequestForm.TryReadAsync(request, ct) ?? throw new ParseErrorException("Malformed request."));
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body, ct);
         if (body.Length == 0)

@@ -12,7 +12,8 @@ public static class FieldMessages
     public const string InvalidInteger = "A valid integer is required.";
     public const string StringTooLarge = "String value too large.";
     public const string InvalidBoolean = "Must be a valid boolean.";
-    public const string InvalidDateTime = "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].";
+    public const string InvalidDateTime =
+        "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].";
     public const string EmptyList = "This list may not be empty.";
     public const string NoUrlMatch = "Invalid hyperlink - No URL match.";
     public const string IncorrectUrlMatch = "Invalid hyperlink - Incorrect URL match.";

@@ -131,7 +131,8 @@ public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IRead
             switch (json.ValueKind)
             {
                 case JsonValueKind.Array:
-                    items = [.. json.EnumerateArray().Select(e => (e.ValueKind == JsonValueKind.String ? e.GetString() : null, PythonValues.TypeName(e)))];
+                    items = [.. json.EnumerateArray()
+                        .Select(e => (e.ValueKind == JsonValueKind.String ? e.GetString() : null, PythonValues.TypeName(e)))];
                     break;
                 case JsonValueKind.Object:
                     // Python iterates a dict's keys: DRF takes {"/api/groups/1/": 1} as the list of its keys.
@@ -238,10 +239,13 @@ public sealed class HyperlinkField<TRecord>(string name, Func<TRecord, long?> ge
         public override bool NeedsValidValue => true;
 
         public override async ValueTask<string?> ValidateAsync(long? value, ValidationContext context) =>
-            value is { } id && !(await field.Target.ExistingIdsAsync(context.Call, [id])).Contains(id) ? FieldMessages.ObjectDoesNotExist : null;
+            value is { } id && !(await field.Target.ExistingIdsAsync(context.Call, [id])).Contains(id)
+                ? FieldMessages.ObjectDoesNotExist
+                : null;
     }
 
-    protected override void Write(Utf8JsonWriter writer, long? value, ApiLinks links) => writer.WriteStringValue(links.Instance(target(), value!.Value));
+    protected override void Write(Utf8JsonWriter writer, long? value, ApiLinks links) =>
+        writer.WriteStringValue(links.Instance(target(), value!.Value));
 
     internal override JsonObject ValueSchema() =>
         new() { ["type"] = "string", ["format"] = "uri", ["description"] = $"The URL of a {Target.Name.ToLowerInvariant()}." };

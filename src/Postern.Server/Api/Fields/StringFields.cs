@@ -57,7 +57,10 @@ public class StringField<TRecord>(string name, Func<TRecord, string?>? get = nul
 
     protected override bool SkipsValidators(string? value) => value is { Length: 0 };
 
-    /// <summary>DRF's "invalid" message, which a subclass's own replaces: an EmailField says "Enter a valid email address." to a list too.</summary>
+    /// <summary>
+    /// DRF's "invalid" message, which a subclass's own replaces: an EmailField says "Enter a valid email address." to a
+    /// list too.
+    /// </summary>
     protected virtual string InvalidMessage => FieldMessages.NotAString;
 
     /// <summary>After the declared validators, as DRF's CharField appends its own: length, then no NUL.</summary>
@@ -67,7 +70,8 @@ public class StringField<TRecord>(string name, Func<TRecord, string?>? get = nul
             yield return new CheckValidator<string?>(text => text!.Length > max ? FieldMessages.MaxLength(max) : null);
         if (MinLength is { } min)
             yield return new CheckValidator<string?>(text => text!.Length < min ? FieldMessages.MinLength(min) : null);
-        yield return new CheckValidator<string?>(text => text!.Contains('\0', StringComparison.Ordinal) ? FieldMessages.NullCharacters : null);
+        yield return new CheckValidator<string?>(text =>
+            text!.Contains('\0', StringComparison.Ordinal) ? FieldMessages.NullCharacters : null);
     }
 
     protected override void Write(Utf8JsonWriter writer, string? value, ApiLinks links) => writer.WriteStringValue(value);
@@ -102,7 +106,8 @@ public sealed class EmailField<TRecord>(string name, Func<TRecord, string?>? get
     protected override string InvalidMessage => FieldMessages.InvalidEmail;
 
     protected override IEnumerable<FieldValidator<string?>> BuiltInValidators() =>
-        base.BuiltInValidators().Append(new CheckValidator<string?>(text => EmailAddress.IsValid(text!) ? null : FieldMessages.InvalidEmail));
+        base.BuiltInValidators()
+            .Append(new CheckValidator<string?>(text => EmailAddress.IsValid(text!) ? null : FieldMessages.InvalidEmail));
 
     internal override JsonObject ValueSchema()
     {
@@ -149,7 +154,9 @@ public sealed class ChoiceField<TRecord>(string name, Func<TRecord, string?>? ge
     protected override void Write(Utf8JsonWriter writer, string? value, ApiLinks links) => writer.WriteStringValue(value);
 
     internal override void DescribeConstraints(JsonObject info) =>
-        info["choices"] = new JsonArray(Choices.Select(c => (JsonNode)new JsonObject { ["value"] = c.Value, ["display_name"] = c.DisplayName }).ToArray());
+        info["choices"] = new JsonArray(Choices
+            .Select(c => (JsonNode)new JsonObject { ["value"] = c.Value, ["display_name"] = c.DisplayName })
+            .ToArray());
 
     internal override JsonObject ValueSchema() =>
         new() { ["type"] = "string", ["enum"] = new JsonArray(Choices.Select(c => (JsonNode?)c.Value).ToArray()) };

@@ -166,7 +166,8 @@ public sealed class DateTimeField<TRecord>(string name, Func<TRecord, DateTimeOf
         return false;
     }
 
-    protected override void Write(Utf8JsonWriter writer, DateTimeOffset? value, ApiLinks links) => writer.WriteStringValue(IsoDateTime.Format(value!.Value));
+    protected override void Write(Utf8JsonWriter writer, DateTimeOffset? value, ApiLinks links) =>
+        writer.WriteStringValue(IsoDateTime.Format(value!.Value));
 
     internal override JsonObject ValueSchema() => new() { ["type"] = "string", ["format"] = "date-time" };
 }
@@ -182,7 +183,10 @@ public static partial class IsoDateTime
         return utc.ToString(format, CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Django's parse_datetime: a date, a T or space, hours and minutes, optional seconds and fraction, an optional offset (UTC if none).</summary>
+    /// <summary>
+    /// Django's parse_datetime: a date, a T or space, hours and minutes, optional seconds and fraction, an optional
+    /// offset (UTC if none).
+    /// </summary>
     public static bool TryParse(string text, out DateTimeOffset value)
     {
         value = default;
@@ -219,6 +223,7 @@ public static partial class IsoDateTime
         }
     }
 
-    [GeneratedRegex(@"^\s*(?<year>\d{4})-(?<month>\d{1,2})-(?<day>\d{1,2})[T ](?<hour>\d{1,2}):(?<minute>\d{1,2})(?::(?<second>\d{1,2})(?:[.,](?<fraction>\d{1,6})\d*)?)?\s*(?<zone>Z|[+-]\d{2}(?::?\d{2})?)?\s*$")]
+    [GeneratedRegex(@"^\s*(?<year>\d{4})-(?<month>\d{1,2})-(?<day>\d{1,2})[T ](?<hour>\d{1,2}):(?<minute>\d{1,2})"
+        + @"(?::(?<second>\d{1,2})(?:[.,](?<fraction>\d{1,6})\d*)?)?\s*(?<zone>Z|[+-]\d{2}(?::?\d{2})?)?\s*$")]
     private static partial Regex Pattern();
 }

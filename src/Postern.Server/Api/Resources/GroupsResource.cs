@@ -2,7 +2,10 @@ using Postern.Server.Storage;
 
 namespace Postern.Server.Api.Resources;
 
-/// <summary><c>/api/groups/</c>: Django's auth.Group as the reference backend's HyperlinkedModelSerializer shows it (<c>url</c>, <c>name</c>).</summary>
+/// <summary>
+/// <c>/api/groups/</c>: Django's auth.Group as the reference backend's HyperlinkedModelSerializer shows it (<c>url</c>,
+/// <c>name</c>).
+/// </summary>
 public static class GroupsResource
 {
     /// <summary>Django's default unique message: "%(model_name)s with this %(field_label)s already exists."</summary>
@@ -53,9 +56,12 @@ public static class GroupsResource
 
         /// <summary>A PATCH without a name changes nothing.</summary>
         public override async Task<Group?> UpdateAsync(ApiRequest request, Group current, ValidatedData data) =>
-            data.Get(Name) is { } name ? await NameFreeAsync(() => Groups(request).RenameGroupAsync(current.Id, name, request.Aborted)) : current;
+            data.Get(Name) is { } name
+                ? await NameFreeAsync(() => Groups(request).RenameGroupAsync(current.Id, name, request.Aborted))
+                : current;
 
-        public override Task DeleteAsync(ApiRequest request, Group current) => Groups(request).DeleteGroupAsync(current.Id, request.Aborted);
+        public override Task DeleteAsync(ApiRequest request, Group current) =>
+            Groups(request).DeleteGroupAsync(current.Id, request.Aborted);
 
         /// <summary>What validation said a moment before, if another request took the name in between.</summary>
         private static async Task<T> NameFreeAsync<T>(Func<Task<T>> write)

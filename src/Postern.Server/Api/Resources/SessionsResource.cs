@@ -46,8 +46,13 @@ public static class SessionsResource
         Handler = async action =>
         {
             var request = action.Request;
-            var revoked = await request.Service<ISessionStore>().DeleteSessionsOfUserAsync(request.User.Id, request.Session.Key, request.Aborted);
-            return ApiResponse.Ok(new JsonObject { ["detail"] = $"Ended {revoked} other session{(revoked == 1 ? "" : "s")}.", ["revoked"] = revoked });
+            var revoked = await request.Service<ISessionStore>()
+                .DeleteSessionsOfUserAsync(request.User.Id, request.Session.Key, request.Aborted);
+            return ApiResponse.Ok(new JsonObject
+            {
+                ["detail"] = $"Ended {revoked} other session{(revoked == 1 ? "" : "s")}.",
+                ["revoked"] = revoked,
+            });
         },
     };
 
@@ -73,7 +78,8 @@ public static class SessionsResource
     {
         private static async Task<IReadOnlyList<OwnSession>> AllAsync(ApiRequest request)
         {
-            var sessions = await request.Service<ISessionStore>().ListLiveSessionsOfUserAsync(request.User.Id, request.Time.GetUtcNow(), request.Aborted);
+            var sessions = await request.Service<ISessionStore>()
+                .ListLiveSessionsOfUserAsync(request.User.Id, request.Time.GetUtcNow(), request.Aborted);
             return [.. sessions.Select(s => new OwnSession(s, s.Key == request.Session.Key))];
         }
 

@@ -23,7 +23,8 @@ public static class UsersResource
         [
             new CheckValidator<string?>(name => AccountService.IsUsernamePattern(name!) ? null : AccountService.InvalidUsername),
             new UniqueValidator<string?>(UsernameTaken,
-                async (name, context) => (await context.Call.Service<IUserStore>().FindUserByUsernameAsync(name!, context.Call.Aborted))?.Id,
+                async (name, context) =>
+                    (await context.Call.Service<IUserStore>().FindUserByUsernameAsync(name!, context.Call.Aborted))?.Id,
                 user => ((UserWithGroups)user).User.Id),
         ],
     };
@@ -79,7 +80,8 @@ public static class UsersResource
                 new UserChanges(data.Get(Username), data.Get(Email), data.Has(Groups) ? data.Get(Groups) : null), request.Aborted));
 
         /// <summary>Deleting a user ends their sessions with them (the store cascades).</summary>
-        public override Task DeleteAsync(ApiRequest request, UserWithGroups current) => Users(request).DeleteUserAsync(current.User.Id, request.Aborted);
+        public override Task DeleteAsync(ApiRequest request, UserWithGroups current) =>
+            Users(request).DeleteUserAsync(current.User.Id, request.Aborted);
 
         /// <summary>What validation said a moment before, if another request took the name or deleted a group in between.</summary>
         private static async Task<T> WriteAsync<T>(Func<Task<T>> write)

@@ -22,7 +22,8 @@ public sealed class ApiLinks(HttpRequest request, RouteTable routes)
 
     public string Instance(ApiResource resource, string id) => To(routes.InstanceOf(resource), id);
 
-    public string Instance(ApiResource resource, long id) => Instance(resource, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public string Instance(ApiResource resource, long id) =>
+        Instance(resource, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     // With a format suffix in the request, links carry it too, as DRF reverses with format=.
     public string To(ApiRoute route, string? id) =>

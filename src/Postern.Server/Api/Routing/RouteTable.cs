@@ -118,7 +118,10 @@ public sealed partial class RouteTable
     private readonly Dictionary<ApiResource, ApiRoute> _instances = [];
     private readonly HashSet<string> _otherPaths;
 
-    /// <param name="otherPaths">Paths of the site outside the API (<c>/auth/login</c>): a hyperlink to one is an "incorrect match", not "no match".</param>
+    /// <param name="otherPaths">
+    /// Paths of the site outside the API (<c>/auth/login</c>): a hyperlink to one is an "incorrect match", not "no
+    /// match".
+    /// </param>
     public RouteTable(IEnumerable<ApiResource> resources, IEnumerable<string> otherPaths)
     {
         Resources = [.. resources];

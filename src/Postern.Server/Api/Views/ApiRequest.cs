@@ -32,7 +32,8 @@ public sealed class ApiRequest
     public bool IsAuthenticated => _current is not null;
 
     /// <summary>The signed-in user; only for resources whose permissions require one.</summary>
-    public User User => _current?.User ?? throw new InvalidOperationException("An anonymous request has no user: check IsAuthenticated first.");
+    public User User =>
+        _current?.User ?? throw new InvalidOperationException("An anonymous request has no user: check IsAuthenticated first.");
 
     /// <summary>The session the request came with; only for resources whose permissions require one.</summary>
     public SessionRecord Session => _current?.Session ?? throw new InvalidOperationException("An anonymous request has no session.");

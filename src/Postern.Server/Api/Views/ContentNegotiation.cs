@@ -26,7 +26,8 @@ public static class ContentNegotiation
         NotAcceptable,
     }
 
-    public static Outcome Negotiate(HttpRequest request, out Representation representation) => Negotiate(request, out representation, out _);
+    public static Outcome Negotiate(HttpRequest request, out Representation representation) =>
+        Negotiate(request, out representation, out _);
 
     /// <param name="indent">DRF's <c>Accept: application/json; indent=N</c>: pretty JSON, N spaces (0 to 8).</param>
     public static Outcome Negotiate(HttpRequest request, out Representation representation, out int? indent)
@@ -80,8 +81,10 @@ public static class ContentNegotiation
         {
             if (group.FirstOrDefault(media => Matches(media, "application", "json")) is { } json)
             {
-                if (json.Parameters.FirstOrDefault(p => p.Name.Equals("indent", StringComparison.OrdinalIgnoreCase))?.Value.Value is { } asked
-                    && int.TryParse(asked, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var spaces))
+                if (json.Parameters.FirstOrDefault(p => p.Name.Equals("indent", StringComparison.OrdinalIgnoreCase))?.Value.Value
+                        is { } asked
+                    && int.TryParse(asked, System.Globalization.NumberStyles.AllowLeadingSign,
+                        System.Globalization.CultureInfo.InvariantCulture, out var spaces))
                     return chosen with { Indent = Math.Clamp(spaces, 0, 8) };
                 return chosen;
             }

@@ -29,7 +29,10 @@ public static class OptionsMetadata
         return metadata;
     }
 
-    /// <summary>Whether <paramref name="request"/>'s user may send <paramref name="method"/> to the route (and, on one object, may act on it).</summary>
+    /// <summary>
+    /// Whether <paramref name="request"/>'s user may send <paramref name="method"/> to the route (and, on one object,
+    /// may act on it).
+    /// </summary>
     public static async Task<bool> MayWriteAsync(ApiRequest request, ApiRoute route, string method)
     {
         if (!route.Methods.Contains(method))

@@ -26,7 +26,9 @@ public static class Pagination
         else if (!int.TryParse(requested, NumberStyles.AllowLeadingSign | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite,
                      CultureInfo.InvariantCulture, out number) || number < 1 || number > pages)
             return false;
-        var next = number < pages ? ApiLinks.WithQueryParameter(request, "page", (number + 1).ToString(CultureInfo.InvariantCulture)) : null;
+        var next = number < pages
+            ? ApiLinks.WithQueryParameter(request, "page", (number + 1).ToString(CultureInfo.InvariantCulture))
+            : null;
         var previous = number switch
         {
             1 => null,

@@ -13,10 +13,16 @@ public static class PostgresDatabaseUrl
     /// <summary>Seconds to wait for a connection to open (Npgsql's own default is 15): an unreachable database is a prompt 503.</summary>
     public const int DefaultConnectTimeoutSeconds = 5;
 
-    /// <summary>Seconds a statement may run (Npgsql's default is 30): Postern's are small, so a longer one means a database that stopped answering.</summary>
+    /// <summary>
+    /// Seconds a statement may run (Npgsql's default is 30): Postern's are small, so a longer one means a database that
+    /// stopped answering.
+    /// </summary>
     public const int DefaultCommandTimeoutSeconds = 10;
 
-    /// <summary>Seconds of idleness after which a pooled connection is probed, so one the server or network dropped is discarded before a request takes it.</summary>
+    /// <summary>
+    /// Seconds of idleness after which a pooled connection is probed, so one the server or network dropped is discarded
+    /// before a request takes it.
+    /// </summary>
     public const int DefaultKeepaliveSeconds = 30;
 
     /// <summary>
@@ -59,6 +65,7 @@ public static class PostgresDatabaseUrl
     /// <summary>The URL without its password, for messages.</summary>
     public static string Redact(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal)
-            ? url.Replace(uri.UserInfo, uri.UserInfo[..uri.UserInfo.IndexOf(':', StringComparison.Ordinal)] + ":***", StringComparison.Ordinal)
+            ? url.Replace(
+                uri.UserInfo, uri.UserInfo[..uri.UserInfo.IndexOf(':', StringComparison.Ordinal)] + ":***", StringComparison.Ordinal)
             : url;
 }
