@@ -38,6 +38,14 @@ public static class EndpointPaths
     public const string Logout = "/auth/logout";
     public const string User = "/auth/user";
     public const string ApiRoot = "/api/";
+
+    // The account flows beyond the seed (docs/accounts.md).
+    public const string PasswordChange = "/auth/password/change";
+    public const string PasswordReset = "/auth/password/reset";
+    public const string PasswordResetConfirm = "/auth/password/reset/confirm";
+    public const string Signup = "/auth/signup";
+    public const string EmailVerify = "/auth/email/verify";
+    public const string EmailVerifyResend = "/auth/email/verify/resend";
 }
 
 /// <summary>HTTP methods that RFC 9110 defines as safe: the only ones exempt from CSRF checks.</summary>
