@@ -9,7 +9,8 @@ using Postern.Protocol;
 namespace Postern.Client;
 
 /// <summary>Who the session belongs to, as <c>/auth/user</c> says.</summary>
-public sealed record CurrentUser(string Username, string? Email, bool? IsStaff, string? Url);
+public sealed record CurrentUser(
+    string Username, string? Email, bool? IsStaff, string? Url, string? FirstName = null, string? LastName = null, bool? EmailVerified = null);
 
 /// <summary>
 /// How far a walk through a paginated list has got: pages and items fetched so far, and DRF's <c>count</c> when the

@@ -21,4 +21,46 @@ public sealed class AccountOptions
 
     /// <summary>The seed logs out with GET. False answers GET with 405, so a cross-site image cannot log users out.</summary>
     public bool LogoutAllowsGet { get; set; } = true;
+
+    /// <summary><c>POST /auth/signup</c> opens sign-up; closed (403) by default, as a backend for an existing frontend starts.</summary>
+    public bool SignupEnabled { get; set; }
+
+    /// <summary>allauth's ACCOUNT_EMAIL_VERIFICATION: whether addresses users give themselves must be verified to log in.</summary>
+    public EmailVerificationMode EmailVerification { get; set; } = EmailVerificationMode.Optional;
+
+    /// <summary>Django's PASSWORD_RESET_TIMEOUT: how long a reset link works, three days.</summary>
+    [Range(1, 365 * 24 * 3600)]
+    public int PasswordResetTimeoutSeconds { get; set; } = 259_200;
+
+    /// <summary>How long a verification link works: allauth's three days.</summary>
+    [Range(1, 365 * 24 * 3600)]
+    public int EmailVerificationTimeoutSeconds { get; set; } = 259_200;
+}
+
+/// <summary>allauth's names for ACCOUNT_EMAIL_VERIFICATION.</summary>
+public enum EmailVerificationMode
+{
+    /// <summary>No verification e-mail is sent; addresses are never required to be verified.</summary>
+    None,
+
+    /// <summary>A verification e-mail is sent; logging in does not wait for it.</summary>
+    Optional,
+
+    /// <summary>A verification e-mail is sent, and a correct login is refused until the address is verified.</summary>
+    Mandatory,
+}
+
+/// <summary>The frontend's own pages that account e-mails link to (<c>Postern:Frontend</c>).</summary>
+public sealed class FrontendOptions
+{
+    public const string Section = "Postern:Frontend";
+
+    /// <summary>
+    /// The link of a password reset e-mail, with <c>{uid}</c> and <c>{token}</c> filled in, e.g.
+    /// <c>https://app.example.com/reset/{uid}/{token}</c>. Unset: Postern's own small page, which posts the confirm.
+    /// </summary>
+    public string? PasswordResetUrl { get; set; }
+
+    /// <summary>The link of a verification e-mail, with <c>{key}</c> filled in. Unset: Postern's own page.</summary>
+    public string? EmailVerifyUrl { get; set; }
 }

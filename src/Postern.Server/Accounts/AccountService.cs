@@ -44,7 +44,9 @@ public sealed partial class AccountService(
         if (password is not null)
             Refuse(ValidatePassword(password));
         var encoded = password is null ? DjangoPasswordHash.NewUnusable() : await hasher.HashAsync(password, ct);
-        return await users.CreateUserAsync(new NewUser(username, email, encoded, isStaff, isSuperuser) { GroupIds = groupIds ?? [] }, ct);
+        // Users created here are created by an administrator, who vouches for the address.
+        return await users.CreateUserAsync(
+            new NewUser(username, email, encoded, isStaff, isSuperuser) { GroupIds = groupIds ?? [], EmailVerified = true }, ct);
     }
 
     /// <summary>
@@ -59,8 +61,16 @@ public sealed partial class AccountService(
         await users.SetPasswordAsync(user.Id, encoded, kept, ct);
     }
 
+    /// <summary>What <see cref="AuthenticateAsync"/> returns for a right password that <c>admit</c> refused.</summary>
+    public static readonly User NotAdmitted = new(0, "", "", "", false, false, false, default, null);
+
     /// <summary>Checks credentials as Django's ModelBackend does; null for a wrong password, unknown or inactive user.</summary>
-    public async Task<User?> AuthenticateAsync(string username, string password, CancellationToken ct)
+    /// <param name="admit">
+    /// Asked once the password is right, before the login is recorded: false refuses the user as <see cref="NotAdmitted"/>
+    /// (an address that must be verified first).
+    /// </param>
+    public async Task<User?> AuthenticateAsync(string username, string password, CancellationToken ct,
+        Func<User, Task<bool>>? admit = null)
     {
         // No stored username is that long or holds NUL (PostgreSQL cannot even compare such text): such names are unknown users.
         var user = username.Length <= MaxUsernameLength && !username.Contains('\0', StringComparison.Ordinal)
@@ -70,6 +80,8 @@ public sealed partial class AccountService(
         // The inactive user's password was still hashed above, so timing says nothing about activity either.
         if (user is null || !check.Matches || !user.IsActive)
             return null;
+        if (admit is not null && !await admit(user))
+            return NotAdmitted;
         PasswordUpgrade? upgrade = null;
         if (check.UpgradedHash is { } upgraded)
         {
@@ -83,6 +95,27 @@ public sealed partial class AccountService(
 
     public async Task<Storage.Group> EnsureGroupAsync(string name, CancellationToken ct = default) =>
         await groups.FindGroupByNameAsync(name, ct) ?? await groups.CreateGroupAsync(name, ct);
+
+    /// <summary>
+    /// Sets a password that a form has already judged (<see cref="NewPasswordRules"/>): every session of the user ends.
+    /// Returns the user with the new hash, to sign the asking session in again under it.
+    /// </summary>
+    public async Task<User> ReplacePasswordAsync(User user, string password, CancellationToken ct)
+    {
+        var encoded = await hasher.HashAsync(password, ct);
+        await users.SetPasswordAsync(user.Id, encoded, kept: null, ct);
+        return user with { Password = encoded };
+    }
+
+    /// <summary>
+    /// A user who signed up: the form judged the name and password already; the address the user gave is not verified.
+    /// </summary>
+    /// <exception cref="DuplicateUsernameException">Taken since the form looked.</exception>
+    public async Task<User> SignUpAsync(string username, string email, string password, CancellationToken ct)
+    {
+        var encoded = await hasher.HashAsync(password, ct);
+        return await users.CreateUserAsync(new NewUser(username, email, encoded), ct);
+    }
 
     private static void Refuse(string? problem)
     {

@@ -12,7 +12,21 @@ public sealed record CsrfTokenBody([property: System.Text.Json.Serialization.Jso
 
 public sealed record LoginSucceededBody(string Detail, string Username);
 
-public sealed record CurrentUserBody(string Url, string Username, string Email, bool IsStaff);
+/// <summary>The signed-in user as <c>GET /auth/user</c> shows it (and sign-up, and <c>PATCH /auth/user</c>).</summary>
+public sealed record CurrentUserBody(
+    string Url, string Username, string Email, string FirstName, string LastName, bool IsStaff, bool EmailVerified)
+{
+    public static async Task WriteAsync(HttpContext context, int status, Storage.User user)
+    {
+        var services = context.RequestServices;
+        var verified = user.Email.Length > 0
+            && await services.GetRequiredService<Storage.IUserStore>().FindVerifiedEmailAsync(user.Id, context.RequestAborted) == user.Email;
+        await JsonResponses.WriteAsync(context, status,
+            new CurrentUserBody(services.GetRequiredService<IUserLinks>().UserUrl(context.Request, user.Id),
+                user.Username, user.Email, user.FirstName, user.LastName, user.IsStaff, verified),
+            AccountsJsonContext.Wire.CurrentUserBody);
+    }
+}
 
 /// <summary>The account endpoints' bodies, generated at compile time, written as every other body is (snake_case, UTF-8).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
@@ -85,6 +99,11 @@ public static class AuthEndpoints
                 $"Ensure the password has no more than {DjangoPasswordHash.MaxPasswordLength} characters.");
             return;
         }
+        if (outcome == LoginOutcome.EmailNotVerified)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, LoginFlow.EmailNotVerified);
+            return;
+        }
         if (outcome == LoginOutcome.Refused)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status401Unauthorized, "Invalid username or password.");
@@ -108,12 +127,20 @@ public static class AuthEndpoints
         await JsonResponses.WriteDetailAsync(context, StatusCodes.Status200OK, "Successfully logged out.");
     }
 
-    /// <summary>GET /auth/user: who the session belongs to, or 403 as DRF answers anonymous requests under session auth.</summary>
+    /// <summary>
+    /// GET /auth/user: who the session belongs to, or 403 as DRF answers anonymous requests under session auth. PATCH
+    /// changes the user's own profile (<see cref="ProfileUpdate"/>).
+    /// </summary>
     private static async Task CurrentUserAsync(HttpContext context)
     {
+        if (context.Request.Method == "PATCH")
+        {
+            await ProfileUpdate.RunAsync(context);
+            return;
+        }
         if (context.Request.Method != "GET")
         {
-            await JsonResponses.WriteMethodNotAllowedAsync(context, "GET");
+            await JsonResponses.WriteMethodNotAllowedAsync(context, "GET, PATCH");
             return;
         }
         var user = await context.GetRequestSession().GetUserAsync();
@@ -122,10 +149,57 @@ public static class AuthEndpoints
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, NotAuthenticated);
             return;
         }
-        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK,
-            new CurrentUserBody(
-                context.RequestServices.GetRequiredService<IUserLinks>().UserUrl(context.Request, user.Id),
-                user.Username, user.Email, user.IsStaff),
-            AccountsJsonContext.Wire.CurrentUserBody);
+        await CurrentUserBody.WriteAsync(context, StatusCodes.Status200OK, user);
+    }
+
+    /// <summary>
+    /// PATCH /auth/user: the user's own e-mail address and names (other fields are read-only and ignored). A new address is
+    /// unverified until its link is followed, and gets one unless verification is off.
+    /// </summary>
+    public static readonly AccountEndpoint ProfileUpdate = new()
+    {
+        Path = EndpointPaths.User,
+        Method = "PATCH",
+        OperationId = "updateCurrentUser",
+        Summary = "Change your e-mail address or names",
+        Description = "Only the fields sent change. A new address is unverified until its link is followed.",
+        RequiresSignIn = true,
+        Partial = true,
+        Fields =
+        [
+            new("email", FormFieldKind.Email) { MaxLength = AccountEndpoints.MaxEmailLength },
+            new("first_name") { MaxLength = 150 },
+            new("last_name") { MaxLength = 150 },
+        ],
+        Answers = [new(200, "The user, as GET shows it."), new(400, "Field errors."), new(403, "Not signed in, or a CSRF failure.")],
+        Handle = UpdateProfileAsync,
+    };
+
+    private static async Task UpdateProfileAsync(AccountCall call)
+    {
+        if (call.Errors.Any)
+        {
+            await call.InvalidAsync();
+            return;
+        }
+        var user = call.User!;
+        var email = call.Value("email");
+        var changes = new Storage.UserChanges(Email: email)
+        {
+            FirstName = call.Value("first_name"),
+            LastName = call.Value("last_name"),
+        };
+        var updated = await call.Service<Storage.IUserStore>().UpdateUserAsync(user.Id, changes, call.Aborted);
+        if (updated is null)
+        {
+            await call.DetailAsync(StatusCodes.Status403Forbidden, NotAuthenticated);
+            return;
+        }
+        if (email is { Length: > 0 } && email != user.Email
+            && call.Service<IOptions<AccountOptions>>().Value.EmailVerification != EmailVerificationMode.None)
+        {
+            call.Service<AccountMailQueue>().Request(new(AccountMailKind.VerificationOfUser, email, call.Origin, user.Id));
+        }
+        await CurrentUserBody.WriteAsync(call.Context, StatusCodes.Status200OK, updated.User);
     }
 }

@@ -1,6 +1,8 @@
 using Postern.Protocol;
 using Postern.Server.Csrf;
+using Microsoft.Extensions.Options;
 using Postern.Server.Sessions;
+using Postern.Server.Storage;
 
 namespace Postern.Server.Accounts;
 
@@ -17,6 +19,12 @@ public enum LoginOutcome
     /// of service).
     /// </summary>
     PasswordTooLong,
+
+    /// <summary>
+    /// The right password, but verification is mandatory and the address is not verified: said only to whoever knows the
+    /// password.
+    /// </summary>
+    EmailNotVerified,
 }
 
 /// <summary>
@@ -25,17 +33,26 @@ public enum LoginOutcome
 /// planted key is worthless) and a new CSRF secret (a token seen before login is worthless after it). Each path only
 /// reads its input and words its answer.
 /// </summary>
-public sealed class LoginFlow(AccountService accounts)
+public sealed class LoginFlow(AccountService accounts, IUserStore users, IOptions<AccountOptions> options)
 {
+    public const string EmailNotVerified = "E-mail is not verified.";
+
     public async Task<(LoginOutcome Outcome, Storage.User? User)> SignInAsync(HttpContext context, string username, string password)
     {
         if (password.Length > DjangoPasswordHash.MaxPasswordLength)
             return (LoginOutcome.PasswordTooLong, null);
-        var user = await accounts.AuthenticateAsync(username, password, context.RequestAborted);
+        var user = await accounts.AuthenticateAsync(username, password, context.RequestAborted,
+            options.Value.EmailVerification == EmailVerificationMode.Mandatory ? IsVerifiedAsync : null);
+        if (ReferenceEquals(user, AccountService.NotAdmitted))
+            return (LoginOutcome.EmailNotVerified, null);
         // A user deleted between the password check and the session's creation fails as an unknown user.
         if (user is null || !await context.GetRequestSession().LoginAsync(user))
             return (LoginOutcome.Refused, null);
         context.GetCsrfCookie().Rotate();
         return (LoginOutcome.SignedIn, user);
+
+        // Staff vouch for the addresses they set, even an empty one; a user's own address counts once its link is followed.
+        async Task<bool> IsVerifiedAsync(User candidate) =>
+            await users.FindVerifiedEmailAsync(candidate.Id, context.RequestAborted) == candidate.Email;
     }
 }

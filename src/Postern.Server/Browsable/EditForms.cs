@@ -39,7 +39,7 @@ public sealed class EditForms
 
     private async Task WriteAsync(Html html)
     {
-        var writable = _route.InputFields.Where(f => !f.ReadOnly).ToList();
+        var writable = _route.InputFields.Where(f => f.IsShownTo(_request) && !f.IsReadOnlyFor(_request)).ToList();
         if (await OptionsMetadata.MayWriteAsync(_request, _route, "POST"))
             await WriteSectionAsync(html, htmlForm: "POST", rawMethods: ["POST"], writable, next: null, values: null);
         var put = await OptionsMetadata.MayWriteAsync(_request, _route, "PUT");

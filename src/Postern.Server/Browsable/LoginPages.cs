@@ -47,7 +47,8 @@ public static class LoginPages
             : LoginOutcome.Refused;
         if (outcome != LoginOutcome.SignedIn)
         {
-            await WriteFormAsync(context, StatusCodes.Status200OK, next, username, InvalidLogin);
+            await WriteFormAsync(context, StatusCodes.Status200OK, next, username,
+                outcome == LoginOutcome.EmailNotVerified ? LoginFlow.EmailNotVerified : InvalidLogin);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status302Found;

@@ -70,6 +70,7 @@ public static class PosternApplication
         services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.Section);
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -95,12 +96,16 @@ public static class PosternApplication
 
         services.AddSingleton(TimeProvider.System);
         services.AddStorage();
-        services.AddSingleton(provider => new SecretKeyRing(ResolveSecretKey(provider)));
+        services.AddSingleton(provider => new SecretKeyRing(
+            ResolveSecretKey(provider), provider.GetRequiredService<IOptions<SecretOptions>>().Value.SecretKeyFallbacks));
         services.AddSingleton<SessionAuthHash>();
         services.AddSingleton<SessionManager>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<LoginFlow>();
+        services.AddSingleton<NewPasswordRules>();
+        services.AddSingleton<AccountMailQueue>();
+        services.AddHostedService<AccountMailWorker>();
         services.AddSingleton<TrustedOrigins>();
         services.AddSingleton<CsrfRules>();
         services.AddSingleton<CsrfProtection>();
@@ -207,6 +212,8 @@ public static class PosternApplication
         app.UseRouting();
         app.UseMiddleware<CsrfProtectionMiddleware>();
         app.MapAuthEndpoints();
+        app.MapAccountEndpoints();
+        app.MapAccountPages();
         app.MapApi(app.Services.GetRequiredService<RouteTable>());
         app.MapLoginPages();
         app.MapApiSchema();

@@ -17,6 +17,10 @@ public static class SetCookieHeader
     public static string Set(string name, string value, int maxAgeSeconds, CookieAttributes attributes, DateTimeOffset now) =>
         Format(name, value, now.AddSeconds(maxAgeSeconds), maxAgeSeconds, attributes);
 
+    /// <summary>A session cookie in the browser's sense: neither expires nor Max-Age, so it goes when the browser closes.</summary>
+    public static string SetUntilBrowserCloses(string name, string value, CookieAttributes attributes) =>
+        Format(name, value, expires: null, maxAge: null, attributes);
+
     /// <summary>
     /// Django's <c>delete_cookie</c>: Path, Domain and SameSite as set, but neither HttpOnly nor the Secure
     /// setting. Secure is added only where a browser would otherwise ignore the deletion: a
@@ -28,16 +32,18 @@ public static class SetCookieHeader
     private static bool NeedsSecureToBeHonoured(string name) =>
         name.StartsWith("__Secure-", StringComparison.Ordinal) || name.StartsWith("__Host-", StringComparison.Ordinal);
 
-    private static string Format(string name, string value, DateTimeOffset expires, int maxAge, CookieAttributes a)
+    private static string Format(string name, string value, DateTimeOffset? expires, int? maxAge, CookieAttributes a)
     {
         var text = new StringBuilder(160);
         text.Append(name).Append('=').Append(value);
         if (!string.IsNullOrEmpty(a.Domain))
             text.Append("; Domain=").Append(a.Domain);
-        text.Append("; expires=").Append(expires.UtcDateTime.ToString("ddd, dd MMM yyyy HH:mm:ss 'GMT'", CultureInfo.InvariantCulture));
+        if (expires is { } at)
+            text.Append("; expires=").Append(at.UtcDateTime.ToString("ddd, dd MMM yyyy HH:mm:ss 'GMT'", CultureInfo.InvariantCulture));
         if (a.HttpOnly)
             text.Append("; HttpOnly");
-        text.Append("; Max-Age=").Append(maxAge.ToString(CultureInfo.InvariantCulture));
+        if (maxAge is { } seconds)
+            text.Append("; Max-Age=").Append(seconds.ToString(CultureInfo.InvariantCulture));
         text.Append("; Path=").Append(a.Path);
         if (!string.IsNullOrEmpty(a.SameSite))
             text.Append("; SameSite=").Append(a.SameSite);

@@ -11,6 +11,7 @@ namespace Postern.Server.Sessions;
 public sealed class RequestSession(HttpContext context, SessionManager manager, string? cookieValue)
 {
     private Task<SessionWithUser?>? _resolving;
+    private bool _extended;
     private SessionRecord? _opened;
     private bool _ended;
 
@@ -30,11 +31,16 @@ public sealed class RequestSession(HttpContext context, SessionManager manager, 
             return null;
         if (_resolving is null)
         {
-            _resolving = cookieValue is null
-                ? Task.FromResult<SessionWithUser?>(null)
-                : manager.ResolveAsync(cookieValue, context.RequestAborted);
+            _resolving = cookieValue is null ? Task.FromResult<SessionWithUser?>(null) : ResolveAsync(cookieValue);
         }
         return await _resolving;
+    }
+
+    private async Task<SessionWithUser?> ResolveAsync(string key)
+    {
+        var (found, extended) = await manager.ResolveAsync(key, context.RequestAborted);
+        _extended = extended;
+        return found;
     }
 
     /// <summary>Signs <paramref name="user"/> in with a brand-new session, ending the one the request carried.</summary>
@@ -79,6 +85,8 @@ public sealed class RequestSession(HttpContext context, SessionManager manager, 
     {
         if (_opened is not null)
             return (_opened.Key, false);
+        if (_extended && !_ended && cookieValue is not null)
+            return (cookieValue, false);
         var cookieIsDead = _ended
             || (Accessed && _resolving is { IsCompletedSuccessfully: true, Result: null })
             // Django treats a key shorter than 8 characters as no key at all: the cookie goes, looked at or not.
@@ -120,8 +128,9 @@ public sealed class SessionMiddleware(
             return;
         var (setKey, delete) = session.CookieChange();
         if (setKey is not null && response.StatusCode < 500)
-            response.Headers.Append("Set-Cookie",
-                SetCookieHeader.Set(_options.CookieName, setKey, manager.AgeSeconds, _attributes, time.GetUtcNow()));
+            response.Headers.Append("Set-Cookie", _options.ExpireAtBrowserClose
+                ? SetCookieHeader.SetUntilBrowserCloses(_options.CookieName, setKey, _attributes)
+                : SetCookieHeader.Set(_options.CookieName, setKey, manager.AgeSeconds, _attributes, time.GetUtcNow()));
         else if (delete)
             response.Headers.Append("Set-Cookie", SetCookieHeader.Delete(_options.CookieName, _attributes));
         VaryHeader.Add(response, "Cookie");

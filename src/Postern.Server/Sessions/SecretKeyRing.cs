@@ -12,14 +12,22 @@ public sealed class SecretKeyRing
     // Django's salted_hmac key derivation: SHA256(key_salt + secret).
     private const string SessionAuthHashSalt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash";
 
-    public SecretKeyRing(string secretKey)
+    public SecretKeyRing(string secretKey, IReadOnlyList<string>? fallbackKeys = null)
     {
         if (string.IsNullOrEmpty(secretKey))
             throw new ArgumentException("The secret key cannot be empty.", nameof(secretKey));
         SessionAuthHashKey = SHA256.HashData(Encoding.UTF8.GetBytes(SessionAuthHashSalt + secretKey));
+        PasswordResetTokens = new Protocol.PasswordResetTokenGenerator(secretKey, fallbackKeys);
+        Signer = new Protocol.DjangoSigner(secretKey, fallbackKeys);
     }
 
     internal byte[] SessionAuthHashKey { get; }
+
+    /// <summary>Django's PasswordResetTokenGenerator under this key (and the fallbacks, for tokens made before a rotation).</summary>
+    public Protocol.PasswordResetTokenGenerator PasswordResetTokens { get; }
+
+    /// <summary>django.core.signing under this key and the fallbacks.</summary>
+    public Protocol.DjangoSigner Signer { get; }
 
     public static string NewSecretKey() => RandomNumberGenerator.GetString(Protocol.CsrfToken.AllowedChars, 50);
 }

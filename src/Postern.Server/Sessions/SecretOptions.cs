@@ -10,4 +10,10 @@ public sealed class SecretOptions
     /// sharing it agrees.
     /// </summary>
     public string? SecretKey { get; set; }
+
+    /// <summary>
+    /// Django's SECRET_KEY_FALLBACKS: older keys whose password reset tokens and signed values still verify after a
+    /// rotation (nothing new is signed with them).
+    /// </summary>
+    public List<string> SecretKeyFallbacks { get; set; } = [];
 }

@@ -19,4 +19,16 @@ public sealed class ServerSessionOptions
     public string CookiePath { get; set; } = "/";
     public bool CookieSecure { get; set; }
     public string CookieSameSite { get; set; } = "Lax";
+
+    /// <summary>
+    /// Django's SESSION_SAVE_EVERY_REQUEST: each use moves the expiry to <see cref="AgeSeconds"/> from then (written, and the
+    /// cookie sent again, at most once a minute per session). Off: a session ends <see cref="AgeSeconds"/> after login.
+    /// </summary>
+    public bool SlidingExpiration { get; set; }
+
+    /// <summary>
+    /// Django's SESSION_EXPIRE_AT_BROWSER_CLOSE: the cookie has neither Expires nor Max-Age, so the browser forgets it when
+    /// it closes; the server still ends the session after <see cref="AgeSeconds"/>.
+    /// </summary>
+    public bool ExpireAtBrowserClose { get; set; }
 }

@@ -17,22 +17,26 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
     /// The live session behind <paramref name="key"/>, or null. A session whose user was deactivated or whose password
     /// changed is deleted on sight.
     /// </summary>
-    public async Task<SessionWithUser?> ResolveAsync(string key, CancellationToken ct)
+    /// <returns>The session, and whether its expiry just moved (the cookie goes out again with the new age).</returns>
+    public async Task<(SessionWithUser? Found, bool Extended)> ResolveAsync(string key, CancellationToken ct)
     {
         if (!SessionKey.IsWellFormed(key))
-            return null;
+            return (null, false);
         var now = time.GetUtcNow();
         var found = await store.FindLiveSessionAsync(key, now, ct);
         if (found is null)
-            return null;
+            return (null, false);
         if (!found.User.IsActive || !AuthHashMatches(found))
         {
             await store.DeleteSessionAsync(key, ct);
-            return null;
+            return (null, false);
         }
-        if (now - found.Session.LastSeenAt > TouchInterval)
-            await store.TouchSessionAsync(key, now, ct);
-        return found;
+        if (now - found.Session.LastSeenAt <= TouchInterval)
+            return (found, false);
+        var sliding = options.Value.SlidingExpiration;
+        DateTimeOffset? expiresAt = sliding ? now.AddSeconds(AgeSeconds) : null;
+        await store.TouchSessionAsync(key, now, expiresAt, ct);
+        return sliding ? (found with { Session = found.Session with { LastSeenAt = now, ExpiresAt = expiresAt!.Value } }, true) : (found, false);
     }
 
     /// <summary>

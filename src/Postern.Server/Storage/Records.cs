@@ -10,7 +10,9 @@ public sealed record User(
     bool IsStaff,
     bool IsSuperuser,
     DateTimeOffset DateJoined,
-    DateTimeOffset? LastLogin);
+    DateTimeOffset? LastLogin,
+    string FirstName = "",
+    string LastName = "");
 
 /// <summary>What creating a user needs; the password is already encoded (or unusable).</summary>
 public sealed record NewUser(
@@ -18,13 +20,32 @@ public sealed record NewUser(
 {
     /// <summary>Groups to join, in the same transaction as the creation.</summary>
     public IReadOnlyList<long> GroupIds { get; init; } = [];
+
+    public string FirstName { get; init; } = "";
+    public string LastName { get; init; } = "";
+
+    /// <summary>Whether the address counts as verified from the start: staff vouch for the addresses they set.</summary>
+    public bool EmailVerified { get; init; }
 }
 
 /// <summary>A user with the ids of their groups, as the API shows them.</summary>
 public sealed record UserWithGroups(User User, IReadOnlyList<long> GroupIds);
 
 /// <summary>Profile changes; null leaves a field as it is.</summary>
-public sealed record UserChanges(string? Username = null, string? Email = null, IReadOnlyList<long>? GroupIds = null);
+public sealed record UserChanges(string? Username = null, string? Email = null, IReadOnlyList<long>? GroupIds = null)
+{
+    public string? FirstName { get; init; }
+    public string? LastName { get; init; }
+    public bool? IsActive { get; init; }
+    public bool? IsStaff { get; init; }
+    public bool? IsSuperuser { get; init; }
+
+    /// <summary>
+    /// A new <see cref="Email"/> counts as verified (staff set it). Otherwise a changed address is unverified until the
+    /// user follows the link sent to it; an unchanged one keeps its state.
+    /// </summary>
+    public bool EmailVerified { get; init; }
+}
 
 public sealed record Group(long Id, string Name);
 

@@ -36,6 +36,15 @@ public sealed class SessionStore(Database database) : ISessionStore
         var found = await database.ReadCachedAsync(LiveSessionKey(key), db =>
                 db.Command(FindLiveSession).With("@key", key).With("@now", Micros(now)).ReadFirstOrDefaultAsync(ReadSessionWithUser),
             ct, keepIf: static found => found is not null);
+        if (found is not null && found.Session.ExpiresAt <= now)
+        {
+            // Expired as this instance remembers it; another instance may have moved the expiry since (sliding expiration,
+            // not announced): the database has the last word.
+            found = await database.ReadAsync(db =>
+                db.Command(FindLiveSession).With("@key", key).With("@now", Micros(now)).ReadFirstOrDefaultAsync(ReadSessionWithUser), ct);
+            if (found is not null)
+                database.UpdateCached<SessionWithUser>(LiveSessionKey(key), _ => found);
+        }
         return found is not null && found.Session.ExpiresAt > now ? found : null;
     }
 
@@ -82,13 +91,15 @@ public sealed class SessionStore(Database database) : ISessionStore
     /// (a busy site would otherwise empty every cache many times a second). This instance's copy is updated so it
     /// does not touch again at once.
     /// </summary>
-    public async Task TouchSessionAsync(string key, DateTimeOffset lastSeenAt, CancellationToken ct = default)
+    public async Task TouchSessionAsync(string key, DateTimeOffset lastSeenAt, DateTimeOffset? expiresAt = null,
+        CancellationToken ct = default)
     {
         await database.WriteWithoutAnnouncingAsync(db =>
-            db.Command("UPDATE sessions SET last_seen_at = @seen WHERE session_key = @key;")
-                .With("@key", key).With("@seen", Micros(lastSeenAt)).ExecuteAsync(), ct);
+            db.Command("UPDATE sessions SET last_seen_at = @seen, expires_at = COALESCE(@expires, expires_at) WHERE session_key = @key;")
+                .With("@key", key).With("@seen", Micros(lastSeenAt)).With("@expires", expiresAt is { } at ? Micros(at) : null)
+                .ExecuteAsync(), ct);
         database.UpdateCached<SessionWithUser>(LiveSessionKey(key),
-            found => found with { Session = found.Session with { LastSeenAt = lastSeenAt } });
+            found => found with { Session = found.Session with { LastSeenAt = lastSeenAt, ExpiresAt = expiresAt ?? found.Session.ExpiresAt } });
     }
 
     /// <summary>Not cached: shown rarely, and its last-seen times would lag.</summary>

@@ -27,6 +27,12 @@ internal static class StoreCommands
 
     public static DbCommand With(this DbCommand command, string name, bool value) => command.Add(name, value, DbType.Boolean);
 
+    /// <summary>A null integer goes as a NULL typed bigint (for <c>COALESCE(@x, column)</c>).</summary>
+    public static DbCommand With(this DbCommand command, string name, long? value) => command.Add(name, value, DbType.Int64);
+
+    /// <summary>A null boolean goes as a NULL typed boolean (for <c>COALESCE(@x, column)</c>).</summary>
+    public static DbCommand With(this DbCommand command, string name, bool? value) => command.Add(name, value, DbType.Boolean);
+
     /// <summary>A null string goes as a NULL typed text, so PostgreSQL need not guess what it is.</summary>
     public static DbCommand With(this DbCommand command, string name, string? value) => command.Add(name, value, DbType.String);
 

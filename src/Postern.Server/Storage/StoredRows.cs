@@ -14,7 +14,7 @@ internal static class StoredRows
     public static DateTimeOffset FromMicros(long micros) => new(DateTimeOffset.UnixEpoch.UtcTicks + (micros * 10), TimeSpan.Zero);
 
     /// <summary>The columns <see cref="ReadUser"/> reads, in its order.</summary>
-    public const string UserColumns = "id, username, email, password, is_active, is_staff, is_superuser, date_joined, last_login";
+    public const string UserColumns = "id, username, email, password, is_active, is_staff, is_superuser, date_joined, last_login, first_name, last_name";
 
     /// <summary>A user from <see cref="UserColumns"/>, starting at column <paramref name="first"/>.</summary>
     public static User ReadUser(DbDataReader row, int first) => new(
@@ -26,7 +26,9 @@ internal static class StoredRows
         row.GetBoolean(first + 5),
         row.GetBoolean(first + 6),
         FromMicros(row.GetInt64(first + 7)),
-        row.IsDBNull(first + 8) ? null : FromMicros(row.GetInt64(first + 8)));
+        row.IsDBNull(first + 8) ? null : FromMicros(row.GetInt64(first + 8)),
+        row.GetString(first + 9),
+        row.GetString(first + 10));
 
     public static User ReadUser(DbDataReader row) => ReadUser(row, 0);
 

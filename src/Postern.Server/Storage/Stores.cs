@@ -33,6 +33,24 @@ public interface IUserStore
     /// <summary>Deletes the user, their sessions and memberships.</summary>
     Task DeleteUserAsync(long userId, CancellationToken ct = default);
 
+    /// <summary>
+    /// The user as the database has it this moment, past the read cache: for password reset tokens, which are computed over
+    /// the last login (a write that is not announced to the cache).
+    /// </summary>
+    Task<User?> FindUserByIdUncachedAsync(long id, CancellationToken ct = default);
+
+    /// <summary>A user whose name equals <paramref name="username"/> ignoring case (Django's UserCreationForm looks so).</summary>
+    Task<User?> FindUserByUsernameIgnoringCaseAsync(string username, CancellationToken ct = default);
+
+    /// <summary>The users whose address equals <paramref name="email"/> ignoring case, uncached (for e-mails to send).</summary>
+    Task<IReadOnlyList<User>> FindUsersByEmailAsync(string email, CancellationToken ct = default);
+
+    /// <summary>The address last verified for the user, if any: the user's address is verified when it is this one.</summary>
+    Task<string?> FindVerifiedEmailAsync(long userId, CancellationToken ct = default);
+
+    /// <summary>Marks <paramref name="email"/> verified for the user; false if it is no longer the user's address.</summary>
+    Task<bool> MarkEmailVerifiedAsync(long userId, string email, CancellationToken ct = default);
+
     /// <summary>Records a successful login; with an upgraded hash, rewrites the password and re-ties the user's sessions to it.</summary>
     Task RecordLoginAsync(long userId, DateTimeOffset at, PasswordUpgrade? upgrade, CancellationToken ct = default);
 }
@@ -80,7 +98,8 @@ public interface ISessionStore
     Task CreateSessionAsync(SessionRecord session, string? replacedKey, CancellationToken ct = default);
 
     Task DeleteSessionAsync(string key, CancellationToken ct = default);
-    Task TouchSessionAsync(string key, DateTimeOffset lastSeenAt, CancellationToken ct = default);
+    /// <summary>Records the session's last use; with <paramref name="expiresAt"/>, also moves its expiry (sliding expiration).</summary>
+    Task TouchSessionAsync(string key, DateTimeOffset lastSeenAt, DateTimeOffset? expiresAt = null, CancellationToken ct = default);
     Task<IReadOnlyList<SessionRecord>> ListLiveSessionsOfUserAsync(long userId, DateTimeOffset now, CancellationToken ct = default);
 
     /// <summary>Deletes the user's sessions except <paramref name="exceptKey"/>; returns how many.</summary>

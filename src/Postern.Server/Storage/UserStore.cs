@@ -15,6 +15,7 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
     private static readonly CachedQuery WithGroupsById = new("user with groups by id");
     private static readonly CachedQuery Counted = new("user count");
     private static readonly CachedQuery Paged = new("user page");
+    private static readonly CachedQuery VerifiedEmail = new("verified e-mail by user id");
 
     public Task<User?> FindUserByUsernameAsync(string username, CancellationToken ct = default) =>
         database.ReadCachedAsync(new ReadKey(ByName, Text: username), db =>
@@ -66,16 +67,19 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
             await using var tx = await database.BeginWriteAsync(db, ct);
             var id = await db.Command(
                     """
-                    INSERT INTO users (username, email, password, is_active, is_staff, is_superuser, date_joined)
-                    VALUES (@Username, @Email, @Password, @IsActive, @IsStaff, @IsSuperuser, @now) RETURNING id;
+                    INSERT INTO users (username, email, password, is_active, is_staff, is_superuser, date_joined, first_name, last_name)
+                    VALUES (@Username, @Email, @Password, @IsActive, @IsStaff, @IsSuperuser, @now, @FirstName, @LastName) RETURNING id;
                     """, tx)
                 .With("@Username", user.Username).With("@Email", user.Email).With("@Password", user.Password)
                 .With("@IsActive", user.IsActive).With("@IsStaff", user.IsStaff).With("@IsSuperuser", user.IsSuperuser).With("@now", now)
+                .With("@FirstName", user.FirstName).With("@LastName", user.LastName)
                 .ReadInt64Async();
             await GroupStore.AddMembershipsAsync(db, tx, id, user.GroupIds);
+            if (user.EmailVerified)
+                await MarkVerified(db, tx, id, user.Email, now).ExecuteAsync();
             await tx.CommitAsync(ct);
             return new User(id, user.Username, user.Email, user.Password, user.IsActive, user.IsStaff, user.IsSuperuser,
-                FromMicros(now), LastLogin: null);
+                FromMicros(now), LastLogin: null, user.FirstName, user.LastName);
         }
         catch (DbException e) when (database.IsUniqueViolation(e))
         {
@@ -94,8 +98,17 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
             try
             {
                 var found = await db.Command(
-                        "UPDATE users SET username = COALESCE(@Username, username), email = COALESCE(@Email, email) WHERE id = @id;", tx)
-                    .With("@id", id).With("@Username", changes.Username).With("@Email", changes.Email).ExecuteAsync();
+                        """
+                        UPDATE users SET username = COALESCE(@Username, username), email = COALESCE(@Email, email),
+                            first_name = COALESCE(@FirstName, first_name), last_name = COALESCE(@LastName, last_name),
+                            is_active = COALESCE(@IsActive, is_active), is_staff = COALESCE(@IsStaff, is_staff),
+                            is_superuser = COALESCE(@IsSuperuser, is_superuser)
+                        WHERE id = @id;
+                        """, tx)
+                    .With("@id", id).With("@Username", changes.Username).With("@Email", changes.Email)
+                    .With("@FirstName", changes.FirstName).With("@LastName", changes.LastName)
+                    .With("@IsActive", changes.IsActive).With("@IsStaff", changes.IsStaff).With("@IsSuperuser", changes.IsSuperuser)
+                    .ExecuteAsync();
                 if (found == 0)
                     return null;
             }
@@ -115,10 +128,45 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
                     throw new MissingReferenceException(e);
                 }
             }
+            if (changes.Email is not null && changes.EmailVerified)
+                await MarkVerified(db, tx, id, changes.Email, Micros(time.GetUtcNow())).ExecuteAsync();
+            // Deactivation ends every session at once, as SetActiveAsync does.
+            if (changes.IsActive == false)
+                await db.Command("DELETE FROM sessions WHERE user_id = @id;", tx).With("@id", id).ExecuteAsync();
             var updated = await FindUserWithGroupsAsync(db, tx, id);
             await tx.CommitAsync(ct);
             return updated;
         }, ct);
+
+    public Task<User?> FindUserByIdUncachedAsync(long id, CancellationToken ct = default) =>
+        database.ReadAsync(db => FindUserByIdAsync(db, null, id), ct);
+
+    public Task<User?> FindUserByUsernameIgnoringCaseAsync(string username, CancellationToken ct = default) =>
+        database.ReadAsync(db => db.Command($"SELECT {UserColumns} FROM users WHERE lower(username) = lower(@username) LIMIT 1;")
+            .With("@username", username).ReadFirstOrDefaultAsync(ReadUser), ct);
+
+    public Task<IReadOnlyList<User>> FindUsersByEmailAsync(string email, CancellationToken ct = default) =>
+        database.ReadAsync<IReadOnlyList<User>>(async db =>
+            await db.Command($"SELECT {UserColumns} FROM users WHERE lower(email) = lower(@email) ORDER BY id;")
+                .With("@email", email).ReadAllAsync(ReadUser), ct);
+
+    public Task<string?> FindVerifiedEmailAsync(long userId, CancellationToken ct = default) =>
+        database.ReadCachedAsync(new ReadKey(VerifiedEmail, userId), db =>
+            db.Command("SELECT email FROM email_verifications WHERE user_id = @userId;").With("@userId", userId)
+                .ReadFirstOrDefaultAsync(static row => row.GetString(0)), ct);
+
+    public Task<bool> MarkEmailVerifiedAsync(long userId, string email, CancellationToken ct = default) =>
+        database.WriteAsync(async db => await MarkVerified(db, null, userId, email, Micros(time.GetUtcNow())).ExecuteAsync() > 0, ct);
+
+    /// <summary>Records <paramref name="email"/> as the user's verified address, if it is still their address.</summary>
+    private static DbCommand MarkVerified(DbConnection db, DbTransaction? tx, long userId, string email, long at) =>
+        db.Command(
+                """
+                INSERT INTO email_verifications (user_id, email, verified_at)
+                SELECT id, email, @at FROM users WHERE id = @userId AND email = @email
+                ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, verified_at = excluded.verified_at;
+                """, tx)
+            .With("@userId", userId).With("@email", email).With("@at", at);
 
     public Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default) =>
         database.WriteAsync(async db =>

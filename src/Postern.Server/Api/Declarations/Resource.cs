@@ -93,7 +93,7 @@ public sealed class Resource<TRecord> : ApiResource
         if (!Pagination.TryPaginate(request.HttpRequest, await Store.CountAsync(request), request.Options, out var page))
             return ApiResponse.NotFound(Pagination.InvalidPage);
         var records = await Store.ListAsync(request, page.Offset, page.Size);
-        return ApiResponse.Ok(new PageBody<TRecord>(Fields, page, records, request.Links));
+        return ApiResponse.Ok(new PageBody<TRecord>(FieldsShownTo(request), page, records, request.Links));
     }
 
     internal override async Task<ApiResponse> CreateAsync(ApiRequest request)
@@ -189,7 +189,29 @@ public sealed class Resource<TRecord> : ApiResource
     internal override async Task<bool> MayActOnAsync(ApiRequest request, string id, IReadOnlyList<PermissionRule> permissions) =>
         (await GetObjectAsync(request, id, permissions)).Refusal is null;
 
-    public ObjectBody<TRecord> Represent(ApiRequest request, TRecord record) => new(Fields, record, request.Links);
+    public ObjectBody<TRecord> Represent(ApiRequest request, TRecord record) => new(FieldsShownTo(request), record, request.Links);
+
+    /// <summary>
+    /// The fields this request sees: all of them unless some are shown only to some (<see cref="Field.ShownTo"/>). The
+    /// lists are kept by which rules the request passes, so a read allocates none.
+    /// </summary>
+    public IReadOnlyList<Field<TRecord>> FieldsShownTo(ApiRequest request)
+    {
+        var rules = ShownToRules;
+        if (rules.Length == 0)
+            return Fields;
+        var passed = 0;
+        for (var i = 0; i < rules.Length; i++)
+        {
+            if (rules[i].HasPermission(request))
+                passed |= 1 << i;
+        }
+        return _shownFields.GetOrAdd(passed, mask => [.. Fields.Where(f => f.ShownTo is null || (mask & (1 << Array.IndexOf(rules, f.ShownTo))) != 0)]);
+    }
+
+    private PermissionRule[] ShownToRules => field ??= [.. Fields.Select(f => f.ShownTo).OfType<PermissionRule>().Distinct()];
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, IReadOnlyList<Field<TRecord>>> _shownFields = new();
 }
 
 /// <summary>DRF's Serializer.run_validation over a list of fields: the body must be an object, then every field in order.</summary>
@@ -209,7 +231,11 @@ public static class Serializer
         var context = new ValidationContext(request, instance, partial);
         var data = new ValidatedData();
         foreach (var field in fields)
-            await field.ValidateAsync(input, context, errors, data);
+        {
+            // A field this request may not see or write is not input, as DRF ignores read-only fields.
+            if (field.ReadOnly || (field.IsShownTo(request) && !field.IsReadOnlyFor(request)))
+                await field.ValidateAsync(input, context, errors, data);
+        }
         return errors.Any ? throw new ApiValidationException(errors) : data;
     }
 }

@@ -41,6 +41,20 @@ public abstract class Field
     /// <summary>Accepted, never shown (a password).</summary>
     public bool WriteOnly { get; init; }
 
+    /// <summary>
+    /// Who sees the field at all (in answers, OPTIONS and forms); null: everyone who may read the resource. A field hidden
+    /// from a request is also not accepted from it.
+    /// </summary>
+    public PermissionRule? ShownTo { get; init; }
+
+    /// <summary>Who may write the field; null: anyone who may write the object. For everyone else it is read-only.</summary>
+    public PermissionRule? WritableBy { get; init; }
+
+    public bool IsShownTo(ApiRequest request) => ShownTo?.HasPermission(request) ?? true;
+
+    /// <summary>Read-only for this request: declared so, or writable only by others.</summary>
+    public bool IsReadOnlyFor(ApiRequest request) => ReadOnly || (WritableBy is { } rule && !rule.HasPermission(request));
+
     /// <summary>Whether creating (and PUT) must send it; DRF's default: unless read-only or it has a default.</summary>
     public bool Required
     {

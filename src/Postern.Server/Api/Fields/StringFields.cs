@@ -97,6 +97,22 @@ public class StringField<TRecord>(string name, Func<TRecord, string?>? get = nul
     }
 }
 
+/// <summary>
+/// A password as DRF serializers take one (<c>CharField(write_only=True, trim_whitespace=False, style={"input_type":
+/// "password"})</c>): never shown, not trimmed, a password box on the browsable page's forms.
+/// </summary>
+public sealed class PasswordField<TRecord> : StringField<TRecord>
+{
+    public PasswordField(string name)
+        : base(name)
+    {
+        WriteOnly = true;
+        TrimWhitespace = false;
+    }
+
+    public override FormInputKind FormInput => FormInputKind.Password;
+}
+
 /// <summary>DRF's EmailField: a CharField whose last check is Django's EmailValidator.</summary>
 public sealed class EmailField<TRecord>(string name, Func<TRecord, string?>? get = null) : StringField<TRecord>(name, get)
 {

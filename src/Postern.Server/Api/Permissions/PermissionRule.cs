@@ -67,6 +67,9 @@ public static class ApiPermissions
     /// <summary>A signed-in staff member.</summary>
     public static readonly PermissionRule IsStaff = new IsStaffPermission();
 
+    /// <summary>A signed-in superuser.</summary>
+    public static readonly PermissionRule IsSuperuser = new IsSuperuserPermission();
+
     /// <summary>Reads for anyone who got this far; writes for staff (the reference backend's SignedInReadsStaffWrites).</summary>
     public static readonly PermissionRule IsStaffOrReadOnly = new ReadOnlyPermission() | IsStaff;
 
@@ -80,6 +83,11 @@ public static class ApiPermissions
     private sealed class IsStaffPermission : PermissionRule
     {
         public override bool HasPermission(ApiRequest request) => request.IsAuthenticated && request.User.IsStaff;
+    }
+
+    private sealed class IsSuperuserPermission : PermissionRule
+    {
+        public override bool HasPermission(ApiRequest request) => request.IsAuthenticated && request.User.IsSuperuser;
     }
 
     /// <summary>DRF's SAFE_METHODS check, on its own so that it composes.</summary>

@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using Postern.Protocol;
 using Postern.Server.Accounts;
+using Postern.Server.Sessions;
 using Postern.Server.Storage;
 
 namespace Postern.Server.Api.Resources;
@@ -43,13 +45,78 @@ public static class UsersResource
         HelpText = "The groups this user belongs to. A user will get all permissions granted to each of their groups.",
     };
 
+    private static readonly PasswordField<JsonObject> NewPassword = new("password") { MaxLength = DjangoPasswordHash.MaxPasswordLength };
+
+    /// <summary>
+    /// Staff give a user a password (a user created here has none): the validators judge it against that user, and every
+    /// session of the user ends; staff setting their own keep this one, under a new key.
+    /// </summary>
+    public static readonly ApiAction SetPassword = new()
+    {
+        Name = "Set Password",
+        Path = "set_password",
+        OnInstance = true,
+        Description = "Staff only: sets the user's password (the password validators apply) and ends every session of the user.",
+        Fields = [NewPassword],
+        Permissions = [ApiPermissions.IsAuthenticated, ApiPermissions.IsStaff],
+        ResultFields = [new StringField<JsonObject>("status") { ReadOnly = true, HelpText = "\"password set\"" }],
+        Handler = async action =>
+        {
+            var request = action.Request;
+            var target = ((UserWithGroups)action.Instance!).User;
+            var password = action.Input.Get(NewPassword)!;
+            var problems = request.Service<PasswordValidation>()
+                .Validate(password, new PasswordUserAttributes(target.Username, target.Email, target.FirstName, target.LastName));
+            if (problems.Count > 0)
+            {
+                var errors = new FieldErrors();
+                errors.AddRange("password", problems);
+                throw new ApiValidationException(errors);
+            }
+            var changed = await request.Service<AccountService>().ReplacePasswordAsync(target, password, request.Aborted);
+            // Staff who set their own stay signed in, under a new session key (Django's update_session_auth_hash).
+            if (target.Id == request.User.Id)
+                await request.Context.GetRequestSession().LoginAsync(changed);
+            return ApiResponse.Ok(new JsonObject { ["status"] = "password set" });
+        },
+    };
+
+    // Django's account flags: a documented superset of the reference serializer, shown to staff only, set by superusers only.
+    public static readonly BooleanField<UserWithGroups> IsActive = new("is_active", u => u.User.IsActive)
+    {
+        Label = "Active",
+        Required = false,
+        ShownTo = ApiPermissions.IsStaff,
+        WritableBy = ApiPermissions.IsSuperuser,
+        HelpText = "Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+    };
+
+    public static readonly BooleanField<UserWithGroups> IsStaffFlag = new("is_staff", u => u.User.IsStaff)
+    {
+        Label = "Staff status",
+        Required = false,
+        ShownTo = ApiPermissions.IsStaff,
+        WritableBy = ApiPermissions.IsSuperuser,
+        HelpText = "Designates whether the user can log into this admin site.",
+    };
+
+    public static readonly BooleanField<UserWithGroups> IsSuperuserFlag = new("is_superuser", u => u.User.IsSuperuser)
+    {
+        Label = "Superuser status",
+        Required = false,
+        ShownTo = ApiPermissions.IsStaff,
+        WritableBy = ApiPermissions.IsSuperuser,
+        HelpText = "Designates that this user has all permissions without explicitly assigning them.",
+    };
+
     public static readonly Resource<UserWithGroups> Declaration = new()
     {
         Name = "User",
         Path = "users",
-        Fields = [Url, Username, Email, Groups],
+        Fields = [Url, Username, Email, Groups, IsActive, IsStaffFlag, IsSuperuserFlag],
         Permissions = [ApiPermissions.IsAuthenticated, ApiPermissions.IsStaffOrReadOnly],
         Operations = Operations.All,
+        Actions = [SetPassword],
         Store = new UserRecords(),
         IdOf = u => u.User.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
         DisplayOf = u => u.User.Username,
@@ -70,14 +137,27 @@ public static class UsersResource
         public override async Task<UserWithGroups> CreateAsync(ApiRequest request, ValidatedData data)
         {
             var groups = data.Get(Groups, []) ?? [];
-            var user = new NewUser(data.Get(Username)!, data.Get(Email, "") ?? "", DjangoPasswordHash.NewUnusable()) { GroupIds = groups };
+            // Staff vouch for the addresses they set: verified from the start.
+            var user = new NewUser(data.Get(Username)!, data.Get(Email, "") ?? "", DjangoPasswordHash.NewUnusable(),
+                IsStaff: data.Get(IsStaffFlag, false), IsSuperuser: data.Get(IsSuperuserFlag, false), IsActive: data.Get(IsActive, true))
+            {
+                GroupIds = groups,
+                EmailVerified = true,
+            };
             var created = await WriteAsync(() => Users(request).CreateUserAsync(user, request.Aborted));
             return new UserWithGroups(created, [.. groups.Distinct().Order()]);
         }
 
         public override Task<UserWithGroups?> UpdateAsync(ApiRequest request, UserWithGroups current, ValidatedData data) =>
             WriteAsync(() => Users(request).UpdateUserAsync(current.User.Id,
-                new UserChanges(data.Get(Username), data.Get(Email), data.Has(Groups) ? data.Get(Groups) : null), request.Aborted));
+                new UserChanges(data.Get(Username), data.Get(Email), data.Has(Groups) ? data.Get(Groups) : null)
+                {
+                    EmailVerified = true,
+                    IsActive = data.Has(IsActive) ? data.Get(IsActive) : (bool?)null,
+                    IsStaff = data.Has(IsStaffFlag) ? data.Get(IsStaffFlag) : (bool?)null,
+                    IsSuperuser = data.Has(IsSuperuserFlag) ? data.Get(IsSuperuserFlag) : (bool?)null,
+                },
+                request.Aborted));
 
         /// <summary>Deleting a user ends their sessions with them (the store cascades).</summary>
         public override Task DeleteAsync(ApiRequest request, UserWithGroups current) =>

@@ -22,7 +22,7 @@ public static class OptionsMetadata
         foreach (var method in (string[])["POST", "PUT"])
         {
             if (await MayWriteAsync(request, route, method) && route.InputFields.Count > 0)
-                actions[method] = Describe(route.InputFields);
+                actions[method] = Describe(route.InputFields.Where(f => f.IsShownTo(request)), request);
         }
         if (actions.Count > 0)
             metadata["actions"] = actions;
@@ -49,28 +49,29 @@ public static class OptionsMetadata
         return id is not null && await route.Resource.MayActOnAsync(asked, id, route.Permissions);
     }
 
-    public static JsonObject Describe(IEnumerable<Field> fields)
+    public static JsonObject Describe(IEnumerable<Field> fields, ApiRequest? request = null)
     {
         var described = new JsonObject();
         foreach (var field in fields)
-            described[field.Name] = Describe(field);
+            described[field.Name] = Describe(field, request);
         return described;
     }
 
     /// <summary>DRF's get_field_info: type, required, read_only, label, help_text, then the constraints, then choices.</summary>
-    public static JsonObject Describe(Field field)
+    public static JsonObject Describe(Field field, ApiRequest? request = null)
     {
+        var readOnly = request is null ? field.ReadOnly : field.IsReadOnlyFor(request);
         var info = new JsonObject
         {
             ["type"] = field.MetadataType,
-            ["required"] = field.Required,
-            ["read_only"] = field.ReadOnly,
+            ["required"] = field.Required && !readOnly,
+            ["read_only"] = readOnly,
             ["label"] = field.Label,
         };
         if (!string.IsNullOrEmpty(field.HelpText))
             info["help_text"] = field.HelpText;
         field.DescribeConstraints(info);
-        if (field.ReadOnly)
+        if (readOnly)
             info.Remove("choices");
         return info;
     }

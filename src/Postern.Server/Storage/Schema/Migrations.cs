@@ -54,5 +54,15 @@ public static class Migrations
                 value {sql.Text} NOT NULL
             );
             """),
+        new("user names; e-mail verifications (every address there was until now set by staff: verified)", sql => $"""
+            ALTER TABLE users ADD COLUMN first_name {sql.Text} NOT NULL DEFAULT '';
+            ALTER TABLE users ADD COLUMN last_name {sql.Text} NOT NULL DEFAULT '';
+            CREATE TABLE email_verifications (
+                user_id {sql.BigInt} PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                email {sql.Text} NOT NULL,
+                verified_at {sql.BigInt} NOT NULL
+            );
+            INSERT INTO email_verifications (user_id, email, verified_at) SELECT id, email, date_joined FROM users;
+            """),
     ];
 }

@@ -1,0 +1,123 @@
+using Postern.Server.Api;
+using Postern.Server.Csrf;
+using Postern.Server.Http;
+using Postern.Server.Sessions;
+using Postern.Server.Storage;
+
+namespace Postern.Server.Accounts;
+
+/// <summary>An answer an account endpoint can give, for the OpenAPI document: its status and what it means.</summary>
+/// <param name="Details">The <c>detail</c> messages it may carry; none for field errors or a user.</param>
+public sealed record AccountAnswer(int Status, string Description, params string[] Details);
+
+/// <summary>
+/// One account endpoint of docs/accounts.md, declared once: its path, method, fields, whether it needs a signed-in user,
+/// and what it does with the cleaned values. <see cref="AccountEndpoints"/> maps every declaration the same way (CSRF
+/// first, then 405, then the sign-in check, then the body, then the fields), and the OpenAPI document describes each from
+/// the same declaration.
+/// </summary>
+public sealed class AccountEndpoint
+{
+    public required string Path { get; init; }
+    public string Method { get; init; } = "POST";
+    public required string OperationId { get; init; }
+    public required string Summary { get; init; }
+    public required string Description { get; init; }
+    public IReadOnlyList<FormField> Fields { get; init; } = [];
+
+    /// <summary>Anonymous requests get 403 "Authentication credentials were not provided.", as DRF answers them.</summary>
+    public bool RequiresSignIn { get; init; }
+
+    /// <summary>PATCH-style: only the fields the body names are cleaned, and none is required.</summary>
+    public bool Partial { get; init; }
+
+    public IReadOnlyList<AccountAnswer> Answers { get; init; } = [];
+
+    public required Func<AccountCall, Task> Handle { get; init; }
+
+    internal async Task RunAsync(HttpContext context)
+    {
+        if (context.Request.Method != Method)
+        {
+            await JsonResponses.WriteMethodNotAllowedAsync(context, Method);
+            return;
+        }
+        var session = await context.GetRequestSession().GetCurrentAsync();
+        if (RequiresSignIn && session is null)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, AuthEndpoints.NotAuthenticated);
+            return;
+        }
+        var input = await FormInput.ReadAsync(context.Request, context.RequestAborted);
+        if (input.Malformed)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest, AccountCall.MalformedBody);
+            return;
+        }
+        var errors = new FieldErrors();
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var field in Fields)
+        {
+            if (!Partial || input.Has(field.Name))
+                values[field.Name] = (Partial ? field with { Required = false } : field).Clean(input, errors);
+        }
+        await Handle(new AccountCall(context, session?.User, session?.Session, values, errors));
+    }
+}
+
+/// <summary>What an account endpoint's handler works with: the request, its user, the cleaned values and the errors so far.</summary>
+public sealed class AccountCall(
+    HttpContext context, User? user, SessionRecord? session, IReadOnlyDictionary<string, string?> values, FieldErrors errors)
+{
+    public const string MalformedBody = "Malformed request body.";
+
+    public HttpContext Context => context;
+
+    /// <summary>The signed-in user, when there is one (always, for an endpoint that requires sign-in).</summary>
+    public User? User => user;
+
+    public SessionRecord? Session => session;
+
+    public FieldErrors Errors => errors;
+
+    public CancellationToken Aborted => context.RequestAborted;
+
+    /// <summary>The cleaned value of a field: null when it failed (see <see cref="Errors"/>) or the body did not name it.</summary>
+    public string? Value(string field) => values.TryGetValue(field, out var value) ? value : null;
+
+    public bool Has(string field) => values.ContainsKey(field);
+
+    public T Service<T>() where T : notnull => context.RequestServices.GetRequiredService<T>();
+
+    /// <summary>400 with the field errors, as DRF words a ValidationError.</summary>
+    public Task InvalidAsync()
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return JsonResponses.SendAsync(context, errors, static (writer, errors) =>
+        {
+            writer.WriteStartObject();
+            foreach (var (field, messages) in errors.All)
+            {
+                writer.WriteStartArray(field);
+                foreach (var message in messages)
+                    writer.WriteStringValue(message);
+                writer.WriteEndArray();
+            }
+            writer.WriteEndObject();
+        });
+    }
+
+    public Task DetailAsync(int status, string detail) => JsonResponses.WriteDetailAsync(context, status, detail);
+
+    /// <summary>This site's origin as the request names it (behind a trusted proxy, as the proxy reports it).</summary>
+    public string Origin => $"{context.Request.Scheme}://{context.Request.Host}";
+
+    /// <summary>A new session for <paramref name="signedIn"/> and a new CSRF secret, as a login gives.</summary>
+    public async Task<bool> SignInAsync(User signedIn)
+    {
+        if (!await context.GetRequestSession().LoginAsync(signedIn))
+            return false;
+        context.GetCsrfCookie().Rotate();
+        return true;
+    }
+}
