@@ -70,6 +70,9 @@ public static class PosternApplication
         services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PasswordValidationOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<PasswordValidationOptions>, PasswordValidationSetup>();
+        services.AddSingleton<IValidateOptions<PasswordValidationOptions>, PasswordValidationSetup>();
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -99,6 +102,8 @@ public static class PosternApplication
         services.AddSingleton<SessionAuthHash>();
         services.AddSingleton<SessionManager>();
         services.AddSingleton<PasswordHasher>();
+        services.AddSingleton(provider =>
+            PasswordValidation.From(provider.GetRequiredService<IOptions<PasswordValidationOptions>>().Value));
         services.AddSingleton<AccountService>();
         services.AddSingleton<LoginFlow>();
         services.AddSingleton<TrustedOrigins>();
