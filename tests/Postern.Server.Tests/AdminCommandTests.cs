@@ -288,7 +288,8 @@ public static class AdminCommandTests
                 "alice-password\n", bogus);
             Assert.True(result.ExitCode == 1, result.ToString());
             Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
-            Assert.Contains("Postern:Accounts:PasswordValidators:0: unknown password validator 'Bogus'", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains("Postern:Accounts:PasswordValidators:0: unknown password validator 'Bogus'", result.Stderr,
+                StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
             Assert.Equal(0, await CountUsersIfAnyAsync());
         }
@@ -304,7 +305,8 @@ public static class AdminCommandTests
                 ("Password: ", "alice-password\r"), ("Password (again): ", "alice-password\r"),
             ]);
             Assert.True(declined is { ExitCode: 0, AllPromptsSeen: true }, declined.ToString());
-            Assert.Contains("This password is too short. It must contain at least 8 characters.", declined.Screen, StringComparison.Ordinal);
+            Assert.Contains("This password is too short. It must contain at least 8 characters.", declined.Screen,
+                StringComparison.Ordinal);
             Assert.Contains("This password is entirely numeric.", declined.Screen, StringComparison.Ordinal);
             Assert.Contains("Created user 'alice'.", declined.Screen, StringComparison.Ordinal);
             Assert.DoesNotContain("alice-password", declined.Screen, StringComparison.Ordinal);
@@ -347,7 +349,8 @@ public static class AdminCommandTests
             Assert.Contains("password validators", result.Stdout, StringComparison.Ordinal);
         }
 
-        private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        private static string[] Lines(string text) =>
+            text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
         private static int CountOf(string text, string part) =>
             (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;

@@ -12,7 +12,8 @@ public sealed record PasswordCase(string Password, string Username, string Email
         $"password {Escaped(Password)}, username {Escaped(Username)}, email {Escaped(Email)}, "
         + $"first {Escaped(FirstName)}, last {Escaped(LastName)}";
 
-    private static string Escaped(string text) => text.Length > 60 ? PasswordCorpus.JsonString(text[..60]) + "…" : PasswordCorpus.JsonString(text);
+    private static string Escaped(string text) =>
+        text.Length > 60 ? PasswordCorpus.JsonString(text[..60]) + "…" : PasswordCorpus.JsonString(text);
 }
 
 /// <summary>
@@ -35,7 +36,8 @@ public static class PasswordCorpus
     }
 
     /// <summary>Python's white space, which <c>strip()</c> removes around a common password (U+001C…U+001F included).</summary>
-    private static readonly string[] PythonSpaces = [" ", "\t", "\n", "\r", "\v", "\f", "\x1c", "\x1f", "\u00a0", "\u0085", "\u2028", "\u3000"];
+    private static readonly string[] PythonSpaces =
+        [" ", "\t", "\n", "\r", "\v", "\f", "\x1c", "\x1f", "\u00a0", "\u0085", "\u2028", "\u3000"];
 
     private static IEnumerable<PasswordCase> Chosen()
     {
@@ -64,8 +66,9 @@ public static class PasswordCorpus
         foreach (var common in new[] { "password", "PASSWORD", "PassWord", "ПАРОЛЬ", "пароль", "Qwerty", "iloveyou", "123456", "letmein" })
         {
             yield return new(common, "someone");
-            yield return new(PythonSpaces[common.Length % PythonSpaces.Length] + common + PythonSpaces[(common.Length + 5) % PythonSpaces.Length],
-                "someone");
+            var before = PythonSpaces[common.Length % PythonSpaces.Length];
+            var after = PythonSpaces[(common.Length + 5) % PythonSpaces.Length];
+            yield return new(before + common + after, "someone");
         }
         yield return new("pass word", "someone");
         yield return new("\u200bpassword", "someone");

@@ -118,7 +118,8 @@ public sealed class PasswordValidatorTests
                 using var postern = PosternValidation.With(groups[g].Settings);
                 AssertSameAnswers(groups[g], answers[g].HelpTexts, answers[g].Results, postern.Validation);
             }
-            Assert.Equal("This password is too short. It must contain at least 1 character.", answers[0].Results[listed.Length - 2].Single());
+            Assert.Equal("This password is too short. It must contain at least 1 character.",
+                answers[0].Results[listed.Length - 2].Single());
             Assert.Equal("Your password must contain at least 1 character.", answers[0].HelpTexts[1]);
         }
         finally
@@ -311,7 +312,8 @@ public sealed class PasswordValidatorTests
         Assert.Equal(["This password is too common.", "This password is entirely numeric."], change.Messages);
         await server.Accounts.ChangePasswordAsync(user, "12345678", bypassPasswordValidation: true);
         // The length limits stay, bypass or not.
-        await Assert.ThrowsAsync<InvalidAccountInputException>(() => server.Accounts.ChangePasswordAsync(user, "", bypassPasswordValidation: true));
+        await Assert.ThrowsAsync<InvalidAccountInputException>(
+            () => server.Accounts.ChangePasswordAsync(user, "", bypassPasswordValidation: true));
         await Assert.ThrowsAsync<InvalidAccountInputException>(
             () => server.Accounts.ChangePasswordAsync(user, new string('x', Protocol.DjangoPasswordHash.MaxPasswordLength + 1)));
         // A user without a password stays possible.
@@ -386,8 +388,9 @@ public sealed class PasswordValidatorTests
                 ["OPTIONS"] = v.Options ?? [],
             });
             request.Append(CultureInfo.InvariantCulture, $$"""{"validators": {{JsonSerializer.Serialize(validators)}}, "cases": [""");
-            request.AppendJoin(", ", group.Cases.Select(c =>
-                "[" + string.Join(", ", new[] { c.Password, c.Username, c.Email, c.FirstName, c.LastName }.Select(PasswordCorpus.JsonString)) + "]"));
+            request.AppendJoin(", ", group.Cases.Select(c => "["
+                + string.Join(", ", new[] { c.Password, c.Username, c.Email, c.FirstName, c.LastName }.Select(PasswordCorpus.JsonString))
+                + "]"));
             request.Append("]},");
         }
         request.Length--;

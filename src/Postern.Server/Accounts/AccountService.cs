@@ -63,7 +63,9 @@ public sealed partial class AccountService(
     /// Sets a new password. Every session of the user ends, except <paramref name="keepSessionKey"/> (the one that
     /// asked for the change).
     /// </summary>
-    /// <param name="bypassPasswordValidation">Skips the password validators (not the length limits), as for <see cref="CreateUserAsync"/>.</param>
+    /// <param name="bypassPasswordValidation">
+    /// Skips the password validators (not the length limits), as for <see cref="CreateUserAsync"/>.
+    /// </param>
     /// <exception cref="InvalidAccountInputException">The password's length is refused.</exception>
     /// <exception cref="PasswordValidationException">The password validators refuse the password.</exception>
     public async Task ChangePasswordAsync(User user, string password, string? keepSessionKey = null, bool bypassPasswordValidation = false,

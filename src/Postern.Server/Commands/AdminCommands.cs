@@ -26,7 +26,8 @@ public static class AdminCommands
             var choice = new NewPasswordChoice(validation, new PasswordUserAttributes(username, email), passwordFromStdin, force);
             if (choice.ForNewUser() is not { } password)
                 return 1;
-            await accounts.CreateUserAsync(username, password, email, staff || superuser, superuser, bypassPasswordValidation: true, ct: ct);
+            await accounts.CreateUserAsync(username, password, email, staff || superuser, superuser, bypassPasswordValidation: true,
+                ct: ct);
             Console.WriteLine($"Created user '{username}'.");
             return 0;
         }, ct);

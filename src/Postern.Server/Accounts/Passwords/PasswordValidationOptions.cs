@@ -63,7 +63,8 @@ public sealed record PasswordValidatorSetting(string Name, IReadOnlyDictionary<s
         switch (Known.Keys.First(name => name.Equals(Name, StringComparison.OrdinalIgnoreCase)))
         {
             case UserAttributeSimilarity:
-                var attributes = Option("UserAttributes")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                var attributes = Option("UserAttributes")
+                    ?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 if (attributes?.FirstOrDefault(a => !UserAttributeSimilarityValidator.VerboseNames.ContainsKey(a)) is { } attribute)
                 {
                     return (null, $"{Name}: UserAttributes has '{attribute}'; the attributes are "
@@ -74,8 +75,8 @@ public sealed record PasswordValidatorSetting(string Name, IReadOnlyDictionary<s
                     && (!double.TryParse(similarity, NumberStyles.Float, CultureInfo.InvariantCulture, out maxSimilarity)
                         || !(maxSimilarity >= UserAttributeSimilarityValidator.LeastMaxSimilarity)))
                 {
-                    return (null, $"{Name}: MaxSimilarity must be a number of at least "
-                        + $"{UserAttributeSimilarityValidator.LeastMaxSimilarity.ToString(CultureInfo.InvariantCulture)}, not '{similarity}'.");
+                    var least = UserAttributeSimilarityValidator.LeastMaxSimilarity.ToString(CultureInfo.InvariantCulture);
+                    return (null, $"{Name}: MaxSimilarity must be a number of at least {least}, not '{similarity}'.");
                 }
                 return (new UserAttributeSimilarityValidator(attributes, maxSimilarity), null);
             case MinimumLength:
@@ -125,8 +126,10 @@ public sealed class PasswordValidationSetup(IConfiguration configuration)
             }
             if (entry.GetChildren().FirstOrDefault(key => !IsEntryKey(key.Key)) is { } stray)
                 options.ConfigurationProblems.Add($"{entry.Path} has '{stray.Key}': a validator has a Name and Options.");
-            var settings = entry.GetSection("Options").GetChildren().ToDictionary(option => option.Key,
-                option => option.Value ?? string.Join(',', option.GetChildren().Select(item => item.Value)), StringComparer.OrdinalIgnoreCase);
+            var settings = entry.GetSection("Options").GetChildren().ToDictionary(
+                option => option.Key,
+                option => option.Value ?? string.Join(',', option.GetChildren().Select(item => item.Value)),
+                StringComparer.OrdinalIgnoreCase);
             options.Validators.Add(new PasswordValidatorSetting(name, settings) { ConfigurationPath = entry.Path });
         }
     }
@@ -137,7 +140,8 @@ public sealed class PasswordValidationSetup(IConfiguration configuration)
     public ValidateOptionsResult Validate(string? name, PasswordValidationOptions options)
     {
         var problems = options.ConfigurationProblems.Concat(options.Validators
-                .Select(setting => (setting.CreateValidator().Problem, Path: setting.ConfigurationPath ?? PasswordValidationOptions.Section))
+                .Select(setting =>
+                    (setting.CreateValidator().Problem, Path: setting.ConfigurationPath ?? PasswordValidationOptions.Section))
                 .Where(result => result.Problem is not null)
                 .Select(result => $"{result.Path}: {result.Problem}"))
             .ToList();

@@ -136,7 +136,9 @@ internal static class PythonText
         Category(codePoint) is UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
         || InRanges(OtherLowercaseOrUppercase, codePoint);
 
-    /// <summary>Unicode's Case_Ignorable property: marks, format characters, modifiers, and the apostrophes and dots within words.</summary>
+    /// <summary>
+    /// Unicode's Case_Ignorable property: marks, format characters, modifiers, and the apostrophes and dots within words.
+    /// </summary>
     public static bool IsCaseIgnorable(int codePoint) =>
         Category(codePoint) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.Format
             or UnicodeCategory.ModifierLetter or UnicodeCategory.ModifierSymbol

@@ -29,7 +29,10 @@ public sealed class UserAttributeSimilarityValidator : IPasswordValidator
     {
         _attributes = attributes ?? [.. VerboseNames.Keys];
         if (_attributes.FirstOrDefault(name => !VerboseNames.ContainsKey(name)) is { } unknown)
-            throw new ArgumentException($"'{unknown}' is not a user attribute: use {string.Join(", ", VerboseNames.Keys)}.", nameof(attributes));
+        {
+            throw new ArgumentException($"'{unknown}' is not a user attribute: use {string.Join(", ", VerboseNames.Keys)}.",
+                nameof(attributes));
+        }
         if (!(maxSimilarity >= LeastMaxSimilarity))
             throw new ArgumentOutOfRangeException(nameof(maxSimilarity), maxSimilarity, "max_similarity must be at least 0.1");
         MaxSimilarity = maxSimilarity;
