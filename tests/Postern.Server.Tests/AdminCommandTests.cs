@@ -204,6 +204,158 @@ public static class AdminCommandTests
         }
     }
 
+    /// <summary>The password validators in <c>createuser</c> and <c>changepassword</c>, as in Django's commands.</summary>
+    public sealed class PasswordValidators : AdminCommandTest
+    {
+        private const string CreateRefused = "error: Password validation failed; pass --force to create the user anyway.";
+        private const string ChangeRefused = "error: Password validation failed; pass --force to set it anyway.";
+
+        [Fact]
+        public async Task AWeakPasswordFromStdinIsExit1WithEachMessageOnItsOwnLine()
+        {
+            var result = await CreateUserAsync("alice", "12345");
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.Equal(
+                [
+                    "This password is too short. It must contain at least 8 characters.", "This password is too common.",
+                    "This password is entirely numeric.", CreateRefused,
+                ],
+                Lines(result.Stderr));
+            Assert.Equal("", result.Stdout);
+            Assert.Equal(0, await CountUsersIfAnyAsync());
+        }
+
+        [Fact]
+        public async Task ThePasswordIsComparedWithTheUsernameAndEmailGiven()
+        {
+            var result = await CreateUserAsync("carol", "smith.example", "--email", "j.smith@example.org");
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.Equal(["The password is too similar to the email address.", CreateRefused], Lines(result.Stderr));
+        }
+
+        [Fact]
+        public async Task ForceCreatesTheUserWithAWeakPassword()
+        {
+            var result = await CreateUserAsync("alice", "12345", "--force");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Equal("", result.Stderr);
+            await using var server = await PosternTestServer.StartAsync(folder: Folder, databasePath: Db);
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(server.BaseAddress, "alice", "12345")).Response.Status);
+        }
+
+        [Fact]
+        public async Task ChangepasswordRefusesAWeakPasswordUnlessForcedComparingItWithTheStoredUser()
+        {
+            Assert.Equal(0, (await CreateUserAsync("alice", "alice-password", "--email", "wonderland@example.org")).ExitCode);
+            var before = await StoredUserAsync("alice");
+
+            var similar = await RunAsync("wonderland1\n", "changepassword", "alice", "--db", Db, "--password-stdin");
+            Assert.True(similar.ExitCode == 1, similar.ToString());
+            Assert.Equal(["The password is too similar to the email address.", ChangeRefused], Lines(similar.Stderr));
+            var common = await RunAsync("Password\n", "changepassword", "alice", "--db", Db, "--password-stdin");
+            Assert.Equal(["This password is too common.", ChangeRefused], Lines(common.Stderr));
+            Assert.Equal(before, await StoredUserAsync("alice"));
+
+            var forced = await RunAsync("wonderland1\n", "changepassword", "alice", "--db", Db, "--password-stdin", "--force");
+            Assert.True(forced.ExitCode == 0, forced.ToString());
+            await using var server = await PosternTestServer.StartAsync(folder: Folder, databasePath: Db);
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(server.BaseAddress, "alice", "wonderland1")).Response.Status);
+        }
+
+        [Fact]
+        public async Task TheConfiguredValidatorsApply()
+        {
+            var longer = new Dictionary<string, string?>
+            {
+                ["Postern__Accounts__PasswordValidators__0__Name"] = "MinimumLength",
+                ["Postern__Accounts__PasswordValidators__0__Options__MinLength"] = "20",
+            };
+            var refused = await PosternProcess.RunAsync(Folder, ["createuser", "alice", "--db", Db, "--password-stdin"],
+                "alice-password\n", longer);
+            Assert.True(refused.ExitCode == 1, refused.ToString());
+            Assert.Equal(["This password is too short. It must contain at least 20 characters.", CreateRefused], Lines(refused.Stderr));
+
+            var none = new Dictionary<string, string?> { ["Postern__Accounts__PasswordValidators"] = "" };
+            var accepted = await PosternProcess.RunAsync(Folder, ["createuser", "bob", "--db", Db, "--password-stdin"], "1\n", none);
+            Assert.True(accepted.ExitCode == 0, accepted.ToString());
+        }
+
+        [Fact]
+        public async Task AnUnknownValidatorIsExit1WithAnErrorLine()
+        {
+            var bogus = new Dictionary<string, string?> { ["Postern__Accounts__PasswordValidators__0__Name"] = "Bogus" };
+            var result = await PosternProcess.RunAsync(Folder, ["createuser", "alice", "--db", Db, "--password-stdin"],
+                "alice-password\n", bogus);
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains("Postern:Accounts:PasswordValidators:0: unknown password validator 'Bogus'", result.Stderr,
+                StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, await CountUsersIfAnyAsync());
+        }
+
+        [Fact]
+        public async Task AtATerminalCreateuserAsksWhetherToBypassAndOtherwiseAsksAgain()
+        {
+            Assert.Equal(0, (await RunAsync(null, "migrate", "--db", Db)).ExitCode);
+            var declined = await TerminalSession.RunAsync(Folder, ["createuser", "alice", "--db", Db],
+            [
+                ("Password: ", "12345\r"), ("Password (again): ", "12345\r"),
+                (Commands.NewPasswordChoice.BypassQuestion, "n\r"),
+                ("Password: ", "alice-password\r"), ("Password (again): ", "alice-password\r"),
+            ]);
+            Assert.True(declined is { ExitCode: 0, AllPromptsSeen: true }, declined.ToString());
+            Assert.Contains("This password is too short. It must contain at least 8 characters.", declined.Screen,
+                StringComparison.Ordinal);
+            Assert.Contains("This password is entirely numeric.", declined.Screen, StringComparison.Ordinal);
+            Assert.Contains("Created user 'alice'.", declined.Screen, StringComparison.Ordinal);
+            Assert.DoesNotContain("alice-password", declined.Screen, StringComparison.Ordinal);
+
+            var bypassed = await TerminalSession.RunAsync(Folder, ["createuser", "bob", "--db", Db],
+            [
+                ("Password: ", "bob\r"), ("Password (again): ", "bob\r"), (Commands.NewPasswordChoice.BypassQuestion, "Y\r"),
+            ]);
+            Assert.True(bypassed is { ExitCode: 0, AllPromptsSeen: true }, bypassed.ToString());
+            Assert.Contains("The password is too similar to the username.", bypassed.Screen, StringComparison.Ordinal);
+
+            await using var server = await PosternTestServer.StartAsync(folder: Folder, databasePath: Db);
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(server.BaseAddress, "alice", "alice-password")).Response.Status);
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(server.BaseAddress, "bob", "bob")).Response.Status);
+        }
+
+        [Fact]
+        public async Task AtATerminalChangepasswordGivesUpAfterThreeRefusedPasswords()
+        {
+            Assert.Equal(0, (await CreateUserAsync("alice", "alice-password")).ExitCode);
+            var before = await StoredUserAsync("alice");
+            var steps = Enumerable.Range(0, Commands.NewPasswordChoice.ChangePasswordAttempts)
+                .SelectMany(_ => new[] { ("Password: ", "qwerty\r"), ("Password (again): ", "qwerty\r") })
+                .ToList();
+            var result = await TerminalSession.RunAsync(Folder, ["changepassword", "alice", "--db", Db], steps);
+            Assert.True(result is { ExitCode: 1, AllPromptsSeen: true }, result.ToString());
+            Assert.Equal(3, CountOf(result.Screen, "This password is too short."));
+            Assert.Contains("error: Aborting password change for user 'alice' after 3 attempts.", result.Screen, StringComparison.Ordinal);
+            Assert.Equal(before, await StoredUserAsync("alice"));
+        }
+
+        [Theory]
+        [InlineData("createuser")]
+        [InlineData("changepassword")]
+        public async Task HelpDescribesForce(string command)
+        {
+            var result = await RunAsync(null, command, "--help");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Contains("--force", result.Stdout, StringComparison.Ordinal);
+            Assert.Contains("password validators", result.Stdout, StringComparison.Ordinal);
+        }
+
+        private static string[] Lines(string text) =>
+            text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        private static int CountOf(string text, string part) =>
+            (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+    }
+
     /// <summary><c>changepassword</c>, and <c>POSTERN_DB</c>.</summary>
     public sealed class ChangePassword : AdminCommandTest
     {

@@ -74,8 +74,12 @@ public sealed class PosternTestServer : IAsyncDisposable
     /// <summary>A client that neither stores cookies nor follows redirects: tests see the wire as it is.</summary>
     public HttpClient CreateRawClient() => RawHttp.CreateClient(BaseAddress);
 
+    /// <summary>
+    /// A user for a test's scenario, with the password validators skipped: tests choose passwords for what they test
+    /// (logins, sessions, caches), and the validators have tests of their own (PasswordValidatorTests).
+    /// </summary>
     public async Task<User> CreateUserAsync(string username, string? password, bool staff = false, string email = "") =>
-        await Accounts.CreateUserAsync(username, password, email, staff);
+        await Accounts.CreateUserAsync(username, password, email, staff, bypassPasswordValidation: true);
 
     /// <summary>
     /// The Django reference backend's users and groups (tests/django-backend: manage.py seed_users), created by the

@@ -10,7 +10,8 @@ public sealed class InvalidAccountInputException(string message) : Exception(mes
 
 /// <summary>Account rules shared by the admin commands and the API: who may exist, and what a password change ends.</summary>
 public sealed partial class AccountService(
-    IUserStore users, IGroupStore groups, PasswordHasher hasher, SessionAuthHash authHash, TimeProvider time)
+    IUserStore users, IGroupStore groups, PasswordHasher hasher, PasswordValidation passwordValidation, SessionAuthHash authHash,
+    TimeProvider time)
 {
     /// <summary>Django's username field: at most 150 characters of letters, digits and @/./+/-/_.</summary>
     public const int MaxUsernameLength = 150;
@@ -37,12 +38,23 @@ public sealed partial class AccountService(
         : null;
 
     /// <summary>Creates a user; a null password makes it unusable (the user cannot log in until one is set).</summary>
+    /// <param name="bypassPasswordValidation">
+    /// Skips the password validators (not the length limits): for passwords already validated, or that someone decided
+    /// to use anyway (Django's "Bypass password validation and create user anyway?").
+    /// </param>
+    /// <exception cref="InvalidAccountInputException">The username, or the password's length, is refused.</exception>
+    /// <exception cref="PasswordValidationException">The password validators refuse the password.</exception>
     public async Task<User> CreateUserAsync(string username, string? password, string email = "", bool isStaff = false,
-        bool isSuperuser = false, IReadOnlyList<long>? groupIds = null, CancellationToken ct = default)
+        bool isSuperuser = false, IReadOnlyList<long>? groupIds = null, bool bypassPasswordValidation = false,
+        CancellationToken ct = default)
     {
         Refuse(ValidateUsername(username));
         if (password is not null)
+        {
             Refuse(ValidatePassword(password));
+            if (!bypassPasswordValidation)
+                passwordValidation.EnsureValid(password, new PasswordUserAttributes(username, email));
+        }
         var encoded = password is null ? DjangoPasswordHash.NewUnusable() : await hasher.HashAsync(password, ct);
         // Users created here are created by an administrator, who vouches for the address.
         return await users.CreateUserAsync(
@@ -53,9 +65,17 @@ public sealed partial class AccountService(
     /// Sets a new password. Every session of the user ends, except <paramref name="keepSessionKey"/> (the one that
     /// asked for the change).
     /// </summary>
-    public async Task ChangePasswordAsync(User user, string password, string? keepSessionKey = null, CancellationToken ct = default)
+    /// <param name="bypassPasswordValidation">
+    /// Skips the password validators (not the length limits), as for <see cref="CreateUserAsync"/>.
+    /// </param>
+    /// <exception cref="InvalidAccountInputException">The password's length is refused.</exception>
+    /// <exception cref="PasswordValidationException">The password validators refuse the password.</exception>
+    public async Task ChangePasswordAsync(User user, string password, string? keepSessionKey = null, bool bypassPasswordValidation = false,
+        CancellationToken ct = default)
     {
         Refuse(ValidatePassword(password));
+        if (!bypassPasswordValidation)
+            passwordValidation.EnsureValid(password, PasswordUserAttributes.Of(user));
         var encoded = await hasher.HashAsync(password, ct);
         var kept = keepSessionKey is null ? null : new KeptSession(keepSessionKey, authHash.For(encoded));
         await users.SetPasswordAsync(user.Id, encoded, kept, ct);

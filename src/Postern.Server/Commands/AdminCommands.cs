@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Postern.Server.Accounts;
 using Postern.Server.Hosting;
 using Postern.Server.Storage;
@@ -14,40 +15,46 @@ public static class AdminCommands
             return Task.FromResult(0);
         }, ct);
 
-    public static Task<int> CreateUserAsync(
-        HostSettings settings, string username, string email, bool staff, bool superuser, bool passwordFromStdin, CancellationToken ct) =>
-        WithAccountsAsync(settings, async (accounts, users) =>
+    public static Task<int> CreateUserAsync(HostSettings settings, string username, string email, bool staff, bool superuser,
+        bool passwordFromStdin, bool force, CancellationToken ct) =>
+        WithAccountsAsync(settings, async (accounts, users, validation) =>
         {
             if (AccountService.ValidateUsername(username) is { } problem)
                 return Fail(problem);
             if (await users.FindUserByUsernameAsync(username, ct) is not null)
                 return Fail($"A user with the username '{username}' already exists.");
-            var password = PasswordInput.Read(passwordFromStdin);
-            await accounts.CreateUserAsync(username, password, email, staff || superuser, superuser, ct: ct);
+            var choice = new NewPasswordChoice(validation, new PasswordUserAttributes(username, email), passwordFromStdin, force);
+            if (choice.ForNewUser() is not { } password)
+                return 1;
+            await accounts.CreateUserAsync(username, password, email, staff || superuser, superuser, bypassPasswordValidation: true,
+                ct: ct);
             Console.WriteLine($"Created user '{username}'.");
             return 0;
         }, ct);
 
-    public static Task<int> ChangePasswordAsync(HostSettings settings, string username, bool passwordFromStdin, CancellationToken ct) =>
-        WithAccountsAsync(settings, async (accounts, users) =>
+    public static Task<int> ChangePasswordAsync(HostSettings settings, string username, bool passwordFromStdin, bool force,
+        CancellationToken ct) =>
+        WithAccountsAsync(settings, async (accounts, users, validation) =>
         {
             var user = await users.FindUserByUsernameAsync(username, ct);
             if (user is null)
                 return Fail($"There is no user '{username}'.");
-            var password = PasswordInput.Read(passwordFromStdin);
-            await accounts.ChangePasswordAsync(user, password, ct: ct);
+            var choice = new NewPasswordChoice(validation, PasswordUserAttributes.Of(user), passwordFromStdin, force);
+            if (choice.ForExistingUser(username) is not { } password)
+                return 1;
+            await accounts.ChangePasswordAsync(user, password, bypassPasswordValidation: true, ct: ct);
             Console.WriteLine($"Changed the password of '{username}'; their sessions have ended.");
             return 0;
         }, ct);
 
     private static Task<int> WithAccountsAsync(
-        HostSettings settings, Func<AccountService, IUserStore, Task<int>> work, CancellationToken ct) =>
-        WithPreparedStoreAsync(settings,
-            services => work(services.GetRequiredService<AccountService>(), services.GetRequiredService<IUserStore>()), ct);
+        HostSettings settings, Func<AccountService, IUserStore, PasswordValidation, Task<int>> work, CancellationToken ct) =>
+        WithPreparedStoreAsync(settings, services => work(services.GetRequiredService<AccountService>(),
+            services.GetRequiredService<IUserStore>(), services.GetRequiredService<PasswordValidation>()), ct);
 
     /// <summary>
-    /// Runs <paramref name="work"/> on a migrated store; refused input and an unusable database are one <c>error:</c>
-    /// line and exit 1, not a stack trace.
+    /// Runs <paramref name="work"/> on a migrated store; refused input, refused settings and an unusable database are one
+    /// <c>error:</c> line and exit 1, not a stack trace.
     /// </summary>
     private static async Task<int> WithPreparedStoreAsync(
         HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
@@ -66,6 +73,10 @@ public static class AdminCommands
         {
             return Fail(CannotUseDatabase(e));
         }
+        catch (OptionsValidationException e)
+        {
+            return Fail(e.Message);
+        }
     }
 
     public static string CannotUseDatabase(StoreUnavailableException e) =>
@@ -79,6 +90,71 @@ public static class AdminCommands
 }
 
 public sealed class PasswordInputException(string message) : Exception(message);
+
+/// <summary>
+/// A new password for a command, validated as Django's commands validate it: each message on its own line on stderr;
+/// at a terminal, <c>createuser</c> asks whether to use the password anyway and otherwise asks for another, and
+/// <c>changepassword</c> asks for another up to three times. Read from stdin, a refused password is exit 1, as a script
+/// cannot answer; <c>--force</c> skips the validators.
+/// </summary>
+public sealed class NewPasswordChoice(PasswordValidation validation, PasswordUserAttributes user, bool fromStdin, bool force)
+{
+    /// <summary>Django's changepassword gives up after three refused passwords.</summary>
+    public const int ChangePasswordAttempts = 3;
+
+    public const string BypassQuestion = "Bypass password validation and create user anyway? [y/N]: ";
+
+    /// <summary>The password to create the user with, or null when it was refused (the reasons are printed).</summary>
+    public string? ForNewUser()
+    {
+        while (true)
+        {
+            var password = PasswordInput.Read(fromStdin);
+            if (Passes(password))
+                return password;
+            if (fromStdin)
+                return Refuse("create the user");
+            Console.Error.Write(BypassQuestion);
+            if (string.Equals(Console.ReadLine(), "y", StringComparison.OrdinalIgnoreCase))
+                return password;
+        }
+    }
+
+    /// <summary>The user's new password, or null when it was refused (the reasons are printed).</summary>
+    public string? ForExistingUser(string username)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var password = PasswordInput.Read(fromStdin);
+            if (Passes(password))
+                return password;
+            if (fromStdin)
+                return Refuse("set it");
+            if (attempt == ChangePasswordAttempts)
+            {
+                AdminCommands.Fail($"Aborting password change for user '{username}' after {attempt} attempts.");
+                return null;
+            }
+        }
+    }
+
+    /// <summary>True when the validators pass the password or are skipped; otherwise prints their messages.</summary>
+    private bool Passes(string password)
+    {
+        if (force)
+            return true;
+        var messages = validation.Validate(password, user);
+        foreach (var message in messages)
+            Console.Error.WriteLine(message);
+        return messages.Count == 0;
+    }
+
+    private static string? Refuse(string purpose)
+    {
+        AdminCommands.Fail($"Password validation failed; pass --force to {purpose} anyway.");
+        return null;
+    }
+}
 
 /// <summary>Reads a new password: the first line of stdin, or twice at a terminal prompt without echo.</summary>
 public static class PasswordInput

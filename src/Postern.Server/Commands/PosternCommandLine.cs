@@ -50,14 +50,28 @@ public static class PosternCommandLine
         var email = new Option<string>("--email") { Description = "Email address", DefaultValueFactory = _ => "" };
         var staff = new Option<bool>("--staff") { Description = "May change users and groups through the API" };
         var superuser = new Option<bool>("--superuser") { Description = "Has every permission (implies --staff)" };
-        var createUser = new Command("createuser", "Create a user") { username, email, staff, superuser, passwordStdin };
+        var forceCreate = new Option<bool>("--force")
+        {
+            Description = "Create the user even if the password fails the password validators (which otherwise refuse it "
+                + "with --password-stdin, and ask at a terminal)",
+        };
+        var createUser = new Command("createuser", "Create a user") { username, email, staff, superuser, passwordStdin, forceCreate };
         createUser.SetAction((parse, ct) => AdminCommands.CreateUserAsync(
             Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!,
-            parse.GetValue(email) ?? "", parse.GetValue(staff), parse.GetValue(superuser), parse.GetValue(passwordStdin), ct));
+            parse.GetValue(email) ?? "", parse.GetValue(staff), parse.GetValue(superuser), parse.GetValue(passwordStdin),
+            parse.GetValue(forceCreate), ct));
 
-        var changePassword = new Command("changepassword", "Set a user's password; their sessions end") { username, passwordStdin };
+        var forceChange = new Option<bool>("--force")
+        {
+            Description = "Set the password even if it fails the password validators (which otherwise refuse it)",
+        };
+        var changePassword = new Command("changepassword", "Set a user's password; their sessions end")
+        {
+            username, passwordStdin, forceChange,
+        };
         changePassword.SetAction((parse, ct) => AdminCommands.ChangePasswordAsync(
-            Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!, parse.GetValue(passwordStdin), ct));
+            Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!, parse.GetValue(passwordStdin),
+            parse.GetValue(forceChange), ct));
 
         var migrate = new Command("migrate", "Create or migrate the database schema");
         migrate.SetAction((parse, ct) => AdminCommands.MigrateAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), ct));

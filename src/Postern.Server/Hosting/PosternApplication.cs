@@ -71,6 +71,9 @@ public static class PosternApplication
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.Section);
+        services.AddOptions<PasswordValidationOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<PasswordValidationOptions>, PasswordValidationSetup>();
+        services.AddSingleton<IValidateOptions<PasswordValidationOptions>, PasswordValidationSetup>();
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -101,6 +104,8 @@ public static class PosternApplication
         services.AddSingleton<SessionAuthHash>();
         services.AddSingleton<SessionManager>();
         services.AddSingleton<PasswordHasher>();
+        services.AddSingleton(provider =>
+            PasswordValidation.From(provider.GetRequiredService<IOptions<PasswordValidationOptions>>().Value));
         services.AddSingleton<AccountService>();
         services.AddSingleton<LoginFlow>();
         services.AddSingleton<NewPasswordRules>();
