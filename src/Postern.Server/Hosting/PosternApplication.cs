@@ -5,6 +5,7 @@ using Postern.Server.Api;
 using Postern.Server.Api.Resources;
 using Postern.Server.Browsable;
 using Postern.Server.Csrf;
+using Postern.Server.Email;
 using Postern.Server.Health;
 using Postern.Server.Http;
 using Postern.Server.OpenApi;
@@ -79,6 +80,8 @@ public static class PosternApplication
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section);
         services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidation>();
 
         var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -131,6 +134,7 @@ public static class PosternApplication
         services.AddSingleton<IUserLinks, ApiUserLinks>();
         services.AddSingleton<IApiHtmlRenderer, BrowsablePage>();
         services.AddHostedService<ExpiredSessionSweeper>();
+        services.AddEmail();
         services.AddRouting();
     }
 
@@ -156,6 +160,23 @@ public static class PosternApplication
         services.AddSingleton<IGroupStore, GroupStore>();
         services.AddSingleton<ISessionStore, SessionStore>();
         services.AddSingleton<IStoreAdministration, StoreAdministration>();
+    }
+
+    /// <summary>
+    /// The outbox (<see cref="EmailOutbox"/>, what the account flows call), its worker, and where e-mails go: the SMTP server of
+    /// <c>Postern:Email:SmtpUrl</c>, or without one the log.
+    /// </summary>
+    private static void AddEmail(this IServiceCollection services)
+    {
+        services.AddSingleton<EmailTemplates>();
+        services.AddSingleton<EmailOutboxStore>();
+        services.AddSingleton<EmailOutboxSignal>();
+        services.AddSingleton<EmailOutbox>();
+        services.AddSingleton<IEmailTransport>(provider =>
+            string.IsNullOrWhiteSpace(provider.GetRequiredService<IOptions<EmailOptions>>().Value.SmtpUrl)
+                ? ActivatorUtilities.CreateInstance<LogEmailTransport>(provider)
+                : ActivatorUtilities.CreateInstance<SmtpEmailTransport>(provider));
+        services.AddHostedService<EmailOutboxWorker>();
     }
 
     /// <summary>The cache and what keeps it exact; null when reads go straight to the database and writes need no announcing.</summary>

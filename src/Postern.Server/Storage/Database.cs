@@ -173,6 +173,12 @@ public sealed class Database : IAsyncDisposable, IDisposable
     /// </summary>
     public string IsOneOf(DbCommand command, string column, IReadOnlyCollection<long> values) => _dialect.IsOneOf(command, column, values);
 
+    /// <summary>
+    /// Appended to the SELECT (in a subquery of an UPDATE) that picks a row to claim: on PostgreSQL <c>FOR UPDATE SKIP
+    /// LOCKED</c>, so that instances claiming at once take different rows; nothing on SQLite, which has one writer at a time.
+    /// </summary>
+    public string SkipLockedRows => _dialect.SkipLockedRows;
+
     // ---- schema
 
     /// <summary>Creates or migrates the schema to the last of <see cref="Migrations.All"/>; safe from several instances at once.</summary>

@@ -54,6 +54,12 @@ internal abstract class SqlDialect : IAsyncDisposable, IDisposable
     public abstract string IsOneOf(DbCommand command, string column, IReadOnlyCollection<long> values);
 
     /// <summary>
+    /// What ends the SELECT of a row that a write is about to claim, so that two instances claiming at once each take a
+    /// different row: nothing by default (SQLite's writer holds the whole database while it picks).
+    /// </summary>
+    public virtual string SkipLockedRows => "";
+
+    /// <summary>
     /// Runs <paramref name="apply"/> in a write transaction on a connection of its own and commits, such that two processes
     /// migrating one database at once run one after the other.
     /// </summary>

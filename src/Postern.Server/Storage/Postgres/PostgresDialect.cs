@@ -87,6 +87,12 @@ internal sealed class PostgresDialect : SqlDialect
         return $"{column} = ANY(@ids)";
     }
 
+    /// <summary>
+    /// Rows that another transaction has locked are passed over rather than waited for: without it, a second claimer would
+    /// wait for the first and then update the very row the first claimed.
+    /// </summary>
+    public override string SkipLockedRows => " FOR UPDATE SKIP LOCKED";
+
     /// <summary>Under a transaction-scoped advisory lock: without it, racing CREATE TABLEs fail with duplicate-object errors.</summary>
     public override async Task MigrateAsync(Func<DbConnection, DbTransaction, Task> apply, CancellationToken ct)
     {

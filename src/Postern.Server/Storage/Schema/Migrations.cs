@@ -64,5 +64,24 @@ public static class Migrations
             );
             INSERT INTO email_verifications (user_id, email, verified_at) SELECT id, email, date_joined FROM users;
             """),
+        // E-mails waiting to be sent (Email/EmailOutboxStore.cs). next_attempt_at is when a row is next due: a claim moves it
+        // to the end of the claimer's lease, a failure to the retry's time. Sent rows are deleted; failed ones stay.
+        new("email outbox", sql => $"""
+            CREATE TABLE email_outbox (
+                id {sql.AutoIncrementId},
+                from_address {sql.Text} NOT NULL,
+                to_address {sql.Text} NOT NULL,
+                subject {sql.Text} NOT NULL,
+                text_body {sql.Text} NOT NULL,
+                html_body {sql.Text} NULL,
+                message_id {sql.Text} NOT NULL,
+                created_at {sql.BigInt} NOT NULL,
+                attempts {sql.BigInt} NOT NULL DEFAULT 0,
+                next_attempt_at {sql.BigInt} NOT NULL,
+                last_error {sql.Text} NULL,
+                failed_at {sql.BigInt} NULL
+            );
+            CREATE INDEX email_outbox_due ON email_outbox(next_attempt_at) WHERE failed_at IS NULL;
+            """),
     ];
 }
