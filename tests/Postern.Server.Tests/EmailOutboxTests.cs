@@ -412,6 +412,8 @@ public sealed class EmailOutboxTests : IAsyncLifetime
         var outbox = OutboxOf(server);
 
         await Assert.ThrowsAsync<ArgumentException>(() => outbox.EnqueueAsync(new OutgoingEmail("not an address", "s", "t")));
+        await Assert.ThrowsAsync<ArgumentException>(() => outbox.EnqueueAsync(new OutgoingEmail("kim", "s", "t")));
+        await Assert.ThrowsAsync<ArgumentException>(() => outbox.EnqueueAsync(new OutgoingEmail("a@example.com, b@example.com", "s", "t")));
         var missing = await Assert.ThrowsAsync<ArgumentException>(() => outbox.EnqueueAsync(EmailTemplate.PasswordReset,
             "kim@example.com", new Dictionary<string, string> { ["username"] = "kim" }));
         Assert.Contains("reset_url, site_name", missing.Message, StringComparison.Ordinal);
