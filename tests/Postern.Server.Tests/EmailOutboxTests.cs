@@ -298,6 +298,42 @@ public sealed class EmailOutboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheUrlsUserAndPasswordLogInURLDecodedAndThePasswordIsNeverLogged()
+    {
+        const string user = "postern@example.com", password = "p:ss/w%rd secret";
+        await using var login = await SmtpTestServer.StartAsync(user, password);
+        var log = new CapturedLog();
+        var url = $"smtp://{Uri.EscapeDataString(user)}:{Uri.EscapeDataString(password)}@127.0.0.1:{login.Port}";
+        var wrong = $"smtp://{Uri.EscapeDataString(user)}:not-{Uri.EscapeDataString(password)}@127.0.0.1:{login.Port}";
+        var settings = EmailSettings(url);
+        settings["Logging:LogLevel:Postern.Server.Email"] = "Information";
+        var refusedSettings = EmailSettings(wrong);
+        refusedSettings["Logging:LogLevel:Postern.Server.Email"] = "Information";
+        var database = await TestStore.NewDatabaseAsync(_folder);
+        await using (var refused = await PosternTestServer.StartAsync(refusedSettings, databasePath: database,
+                         services: services => services.AddSingleton<ILoggerProvider>(log)))
+        {
+            await OutboxOf(refused).EnqueueAsync(EmailTemplate.PasswordReset, "leo@example.com", ResetValues("leo"));
+
+            await WaitUntilAsync(async () => await CountAsync(database, "attempts >= 1 AND last_error IS NOT NULL") == 1,
+                "a refused login recorded");
+        }
+        Assert.Empty(login.Messages);
+        var error = Assert.Single(await TestStore.QueryTextsAsync(database, "SELECT last_error FROM email_outbox;"));
+        Assert.Contains("Authentication", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("w%", error, StringComparison.Ordinal);
+
+        await using var accepted = await PosternTestServer.StartAsync(settings, databasePath: database,
+            services: services => services.AddSingleton<ILoggerProvider>(log));
+        var message = await login.WaitForMessageAsync(null, Patience);
+        Assert.Equal("leo@example.com", ToOf(message));
+        var sent = await log.WaitForAsync(e => e.Message.StartsWith("Sent e-mail", StringComparison.Ordinal), Patience);
+        Assert.Contains($"smtp://postern%40example.com:***@127.0.0.1:{login.Port}", sent.Message, StringComparison.Ordinal);
+        Assert.All(log.Entries, e => Assert.DoesNotContain("w%rd", e.Message + e.Error, StringComparison.Ordinal));
+        Assert.All(log.Entries, e => Assert.DoesNotContain("w%25rd", e.Message + e.Error, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task WithoutAnSmtpUrlEmailsAreWrittenToTheLogWhole()
     {
         var log = new CapturedLog();
@@ -376,6 +412,8 @@ public sealed class EmailOutboxTests : IAsyncLifetime
         var outbox = OutboxOf(server);
 
         await Assert.ThrowsAsync<ArgumentException>(() => outbox.EnqueueAsync(new OutgoingEmail("not an address", "s", "t")));
+        await Assert.ThrowsAsync<ArgumentException>(() => outbox.EnqueueAsync(new OutgoingEmail("kim", "s", "t")));
+        await Assert.ThrowsAsync<ArgumentException>(() => outbox.EnqueueAsync(new OutgoingEmail("a@example.com, b@example.com", "s", "t")));
         var missing = await Assert.ThrowsAsync<ArgumentException>(() => outbox.EnqueueAsync(EmailTemplate.PasswordReset,
             "kim@example.com", new Dictionary<string, string> { ["username"] = "kim" }));
         Assert.Contains("reset_url, site_name", missing.Message, StringComparison.Ordinal);

@@ -38,7 +38,9 @@ public sealed class SmtpTestServer : IAsyncDisposable
     /// <summary>The running server's PID, or null while it is stopped.</summary>
     public int? Pid => _process?.Pid;
 
-    public static async Task<SmtpTestServer> StartAsync()
+    /// <param name="user">With <paramref name="password"/>: the server offers AUTH (without TLS, on loopback) and takes
+    /// messages only from a client that logged in as this user.</param>
+    public static async Task<SmtpTestServer> StartAsync(string? user = null, string? password = null)
     {
         if (!File.Exists(PythonPath) || !File.Exists("/usr/lib/python3/dist-packages/aiosmtpd/__init__.py"))
             throw new InvalidOperationException(
@@ -46,6 +48,8 @@ public sealed class SmtpTestServer : IAsyncDisposable
         var server = new SmtpTestServer(Directory.CreateTempSubdirectory("postern-smtp-").FullName, DjangoPeer.FreePort());
         try
         {
+            if (user is not null)
+                await File.WriteAllTextAsync(Path.Combine(server.Folder, "auth"), $"{user}\n{password}\n");
             await server.StartAgainAsync();
         }
         catch

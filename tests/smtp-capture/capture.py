@@ -6,6 +6,8 @@ Listens on 127.0.0.1:PORT and writes every message it accepts to FOLDER as NNNNN
 headers put first (X-Capture-Mail-From, X-Capture-Rcpt-To). Each file appears complete or not at all (written aside, then
 renamed). A recipient whose address starts with "refused" is refused for good (550). While FOLDER holds a file named
 "stall", DATA is answered never (a server that hangs mid-send), and a file stalled-NNNNNN says that one is hanging.
+With a file "auth" in FOLDER (a user name and a password, one line each), it offers AUTH without TLS and takes a
+message only from a client that logged in with those.
 Prints "ready" once it answers; runs until it is sent SIGTERM.
 """
 
@@ -16,6 +18,7 @@ import sys
 import threading
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Capture:
@@ -46,9 +49,27 @@ class Capture:
         return "250 Message accepted for delivery"
 
 
+def authenticator_for(folder):
+    """None without an "auth" file; else a check of the login against the user name and password it holds."""
+    path = os.path.join(folder, "auth")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as auth:
+        user, password = auth.read().split("\n")[:2]
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user
+              and auth_data.password.decode() == password)
+        return AuthResult(success=ok, handled=False)
+
+    return authenticate
+
+
 def main():
     port, folder = int(sys.argv[1]), sys.argv[2]
-    controller = Controller(Capture(folder), hostname="127.0.0.1", port=port)
+    authenticator = authenticator_for(folder)
+    auth = {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False} if authenticator else {}
+    controller = Controller(Capture(folder), hostname="127.0.0.1", port=port, **auth)
     controller.start()
     print("ready", flush=True)
     threading.Event().wait()

@@ -33,7 +33,7 @@ public sealed class EmailOutbox(
     /// <exception cref="Storage.StoreUnavailableException">The database cannot take it now.</exception>
     public async Task<long> EnqueueAsync(OutgoingEmail email, CancellationToken ct = default)
     {
-        if (!MailboxAddress.TryParse(email.To, out var to) || to.Address.Length == 0)
+        if (!MailboxAddress.TryParse(email.To, out var to) || to.LocalPart.Length == 0 || to.Domain.Length == 0)
             throw new ArgumentException($"Not an e-mail address: '{email.To}'.", nameof(email));
         var from = options.Value.From;
         // A header is one line: a line break in a subject would end it and start a header of the sender's choosing.

@@ -28,7 +28,12 @@ public sealed class EmailOutboxWorker(
             try
             {
                 while (await store.ClaimNextAsync(time.GetUtcNow(), _options.ClaimLease, stoppingToken) is { } email)
-                    await SendAsync(email, stoppingToken);
+                {
+                    // After a failed attempt the round ends: while the server is away, trying every other e-mail now would
+                    // only spend their attempts. The next poll goes on with whatever is due, the failed one after its back-off.
+                    if (!await SendAsync(email, stoppingToken))
+                        break;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -54,13 +59,14 @@ public sealed class EmailOutboxWorker(
         }
     }
 
-    private async Task SendAsync(OutboxEmail email, CancellationToken stoppingToken)
+    /// <summary>Tries <paramref name="email"/> once; false if that attempt failed and may be tried again later.</summary>
+    private async Task<bool> SendAsync(OutboxEmail email, CancellationToken stoppingToken)
     {
         if (email.Attempts > _options.MaxAttempts)
         {
             // Its last attempt's claimer died before it could say how it went.
             await GiveUpAsync(email, "no attempt left after an instance stopped while sending it");
-            return;
+            return true;
         }
         try
         {
@@ -76,18 +82,19 @@ public sealed class EmailOutboxWorker(
         catch (EmailRejectedException e)
         {
             await GiveUpAsync(email, e.Message);
-            return;
+            return true;
         }
         catch (Exception e)
         {
             await FailedAttemptAsync(email, e);
-            return;
+            return false;
         }
         // Recorded even while stopping: it was sent.
         if (await store.DeleteSentAsync(email, CancellationToken.None))
             logger.EmailSent(email.Id, email.To, transport.Description, email.Attempts);
         else
             logger.EmailSentAfterLeaseRanOut(email.Id, email.To, _options.ClaimLeaseSeconds);
+        return true;
     }
 
     private async Task FailedAttemptAsync(OutboxEmail email, Exception error)

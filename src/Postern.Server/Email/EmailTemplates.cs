@@ -29,7 +29,8 @@ public sealed record EmailTemplate(string Name, IReadOnlyList<string> Values)
 public sealed record RenderedEmail(string Subject, string TextBody, string HtmlBody);
 
 /// <summary>
-/// The templates' texts, read once at start (the built-in ones, or an operator's from <c>Postern:Email:TemplatesPath</c>),
+/// The templates' texts, read once, when the first e-mail is made (the built-in ones, or an operator's from
+/// <c>Postern:Email:TemplatesPath</c>, whose folder is checked at start),
 /// and filled in with <c>{name}</c> placeholders. Deliberately no template language (Scriban, Fluid, Razor): the e-mails
 /// only insert a handful of values, an operator rewording them needs nothing to learn, and a template cannot run code or
 /// reach anything but the values it is given. A <c>{word}</c> that names no value is left as it is, so CSS braces in an
