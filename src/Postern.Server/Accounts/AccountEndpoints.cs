@@ -160,7 +160,7 @@ public static class AccountEndpoints
             await call.InvalidAsync();
             return;
         }
-        call.Service<AccountMailQueue>().Request(new(AccountMailKind.PasswordReset, call.Value("email")!, call.Origin));
+        call.Service<AccountMailRequests>().Request(new(AccountMailKind.PasswordReset, call.Value("email")!, call.Origin));
         await call.DetailAsync(StatusCodes.Status200OK, ResetSent);
     }
 
@@ -254,7 +254,7 @@ public static class AccountEndpoints
             return;
         }
         if (options.EmailVerification != EmailVerificationMode.None)
-            call.Service<AccountMailQueue>().Request(new(AccountMailKind.VerificationOfUser, created.Email, call.Origin, created.Id));
+            call.Service<AccountMailRequests>().Request(new(AccountMailKind.VerificationOfUser, created.Email, call.Origin, created.Id));
         if (options.EmailVerification != EmailVerificationMode.Mandatory)
             await call.SignInAsync(created);
         await CurrentUserBody.WriteAsync(call.Context, StatusCodes.Status201Created, created);
@@ -295,7 +295,7 @@ public static class AccountEndpoints
             return;
         }
         if (call.Service<IOptions<AccountOptions>>().Value.EmailVerification != EmailVerificationMode.None)
-            call.Service<AccountMailQueue>().Request(new(AccountMailKind.Verification, call.Value("email")!, call.Origin));
+            call.Service<AccountMailRequests>().Request(new(AccountMailKind.Verification, call.Value("email")!, call.Origin));
         await call.DetailAsync(StatusCodes.Status200OK, VerificationSent);
     }
 }

@@ -41,7 +41,7 @@ public enum AccountMailKind
 /// that depends on it (a lookup, a token, an outbox row) happens before it. A request queued here when the process stops is
 /// lost (the visitor asks again); once in the outbox, nothing is.
 /// </summary>
-public sealed class AccountMailQueue
+public sealed class AccountMailRequests
 {
     private readonly Channel<AccountMailRequest> _requests =
         Channel.CreateBounded<AccountMailRequest>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -52,9 +52,9 @@ public sealed class AccountMailQueue
     public void Request(AccountMailRequest request) => _requests.Writer.TryWrite(request);
 }
 
-/// <summary>Turns <see cref="AccountMailQueue"/>'s requests into e-mails in the outbox, with their links.</summary>
+/// <summary>Turns <see cref="AccountMailRequests"/>'s requests into e-mails in the outbox, with their links.</summary>
 public sealed partial class AccountMailWorker(
-    AccountMailQueue queue,
+    AccountMailRequests queue,
     IServiceScopeFactory scopes,
     IOptions<FrontendOptions> frontend,
     SecretKeyRing keys,

@@ -198,7 +198,7 @@ public static class AuthEndpoints
         if (email is { Length: > 0 } && email != user.Email
             && call.Service<IOptions<AccountOptions>>().Value.EmailVerification != EmailVerificationMode.None)
         {
-            call.Service<AccountMailQueue>().Request(new(AccountMailKind.VerificationOfUser, email, call.Origin, user.Id));
+            call.Service<AccountMailRequests>().Request(new(AccountMailKind.VerificationOfUser, email, call.Origin, user.Id));
         }
         await CurrentUserBody.WriteAsync(call.Context, StatusCodes.Status200OK, updated.User);
     }

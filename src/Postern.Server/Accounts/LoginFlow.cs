@@ -1,6 +1,6 @@
+using Microsoft.Extensions.Options;
 using Postern.Protocol;
 using Postern.Server.Csrf;
-using Microsoft.Extensions.Options;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
 

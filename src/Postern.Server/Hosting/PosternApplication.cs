@@ -112,7 +112,7 @@ public static class PosternApplication
         services.AddSingleton<AccountService>();
         services.AddSingleton<LoginFlow>();
         services.AddSingleton<NewPasswordRules>();
-        services.AddSingleton<AccountMailQueue>();
+        services.AddSingleton<AccountMailRequests>();
         services.AddHostedService<AccountMailWorker>();
         services.AddSingleton<TrustedOrigins>();
         services.AddSingleton<CsrfRules>();

@@ -30,6 +30,9 @@ public sealed class NewPasswordRules(PasswordValidation validation)
             call.Errors.Add(second, FormField.MaxLengthMessage(DjangoPasswordHash.MaxPasswordLength, confirmation.Length));
             return;
         }
-        call.Errors.AddRange(second, validation.Validate(confirmation, new PasswordUserAttributes(forUser.Username, forUser.Email, forUser.FirstName, forUser.LastName)));
+        var problems = validation.Validate(
+            confirmation, new PasswordUserAttributes(forUser.Username, forUser.Email, forUser.FirstName, forUser.LastName));
+        if (problems.Count > 0)
+            call.Errors.AddRange(second, problems);
     }
 }

@@ -14,7 +14,12 @@ public sealed class FieldErrors
 
     public void Add(string field, string message) => Messages(field).Add(message);
 
-    public void AddRange(string field, IEnumerable<string> messages) => Messages(field).AddRange(messages);
+    /// <summary>Adds the messages; none adds no entry.</summary>
+    public void AddRange(string field, IReadOnlyCollection<string> messages)
+    {
+        if (messages.Count > 0)
+            Messages(field).AddRange(messages);
+    }
 
     public bool Has(string field) => _errors.Any(e => e.Key == field);
 
