@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group, User
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts import verification
@@ -34,6 +35,19 @@ class GroupSerializer(serializers.HyperlinkedModelSerializer):
     class Meta:
         model = Group
         fields = ["url", "name"]
+
+
+class JSONObjectParser(JSONParser):
+    """The account flows' JSON rule (docs/accounts.md): an object, or 400 "Malformed request body."."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            fields = super().parse(stream, media_type, parser_context)
+        except ParseError:
+            fields = None
+        if not isinstance(fields, dict):
+            raise ParseError("Malformed request body.")
+        return fields
 
 
 class SignedInReadsStaffWrites(permissions.BasePermission):
@@ -69,16 +83,11 @@ class UserViewSet(viewsets.ModelViewSet):
             verification.forget(user)
             verification.mark_verified(user)
 
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser],
+            parser_classes=[JSONObjectParser, FormParser, MultiPartParser])
     def set_password(self, request, pk=None):
         user = self.get_object()
-        try:
-            fields = request.data
-        except ParseError:
-            fields = None
-        if not isinstance(fields, dict):
-            return Response({"detail": "Malformed request body."}, status=400)
-        password = fields.get("password")
+        password = request.data.get("password")
         if password is not None and not isinstance(password, str):
             return Response({"password": ["Not a valid string."]}, status=400)
         form = PasswordForm(user, data={"password": password})
