@@ -27,7 +27,8 @@ namespace Postern.Differential.Tests;
 //    Postern:Frontend:PasswordResetUrl / DJANGO_BACKEND_PASSWORD_RESET_URL;
 //  - confirm with the e-mailed uid and token: success, every session of the user ended, the token replayed, spent
 //    by a login or by a new password, expired (a short PasswordResetTimeoutSeconds), another user's token, a
-//    token made by one server accepted by the other (same secret key, same user state);
+//    token made by one server accepted by the other (same secret key, same user state; Postern's tokens and keys
+//    taken by the reference backend: Postern.Protocol.Tests' ReferenceBackendTokenTests);
 //  - the verification e-mail of sign-up (not with none), of PATCH /auth/user with a new address and of resend
 //    (one to each active user whose unverified address it is), and the e-mailed key verifying;
 //  - superusers writing is_active, is_staff, is_superuser on /api/users/ (neither seed has a superuser).

@@ -61,6 +61,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
+# As startproject writes it. Django's password reset tokens count seconds in this zone's local time; Postern in UTC.
+TIME_ZONE = "UTC"
 
 TEMPLATES = [
     {
