@@ -140,6 +140,25 @@ public sealed class Expectation
         "malformed multipart: Postern's parser is strict (400 \"Malformed request body.\"), Django's lenient or an HTML 400",
         djangoStatus, 400, "Malformed request body.");
 
+    /// <summary>
+    /// Deliberate difference 10 (docs/accounts.md, docs/differences-from-django.md): a new password over 4096 characters
+    /// is hashed and taken by Django (<paramref name="djangoStatus"/>); Postern refuses it before hashing, 400 on its field.
+    /// </summary>
+    public static Expectation OverlongNewPassword(int djangoStatus)
+    {
+        var message = Quoted($"Ensure this value has at most {DjangoPasswordHash.MaxPasswordLength} characters "
+            + $"(it has {DjangoPasswordHash.MaxPasswordLength + 1}).");
+        return Deliberate(
+            "new password over 4096 chars: Django hashes and takes it, Postern 400 on the field before hashing",
+            _ => EmptyObservation,
+            (peer, postern) => Require(peer[Observation.Status] == Status(djangoStatus),
+                    $"django should answer {djangoStatus}, said {peer[Observation.Status]}")
+                .Concat(Require(postern[Observation.Status] == "400", $"postern should answer 400, said {postern[Observation.Status]}"))
+                .Concat(Require(postern.Facts.Any(f => f.Key.StartsWith(Observation.JsonPrefix, StringComparison.Ordinal)
+                        && f.Value.Contains(message, StringComparison.Ordinal)),
+                    $"postern should name the limit on the field ({message})")));
+    }
+
     /// <summary>The servers answer differently on purpose: only each one's status (and Postern's detail) are checked.</summary>
     private static Expectation Diverges(string why, int djangoStatus, int posternStatus, string? posternDetail) => Deliberate(
         why, _ => EmptyObservation,

@@ -21,6 +21,9 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
     public const string VaryCookie = "vary: Cookie";
     public const string Allow = "allow";
     public const string JsonKeys = "json keys";
+
+    /// <summary>The keys as the server wrote them: field errors come in the order of the fields (docs/accounts.md).</summary>
+    public const string JsonKeyOrder = JsonKeys + ", in order";
     public const string JsonPrefix = "json.";
     public const string Detail = JsonPrefix + "detail";
 
@@ -170,18 +173,34 @@ public sealed class Observation(ImmutableSortedDictionary<string, string> facts)
             return;
         }
         facts[JsonKeys] = string.Join(", ", root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        // Named under JsonKeys, so that setting the keys aside sets their order aside too.
+        facts[JsonKeyOrder] = string.Join(", ", root.EnumerateObject().Select(p => p.Name));
         foreach (var property in root.EnumerateObject())
         {
             facts[JsonPrefix + property.Name] = property switch
             {
                 // Fixed texts and names: compared exactly.
-                { Name: "detail" or "username", Value.ValueKind: JsonValueKind.String } => Quote(property.Value.GetString()!),
+                { Name: var name, Value.ValueKind: JsonValueKind.String } when ExactTexts.Contains(name) =>
+                    Quote(property.Value.GetString()!),
+                // A user's link: the same user may have another id on the other server.
+                { Name: "url", Value.ValueKind: JsonValueKind.String } =>
+                    Quote(UserIds().Replace(property.Value.GetString()!, "/users/{id}/")),
                 { Name: "csrfToken", Value.ValueKind: JsonValueKind.String } => DescribeToken(property.Value.GetString()!, csrfSecret),
                 { Value.ValueKind: JsonValueKind.String } => "string, " + Shape(property.Value.GetString()!),
+                // A field's error messages (DRF's shape): compared exactly, in order.
+                { Value.ValueKind: JsonValueKind.Array }
+                    when property.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String) =>
+                    "[" + string.Join(", ", property.Value.EnumerateArray().Select(e => Quote(e.GetString()!))) + "]",
                 _ => property.Value.ValueKind.ToString().ToLowerInvariant(),
             };
         }
     }
+
+    /// <summary>The texts compared as they are: messages, and the account fields a scenario sets (docs/accounts.md).</summary>
+    private static readonly HashSet<string> ExactTexts = ["detail", "username", "status", "email", "first_name", "last_name"];
+
+    private static System.Text.RegularExpressions.Regex UserIds() =>
+        new("/users/[0-9]+/", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     /// <summary>A text as a JSON string literal, escaped the same way whatever escaping the server chose.</summary>
     public static string Quote(string text) => JsonSerializer.Serialize(text, QuoteOptions);

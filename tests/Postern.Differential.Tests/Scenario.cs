@@ -61,6 +61,12 @@ public abstract record Body
         public override HttpContent Create(ClientState client) => RawHttp.Json(Text);
     }
 
+    /// <summary>JSON text made for each client (a key minted for the user it signed up).</summary>
+    public sealed record JsonOf(Value Text) : Body
+    {
+        public override HttpContent Create(ClientState client) => RawHttp.Json(Text.Resolve(client));
+    }
+
     public sealed record Raw(string Text, string ContentType) : Body
     {
         public override HttpContent Create(ClientState client)
@@ -112,6 +118,9 @@ public sealed record ScenarioStep(string Method, string Path)
     /// <summary>Runs on the client state before the request is built: plant a cookie, remember a token.</summary>
     public Action<ClientState>? Before { get; init; }
 
+    /// <summary>Runs on the client state once the response is in: remember what this server answered (a new user's id).</summary>
+    public Action<ClientState, RawResponse>? After { get; init; }
+
     public Expectation Expect { get; init; } = Expectation.Same;
 
     /// <summary>What the peer must answer: keeps each scenario honest about what it exercises.</summary>
@@ -132,6 +141,7 @@ public sealed record ScenarioStep(string Method, string Path)
     public ScenarioStep WithCsrfHeader() => WithHeader(HeaderNames.CsrfToken, Value.CsrfCookie);
 
     public ScenarioStep WithJson(string json) => this with { Body = new Body.Json(json) };
+    public ScenarioStep WithJson(Value json) => this with { Body = new Body.JsonOf(json) };
     public ScenarioStep WithRawBody(string text, string contentType) => this with { Body = new Body.Raw(text, contentType) };
     public ScenarioStep WithRawBody(byte[] bytes, string contentType) => this with { Body = new Body.RawBytes([.. bytes], contentType) };
     public ScenarioStep WithForm(params (string Name, Value Value)[] fields) => this with { Body = new Body.UrlEncodedForm([.. fields]) };
@@ -141,6 +151,10 @@ public sealed record ScenarioStep(string Method, string Path)
     public ScenarioStep Plant(string cookie, string value) => Prepare(client => client.Jar[cookie] = value);
     public ScenarioStep Remember(string name, Func<ClientState, string> value) =>
         Prepare(client => client.Remembered[name] = value(client));
+
+    /// <summary>Remembers a value read from this step's response, for later steps on the same server.</summary>
+    public ScenarioStep RememberFromResponse(string name, Func<RawResponse, string> value) =>
+        this with { After = After + ((client, response) => client.Remembered[name] = value(response)) };
     public ScenarioStep Expecting(int djangoStatus) => this with { DjangoStatus = djangoStatus };
     public ScenarioStep Differing(Expectation expectation) => this with { Expect = expectation };
 

@@ -45,18 +45,43 @@ public static class ScenarioRunner
     /// With POSTERN_DIFF_TRACE=&lt;file&gt;, every observation of both servers is appended to that file:
     /// passing steps are silent otherwise, and reading them is how one checks a scenario tests something.
     /// </summary>
-    private static void TraceIfAsked(Scenario scenario, IReadOnlyList<StepOutcome> peer, IReadOnlyList<StepOutcome> postern)
+    private static void TraceIfAsked(Scenario scenario, IReadOnlyList<StepOutcome> peer, IReadOnlyList<StepOutcome>? postern)
     {
         if (Environment.GetEnvironmentVariable("POSTERN_DIFF_TRACE") is not { Length: > 0 } file)
             return;
         var trace = new StringBuilder($"=== {scenario.Name}\n");
         for (var i = 0; i < scenario.Steps.Length; i++)
-            trace.Append($"--- step {i + 1}: {scenario.Steps[i]}\n[django]\n{peer[i].Observation}\n[postern]\n{postern[i].Observation}\n");
+        {
+            trace.Append($"--- step {i + 1}: {scenario.Steps[i]}\n[django]\n{peer[i].Observation}\n");
+            if (postern is not null)
+                trace.Append($"[postern]\n{postern[i].Observation}\n");
+        }
         lock (TraceLock)
             File.AppendAllText(file, trace.ToString());
     }
 
     private static readonly Lock TraceLock = new();
+
+    /// <summary>
+    /// Plays the scenario against the Django peer alone and checks what each step says Django answers: for scenarios
+    /// whose Postern side is not built yet, and to see that a scenario tests what it says. POSTERN_DIFF_TRACE applies.
+    /// </summary>
+    public static async Task RunOnPeerOnlyAsync(Scenario scenario, HttpClient peerClient)
+    {
+        var peer = await PlayAsync(scenario, peerClient);
+        TraceIfAsked(scenario, peer, null);
+        var report = new StringBuilder();
+        for (var i = 0; i < scenario.Steps.Length; i++)
+        {
+            if (scenario.Steps[i].DjangoStatus is { } expected && peer[i].Response.StatusCode != expected)
+            {
+                report.AppendLine($"step {i + 1}: {scenario.Steps[i]}: Django answered {peer[i].Response.StatusCode}, "
+                    + $"the scenario says {expected}").AppendLine(Indent(peer[i].Response));
+            }
+        }
+        if (report.Length > 0)
+            Assert.Fail($"Scenario \"{scenario.Name}\" does not test what it says:\n{report}");
+    }
 
     private static async Task<IReadOnlyList<StepOutcome>> PlayAsync(Scenario scenario, HttpClient client)
     {
@@ -75,6 +100,7 @@ public static class ScenarioRunner
             var before = state.Jar.Snapshot();
             var response = await client.SendAsync(new HttpMethod(step.Method), step.Path, headers, step.Body?.Create(state));
             state.Jar.Absorb(response);
+            step.After?.Invoke(state, response);
             outcomes.Add(new StepOutcome(step,
                 Observation.Of(response, before, state.Jar.Snapshot(), client.BaseAddress!.Authority), response));
         }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Django reference backend's two Django releases, both from Debian's archive:
-#   3.2  Debian 12's own python3-django 3.2, python3-djangorestframework 3.14 and gunicorn (apt-get);
+#   3.2  Debian 12's own python3-django 3.2, python3-djangorestframework 3.14 and gunicorn (apt-get), and
+#        python3-aiosmtpd for check.py;
 #   5.2  the newest Django 5.2 LTS and a DRF that supports it, from Debian's newer suites (sid, trixie),
 #        downloaded with a private apt state and unpacked into $POSTERN_DJANGO_CACHE (default
 #        /var/cache/postern/django-5.2): the system's Python and packages stay as they are.
@@ -13,6 +14,8 @@ cache="${POSTERN_DJANGO_CACHE:-/var/cache/postern/django-5.2}"
 missing=()
 /usr/bin/python3 -c 'import django, rest_framework' 2>/dev/null || missing+=(python3-django python3-djangorestframework)
 command -v gunicorn >/dev/null || missing+=(gunicorn)
+# check.py's SMTP server.
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

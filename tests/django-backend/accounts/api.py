@@ -1,6 +1,15 @@
-"""The /api/ resources: users and groups, hyperlinked, paginated, browsable (DRF's defaults)."""
+"""The /api/ resources: users and groups, hyperlinked, paginated, browsable (DRF's defaults), and the
+set_password action of the DRF tutorial on users."""
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.models import Group, User
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts import verification
+from accounts.forms import PasswordForm
 
 
 class UserSerializer(serializers.HyperlinkedModelSerializer):
@@ -9,10 +18,36 @@ class UserSerializer(serializers.HyperlinkedModelSerializer):
         fields = ["url", "username", "email", "groups"]
 
 
+class StaffUserSerializer(UserSerializer):
+    """What staff see of a user: the account's flags too, which only superusers may change."""
+
+    class Meta(UserSerializer.Meta):
+        fields = UserSerializer.Meta.fields + ["is_active", "is_staff", "is_superuser"]
+        read_only_fields = ["is_active", "is_staff", "is_superuser"]
+
+
+class SuperuserUserSerializer(StaffUserSerializer):
+    class Meta(StaffUserSerializer.Meta):
+        read_only_fields = []
+
+
 class GroupSerializer(serializers.HyperlinkedModelSerializer):
     class Meta:
         model = Group
         fields = ["url", "name"]
+
+
+class JSONObjectParser(JSONParser):
+    """The account flows' JSON rule (docs/accounts.md): an object, or 400 "Malformed request body."."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            fields = super().parse(stream, media_type, parser_context)
+        except ParseError:
+            fields = None
+        if not isinstance(fields, dict):
+            raise ParseError("Malformed request body.")
+        return fields
 
 
 class SignedInReadsStaffWrites(permissions.BasePermission):
@@ -30,6 +65,41 @@ class UserViewSet(viewsets.ModelViewSet):
     queryset = User.objects.order_by("id")
     serializer_class = UserSerializer
     permission_classes = [SignedInReadsStaffWrites]
+
+    def get_serializer_class(self):
+        user = self.request.user
+        if user.is_superuser and user.is_staff:
+            return SuperuserUserSerializer
+        return StaffUserSerializer if user.is_staff else UserSerializer
+
+    # Addresses that staff set count as verified: staff vouch for them (docs/accounts.md).
+    def perform_create(self, serializer):
+        verification.mark_verified(serializer.save())
+
+    def perform_update(self, serializer):
+        old_email = serializer.instance.email
+        user = serializer.save()
+        if user.email != old_email:
+            verification.forget(user)
+            verification.mark_verified(user)
+
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser],
+            parser_classes=[JSONObjectParser, FormParser, MultiPartParser])
+    def set_password(self, request, pk=None):
+        user = self.get_object()
+        password = request.data.get("password")
+        if password is not None and not isinstance(password, str):
+            return Response({"password": ["Not a valid string."]}, status=400)
+        form = PasswordForm(user, data={"password": password})
+        if not form.is_valid():
+            return Response({name: [error["message"] for error in errors]
+                             for name, errors in form.errors.get_json_data().items()}, status=400)
+        user.set_password(form.cleaned_data["password"])
+        user.save()
+        # The user's sessions end (their hash no longer matches); staff who set their own stay signed in.
+        if user.pk == request.user.pk:
+            update_session_auth_hash(request, user)
+        return Response({"status": "password set"})
 
 
 class GroupViewSet(viewsets.ModelViewSet):

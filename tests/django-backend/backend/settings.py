@@ -7,8 +7,19 @@ deployment would change:
   DJANGO_BACKEND_HTTPS=1          served behind a TLS proxy that sets X-Forwarded-Proto: secure
                                   cookies, and Django's strict Referer checks on HTTPS
   DJANGO_BACKEND_TRUSTED_ORIGINS  comma-separated CSRF_TRUSTED_ORIGINS (with scheme)
+The account flows (docs/accounts.md):
+  DJANGO_BACKEND_SIGNUP_ENABLED=1           POST /auth/signup is open (closed by default)
+  DJANGO_BACKEND_EMAIL_VERIFICATION         none, optional (default) or mandatory (allauth's names)
+  DJANGO_BACKEND_PASSWORD_RESET_URL         the reset e-mail's link, {uid} and {token} filled in
+  DJANGO_BACKEND_EMAIL_VERIFY_URL           the verification e-mail's link, {key} filled in
+  DJANGO_BACKEND_PASSWORD_RESET_TIMEOUT     PASSWORD_RESET_TIMEOUT in seconds (default 259200)
+  DJANGO_BACKEND_EMAIL_VERIFICATION_TIMEOUT a verification key's lifetime in seconds (default 259200)
+  DJANGO_BACKEND_SMTP_PORT                  send e-mail by SMTP to 127.0.0.1:PORT (default: write it to stdout)
+  DJANGO_BACKEND_DEFAULT_FROM_EMAIL         DEFAULT_FROM_EMAIL
 """
 import os
+
+from django.core.exceptions import ImproperlyConfigured
 
 
 def _env(name, default=""):
@@ -50,6 +61,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
+# As startproject writes it. Django's password reset tokens count seconds in this zone's local time; Postern in UTC.
+TIME_ZONE = "UTC"
 
 TEMPLATES = [
     {
@@ -65,6 +78,34 @@ if _env("HTTPS") == "1":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = [origin for origin in _env("TRUSTED_ORIGINS").split(",") if origin]
+
+# Django's default validators, as startproject writes them.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = int(_env("PASSWORD_RESET_TIMEOUT", "259200"))
+
+# The account flows' own settings (read by accounts/).
+SIGNUP_ENABLED = _env("SIGNUP_ENABLED") == "1"
+EMAIL_VERIFICATION = _env("EMAIL_VERIFICATION", "optional")
+if EMAIL_VERIFICATION not in ("none", "optional", "mandatory"):
+    raise ImproperlyConfigured("DJANGO_BACKEND_EMAIL_VERIFICATION must be none, optional or mandatory")
+EMAIL_VERIFICATION_TIMEOUT = int(_env("EMAIL_VERIFICATION_TIMEOUT", "259200"))
+# Paths are taken as relative to this server; it serves no page there (a frontend would).
+PASSWORD_RESET_URL = _env("PASSWORD_RESET_URL", "/reset/{uid}/{token}")
+EMAIL_VERIFY_URL = _env("EMAIL_VERIFY_URL", "/verify-email/{key}")
+
+DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+if _env("SMTP_PORT"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = "127.0.0.1"
+    EMAIL_PORT = int(_env("SMTP_PORT"))
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

@@ -1,5 +1,5 @@
-"""The frontend guide's URLs: /auth/ (the JSON session endpoints), /api/ (DRF's browsable, hyperlinked
-router) and /api-auth/ (DRF's form login and logout for the browsable pages)."""
+"""The frontend guide's URLs: /auth/ (the JSON session endpoints and the account flows of docs/accounts.md),
+/api/ (DRF's browsable, hyperlinked router) and /api-auth/ (DRF's form login and logout for the browsable pages)."""
 import os
 
 import rest_framework
@@ -18,6 +18,14 @@ urlpatterns = [
     path("auth/login", views.log_in),
     path("auth/logout", views.log_out),
     path("auth/user", views.current_user),
+    # The account flows answer with and without a trailing slash (docs/accounts.md); the seed's paths above
+    # keep theirs as they were.
+    re_path(r"^auth/password/change/?$", views.password_change),
+    re_path(r"^auth/password/reset/?$", views.password_reset),
+    re_path(r"^auth/password/reset/confirm/?$", views.password_reset_confirm),
+    re_path(r"^auth/signup/?$", views.signup),
+    re_path(r"^auth/email/verify/?$", views.email_verify),
+    re_path(r"^auth/email/verify/resend/?$", views.email_verify_resend),
     path("api/", include(router.urls)),
     path("api-auth/", include("rest_framework.urls", namespace="rest_framework")),
     # DRF's CSS and JS, served by Django itself (no collectstatic, no web server in front), so the
