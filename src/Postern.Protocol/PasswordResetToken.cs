@@ -105,7 +105,10 @@ public static class ResetUid
             return null;
         try
         {
-            var text = Encoding.ASCII.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(uid));
+            // Python's urlsafe_b64decode is lenient: it drops characters outside the alphabet ("M.Q" is "MQ").
+            var kept = new string([.. uid.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '+' or '/')
+                .Select(c => c switch { '+' => '-', '/' => '_', _ => c })]);
+            var text = Encoding.ASCII.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(kept));
             // Django reads the decoded text with int(): surrounding whitespace and a plus sign are fine there too.
             return long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var id) && id > 0
                 ? id

@@ -144,9 +144,10 @@ public sealed class Expectation
     /// Deliberate difference 10 (docs/accounts.md, docs/differences-from-django.md): a new password over 4096 characters
     /// is hashed and taken by Django (<paramref name="djangoStatus"/>); Postern refuses it before hashing, 400 on its field.
     /// </summary>
-    public static Expectation OverlongNewPassword(int djangoStatus)
+    /// <param name="message">Postern's message: a form's by default; an /api/ action's is DRF's.</param>
+    public static Expectation OverlongNewPassword(int djangoStatus, string? message = null)
     {
-        var message = Quoted($"Ensure this value has at most {DjangoPasswordHash.MaxPasswordLength} characters "
+        message = Quoted(message ?? $"Ensure this value has at most {DjangoPasswordHash.MaxPasswordLength} characters "
             + $"(it has {DjangoPasswordHash.MaxPasswordLength + 1}).");
         return Deliberate(
             "new password over 4096 chars: Django hashes and takes it, Postern 400 on the field before hashing",

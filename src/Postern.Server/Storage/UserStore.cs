@@ -130,6 +130,12 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
             }
             if (changes.Email is not null && changes.EmailVerified)
                 await MarkVerified(db, tx, id, changes.Email, Micros(time.GetUtcNow())).ExecuteAsync();
+            // A user's own new address is unverified, even one verified before and left since.
+            else if (changes.Email is not null)
+            {
+                await db.Command("DELETE FROM email_verifications WHERE user_id = @id AND email <> @Email;", tx)
+                    .With("@id", id).With("@Email", changes.Email).ExecuteAsync();
+            }
             // Deactivation ends every session at once, as SetActiveAsync does.
             if (changes.IsActive == false)
                 await db.Command("DELETE FROM sessions WHERE user_id = @id;", tx).With("@id", id).ExecuteAsync();

@@ -1,15 +1,13 @@
 """The /api/ resources: users and groups, hyperlinked, paginated, browsable (DRF's defaults), and the
 set_password action of the DRF tutorial on users."""
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import password_validation, update_session_auth_hash
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.contrib.auth.models import Group, User
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts import verification
-from accounts.forms import PasswordForm
 
 
 class UserSerializer(serializers.HyperlinkedModelSerializer):
@@ -35,19 +33,6 @@ class GroupSerializer(serializers.HyperlinkedModelSerializer):
     class Meta:
         model = Group
         fields = ["url", "name"]
-
-
-class JSONObjectParser(JSONParser):
-    """The account flows' JSON rule (docs/accounts.md): an object, or 400 "Malformed request body."."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            fields = super().parse(stream, media_type, parser_context)
-        except ParseError:
-            fields = None
-        if not isinstance(fields, dict):
-            raise ParseError("Malformed request body.")
-        return fields
 
 
 class SignedInReadsStaffWrites(permissions.BasePermission):
@@ -83,23 +68,29 @@ class UserViewSet(viewsets.ModelViewSet):
             verification.forget(user)
             verification.mark_verified(user)
 
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser],
-            parser_classes=[JSONObjectParser, FormParser, MultiPartParser])
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
     def set_password(self, request, pk=None):
+        """The DRF tutorial's action, as DRF parses and validates it: a serializer field, Django's validators."""
         user = self.get_object()
-        password = request.data.get("password")
-        if password is not None and not isinstance(password, str):
-            return Response({"password": ["Not a valid string."]}, status=400)
-        form = PasswordForm(user, data={"password": password})
-        if not form.is_valid():
-            return Response({name: [error["message"] for error in errors]
-                             for name, errors in form.errors.get_json_data().items()}, status=400)
-        user.set_password(form.cleaned_data["password"])
+        serializer = SetPasswordSerializer(data=request.data, context={"user": user})
+        serializer.is_valid(raise_exception=True)
+        user.set_password(serializer.validated_data["password"])
         user.save()
         # The user's sessions end (their hash no longer matches); staff who set their own stay signed in.
         if user.pk == request.user.pk:
             update_session_auth_hash(request, user)
         return Response({"status": "password set"})
+
+
+class SetPasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+
+    def validate_password(self, password):
+        try:
+            password_validation.validate_password(password, self.context["user"])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(list(error.messages))
+        return password
 
 
 class GroupViewSet(viewsets.ModelViewSet):

@@ -57,20 +57,5 @@ class ProfileForm(forms.ModelForm):
         fields = ("email", "first_name", "last_name")
 
 
-class PasswordForm(forms.Form):
-    """A password that staff set for a user: the validators, checked against that user."""
-
-    password = forms.CharField(strip=False)
-
-    def __init__(self, user, *args, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        password_validation.validate_password(password, self.user)
-        return password
-
-
 class VerificationKeyForm(forms.Form):
     key = forms.CharField()

@@ -42,7 +42,8 @@ public sealed class AccountEndpoint
             await JsonResponses.WriteMethodNotAllowedAsync(context, Method);
             return;
         }
-        var session = await context.GetRequestSession().GetCurrentAsync();
+        // Only an endpoint for signed-in users looks at the session: the others' answers do not vary by Cookie (as Django's).
+        var session = RequiresSignIn ? await context.GetRequestSession().GetCurrentAsync() : null;
         if (RequiresSignIn && session is null)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, AuthEndpoints.NotAuthenticated);
@@ -61,7 +62,7 @@ public sealed class AccountEndpoint
             if (!Partial || input.Has(field.Name))
                 values[field.Name] = (Partial ? field with { Required = false } : field).Clean(input, errors);
         }
-        await Handle(new AccountCall(context, session?.User, session?.Session, values, errors));
+        await Handle(new AccountCall(context, session?.User, session?.Session, values, errors) { FieldOrder = Fields });
     }
 }
 
@@ -80,6 +81,9 @@ public sealed class AccountCall(
 
     public FieldErrors Errors => errors;
 
+    /// <summary>The form's fields: errors are reported in their order, as a Django form's errors follow its fields.</summary>
+    public IReadOnlyList<FormField> FieldOrder { get; init; } = [];
+
     public CancellationToken Aborted => context.RequestAborted;
 
     /// <summary>The cleaned value of a field: null when it failed (see <see cref="Errors"/>) or the body did not name it.</summary>
@@ -93,10 +97,13 @@ public sealed class AccountCall(
     public Task InvalidAsync()
     {
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
-        return JsonResponses.SendAsync(context, errors, static (writer, errors) =>
+        var ordered = errors.All
+            .OrderBy(e => FieldOrder.Select(f => f.Name).ToList() is var names && names.IndexOf(e.Key) is >= 0 and var i ? i : int.MaxValue)
+            .ToList();
+        return JsonResponses.SendAsync(context, ordered, static (writer, errors) =>
         {
             writer.WriteStartObject();
-            foreach (var (field, messages) in errors.All)
+            foreach (var (field, messages) in errors)
             {
                 writer.WriteStartArray(field);
                 foreach (var message in messages)

@@ -63,7 +63,8 @@ public sealed record FormField(string Name, FormFieldKind Kind = FormFieldKind.T
             return Required ? null : "";
         }
         var before = errors.Has(Name);
-        if (Kind == FormFieldKind.Email && !EmailAddress.IsValid(value))
+        // Django's EmailValidator refuses anything over 320 characters before looking at it.
+        if (Kind == FormFieldKind.Email && (value.Length > 320 || !EmailAddress.IsValid(value)))
             errors.Add(Name, FieldMessages.InvalidEmail);
         if (MaxLength is { } limit && value.Length > limit)
             errors.Add(Name, MaxLengthMessage(limit, value.Length));

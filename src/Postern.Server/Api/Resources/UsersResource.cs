@@ -49,7 +49,7 @@ public static class UsersResource
 
     /// <summary>
     /// Staff give a user a password (a user created here has none): the validators judge it against that user, and every
-    /// session of the user ends; staff setting their own keep this one, under a new key.
+    /// session of the user ends; staff setting their own stay signed in, under a new key.
     /// </summary>
     public static readonly ApiAction SetPassword = new()
     {
@@ -73,8 +73,8 @@ public static class UsersResource
                 errors.AddRange("password", problems);
                 throw new ApiValidationException(errors);
             }
+            // Staff who set their own stay signed in, under a new session key (Django's update_session_auth_hash cycles it).
             var changed = await request.Service<AccountService>().ReplacePasswordAsync(target, password, request.Aborted);
-            // Staff who set their own stay signed in, under a new session key (Django's update_session_auth_hash).
             if (target.Id == request.User.Id)
                 await request.Context.GetRequestSession().LoginAsync(changed);
             return ApiResponse.Ok(new JsonObject { ["status"] = "password set" });
