@@ -4,8 +4,18 @@ using System.Text.Json.Serialization;
 
 namespace Postern.Bench.Seed;
 
-/// <summary>DRF's HyperlinkedModelSerializer shapes, as Postern and the Django peer answer them.</summary>
-public sealed record UserResource(string Url, string Username, string Email, IReadOnlyList<string> Groups);
+/// <summary>
+/// DRF's HyperlinkedModelSerializer shapes, as Postern and the Django peer answer them. The benchmark reads as staff, who
+/// also see the account flags.
+/// </summary>
+public sealed record UserResource(
+    string Url,
+    string Username,
+    string Email,
+    IReadOnlyList<string> Groups,
+    [property: JsonPropertyName("is_active")] bool IsActive,
+    [property: JsonPropertyName("is_staff")] bool IsStaff,
+    [property: JsonPropertyName("is_superuser")] bool IsSuperuser);
 
 public sealed record GroupResource(string Url, string Name);
 
@@ -45,7 +55,7 @@ public sealed class ApiLinks(string origin)
     public string Group(int id) => string.Create(CultureInfo.InvariantCulture, $"{origin}/api/groups/{id}/");
 
     public UserResource Represent(SeedUser user) =>
-        new(User(user.Id), user.Username, user.Email, user.GroupIds.Select(Group).ToArray());
+        new(User(user.Id), user.Username, user.Email, user.GroupIds.Select(Group).ToArray(), IsActive: true, user.IsStaff, IsSuperuser: false);
 
     public GroupResource Represent(SeedGroup group) => new(Group(group.Id), group.Name);
 

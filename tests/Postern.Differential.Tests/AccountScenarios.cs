@@ -18,20 +18,12 @@ namespace Postern.Differential.Tests;
 //
 // Users: the seeded ones have the same ids on both servers (alice 1, bob 2, user000 3 … user024 27); a scenario
 // that changes a user signs one up or uses a user000… of its own, so that scenarios stay independent.
-// Verification keys are minted here (DjangoSigner, both servers share the secret key); reset tokens cannot be
-// (they hash the password hash and last login), so the flows that need the e-mailed token are not played yet:
-// they need both servers to send to a capture SMTP server (SmtpTestServer, branch email). Not written yet, for
-// that reason:
-//  - reset: one e-mail to each active user with a usable password whose address equals the one given (ignoring
-//    case), none for an unknown address, an inactive user or an unusable password; the link from
-//    Postern:Frontend:PasswordResetUrl / DJANGO_BACKEND_PASSWORD_RESET_URL;
-//  - confirm with the e-mailed uid and token: success, every session of the user ended, the token replayed, spent
-//    by a login or by a new password, expired (a short PasswordResetTimeoutSeconds), another user's token, a
-//    token made by one server accepted by the other (same secret key, same user state; Postern's tokens and keys
-//    taken by the reference backend: Postern.Protocol.Tests' ReferenceBackendTokenTests);
-//  - the verification e-mail of sign-up (not with none), of PATCH /auth/user with a new address and of resend
-//    (one to each active user whose unverified address it is), and the e-mailed key verifying;
-//  - superusers writing is_active, is_staff, is_superuser on /api/users/ (neither seed has a superuser).
+// Verification keys are minted here (DjangoSigner, both servers share the secret key). Reset tokens cannot be (they
+// hash the password hash and last login), so the Mailed setup gives each server of its pair an SMTP server of its own
+// (SmtpTestServer) and its scenarios take the uid, token or key from the e-mail that server sent. Not played here:
+// an expired reset token (AccountFlowTests, with the token's clock), a token made by one server taken by the other
+// (Postern.Protocol.Tests' ReferenceBackendTokenTests: the users' states differ between the two servers here), and
+// superusers writing is_active, is_staff, is_superuser (neither seed has a superuser; AccountFlowTests does).
 
 /// <summary>How the pair of servers is configured; each runs on its own pair, started on first use.</summary>
 public enum AccountSetup
@@ -44,6 +36,70 @@ public enum AccountSetup
 
     Mandatory,
     NoVerification,
+
+    /// <summary>As Optional, and each server sends its e-mail to an SMTP server of its own (<see cref="Mailboxes"/>).</summary>
+    Mailed,
+}
+
+/// <summary>
+/// The SMTP server each server of the Mailed setup sends to, by the server's host:port; a scenario's values read the
+/// e-mails its own server sent.
+/// </summary>
+public static class Mailboxes
+{
+    private static readonly ConcurrentDictionary<string, SmtpTestServer> ByServer = new(StringComparer.Ordinal);
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    public static void Register(Uri server, SmtpTestServer smtp) => ByServer[server.Authority] = smtp;
+
+    private static SmtpTestServer Of(ClientState client) =>
+        ByServer.TryGetValue(client.Authority, out var smtp)
+            ? smtp
+            : throw new InvalidOperationException($"No mailbox for {client.Authority}: play this scenario on the Mailed setup.");
+
+    private static IEnumerable<string> LinksTo(ClientState client, string address, string prefix) =>
+        Of(client).Messages
+            .Where(m => m.To.Mailboxes.Any(a => string.Equals(a.Address, address, StringComparison.OrdinalIgnoreCase)))
+            .SelectMany(m => Regex.Matches(m.TextBody ?? "", @"\S+").Select(match => match.Value))
+            .Where(link => link.StartsWith(prefix, StringComparison.Ordinal));
+
+    /// <summary>
+    /// The path after <paramref name="prefix"/> of the <paramref name="nth"/> (1-based) link to it e-mailed to
+    /// <paramref name="address"/>, waiting for it: Django sends while the request waits, Postern just after.
+    /// </summary>
+    public static string Link(ClientState client, string address, string prefix, int nth)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var links = LinksTo(client, address, prefix).ToList();
+            if (links.Count >= nth)
+                return Uri.UnescapeDataString(links[nth - 1][prefix.Length..]);
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{client.Authority} e-mailed {links.Count} link(s) to {prefix}… to {address}, not {nth}.");
+            // A scenario's values are resolved synchronously; the mail arrives on its own.
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>Throws unless, after a wait long enough for Postern's worker to have sent it, no e-mail went to the address.</summary>
+    public static void AssertNoneTo(ClientState client, string address)
+    {
+        Thread.Sleep(1500);
+        var sent = Of(client).Messages.Count(m => m.To.Mailboxes.Any(a => string.Equals(a.Address, address, StringComparison.OrdinalIgnoreCase)));
+        if (sent > 0)
+            throw new InvalidOperationException($"{client.Authority} e-mailed {address} {sent} time(s); it should not have.");
+    }
+
+    /// <summary>Throws unless, after the same wait, exactly <paramref name="count"/> links to the prefix went to the address.</summary>
+    public static void AssertLinksTo(ClientState client, string address, string prefix, int count)
+    {
+        Thread.Sleep(1500);
+        var sent = LinksTo(client, address, prefix).Count();
+        if (sent != count)
+            throw new InvalidOperationException($"{client.Authority} e-mailed {sent} link(s) to {prefix}… to {address}, not {count}.");
+    }
 }
 
 public sealed record AccountScenario(AccountSetup Setup, Scenario Scenario)
@@ -470,6 +526,83 @@ public static class AccountScenarios
             PatchJson(Json(("email", "pat@new.example"))).Expecting(200), WhoAmI.Expecting(200)),
     ];
 
+    private const string ResetLinkPrefix = "http://app.example/reset/";
+    private const string VerifyLinkPrefix = "http://app.example/verify/";
+
+    /// <summary>The uid of the <paramref name="nth"/> reset link e-mailed to the address.</summary>
+    private static Value MailedUid(string address, int nth = 1) =>
+        new(c => Mailboxes.Link(c, address, ResetLinkPrefix, nth).Split('/')[0]);
+
+    private static Value MailedToken(string address, int nth = 1) =>
+        new(c => Mailboxes.Link(c, address, ResetLinkPrefix, nth).Split('/')[1]);
+
+    private static Value MailedKey(string address, int nth = 1) => new(c => Mailboxes.Link(c, address, VerifyLinkPrefix, nth));
+
+    private static ScenarioStep AskReset(string address) => PostJson(Reset, Json(("email", address))).Expecting(200);
+
+    private static ScenarioStep ConfirmMailed(string address, int nth = 1, string password = OtherPassword, string? uidOf = null) =>
+        Post(Confirm).WithCsrfHeader().WithJson(new Value(c => Json(("uid", MailedUid(uidOf ?? address, nth).Resolve(c)),
+            ("token", MailedToken(address, nth).Resolve(c)), ("new_password1", password), ("new_password2", password))));
+
+    /// <summary>A step that sends nothing new: it checks that no e-mail went to the address, then reads who is signed in.</summary>
+    private static ScenarioStep NoMailTo(string address) => WhoAmI.Prepare(c => Mailboxes.AssertNoneTo(c, address));
+
+    private static AccountScenario Mailed(string name, params ScenarioStep[] steps) => On(AccountSetup.Mailed, name, steps);
+
+    private static IEnumerable<AccountScenario> MailedFlows() =>
+    [
+        Mailed("mailed reset: the link's uid and token set a new password and end every session", FetchCsrf,
+            SignedUp("rita").RememberSession("rita"), AskReset("rita@example.org"),
+            ConfirmMailed("rita@example.org").Expecting(200),
+            WhoAmI.WithSession("rita").Expecting(403),
+            LoginAs("rita", GoodPassword).Expecting(401), LoginAs("rita", OtherPassword).Expecting(200)),
+        Mailed("mailed reset: the token replayed is refused", FetchCsrf, SignedUp("remy"), AskReset("remy@example.org"),
+            Post(Logout).WithCsrfHeader().Expecting(200), FetchCsrf,
+            ConfirmMailed("remy@example.org").Expecting(200), ConfirmMailed("remy@example.org", password: "An0ther-0ne!").Expecting(400),
+            LoginAs("remy", OtherPassword).Expecting(200)),
+        Mailed("mailed reset: a login spends the token", FetchCsrf, SignedUp("lena"), AskReset("lena@example.org"),
+            // The token holds the last login to the second: the new login must fall in a later second to spend it.
+            Post(Logout).WithCsrfHeader().Expecting(200), FetchCsrf,
+            LoginAs("lena", GoodPassword).Prepare(_ => Thread.Sleep(1100)).Expecting(200),
+            ConfirmMailed("lena@example.org").Expecting(400), LoginAs("lena", GoodPassword).Expecting(200)
+                .Differing(Expectation.ReloginIssuesNewSessionKey)),
+        Mailed("mailed reset: a password change spends the token", FetchCsrf, SignedUp("cora"), AskReset("cora@example.org"),
+            PostJson(Change, Json(("old_password", GoodPassword), ("new_password1", "Ch4nged-it!"), ("new_password2", "Ch4nged-it!")))
+                .Expecting(200),
+            ConfirmMailed("cora@example.org").Expecting(400)),
+        Mailed("mailed reset: a second request's token works, and spends the first", FetchCsrf, SignedUp("tess"),
+            AskReset("tess@example.org"), AskReset("tess@example.org"),
+            ConfirmMailed("tess@example.org", nth: 2).Expecting(200), ConfirmMailed("tess@example.org", nth: 1).Expecting(400)),
+        Mailed("mailed reset: one user's token with another's uid", FetchCsrf, SignedUp("uma"), SignedUp("ugo"),
+            AskReset("uma@example.org"), AskReset("ugo@example.org"),
+            ConfirmMailed("uma@example.org", uidOf: "ugo@example.org").Expecting(400),
+            LoginAs("ugo", GoodPassword).Expecting(200), LoginAs("uma", GoodPassword).Expecting(200)),
+        Mailed("mailed reset: the address is matched ignoring case and the e-mail goes to the stored one", FetchCsrf,
+            SignedUp("mixed", email: "Mixed.Case@Example.org"), AskReset("mixed.case@example.ORG"),
+            ConfirmMailed("Mixed.Case@Example.org").Expecting(200), LoginAs("mixed", OtherPassword).Expecting(200)),
+        Mailed("mailed reset: two users with one address each get a link", FetchCsrf,
+            SignedUp("twin1", email: "twins@example.org"), SignedUp("twin2", email: "twins@example.org"),
+            AskReset("twins@example.org"),
+            ConfirmMailed("twins@example.org", nth: 1).Expecting(200), ConfirmMailed("twins@example.org", nth: 2).Expecting(200),
+            LoginAs("twin1", OtherPassword).Expecting(200), LoginAs("twin2", OtherPassword).Expecting(200)),
+        Mailed("mailed reset: none for an unknown address", FetchCsrf, AskReset("ghost@example.org"), NoMailTo("ghost@example.org")),
+        Mailed("mailed reset: none for a user without a usable password (the seeded user020)", FetchCsrf,
+            AskReset("user020@example.org"), NoMailTo("user020@example.org")),
+        Mailed("mailed verification: sign-up's key verifies the address", FetchCsrf, SignedUp("vic"),
+            VerifyKey(MailedKey("vic@example.org")).Expecting(200), WhoAmI.Expecting(200)),
+        Mailed("mailed verification: a new address gets a key of its own; the old one's no longer verifies", FetchCsrf,
+            SignedUp("nico"), PatchJson(Json(("email", "nico@new.example"))).Expecting(200),
+            VerifyKey(MailedKey("nico@example.org")).Expecting(400), VerifyKey(MailedKey("nico@new.example")).Expecting(200),
+            WhoAmI.Expecting(200)),
+        Mailed("mailed verification: resend sends another key that verifies", FetchCsrf, SignedUp("rosa"),
+            PostJson(Resend, Json(("email", "ROSA@example.org"))).Expecting(200),
+            VerifyKey(MailedKey("rosa@example.org", nth: 2)).Expecting(200), WhoAmI.Expecting(200)),
+        Mailed("mailed verification: nothing is resent to a verified address", FetchCsrf, SignedUp("vera2", email: "vera2@example.org"),
+            VerifyKey(MailedKey("vera2@example.org")).Expecting(200),
+            PostJson(Resend, Json(("email", "vera2@example.org"))).Expecting(200),
+            WhoAmI.Prepare(c => Mailboxes.AssertLinksTo(c, "vera2@example.org", VerifyLinkPrefix, 1))),
+    ];
+
     private static ScenarioStep SetPassword(string userPath, string json) =>
         Post(userPath + "set_password/").WithCsrfHeader().WithJson(json);
 
@@ -529,7 +662,7 @@ public static class AccountScenarios
     public static ImmutableArray<AccountScenario> All { get; } =
     [
         .. Conventions(), .. PasswordChange(), .. PasswordReset(), .. ResetConfirm(), .. SignupFlows(), .. EmailVerification(),
-        .. CurrentUser(), .. StaffSetPassword(),
+        .. CurrentUser(), .. StaffSetPassword(), .. MailedFlows(),
     ];
 
     public static AccountScenario Named(string name) => All.Single(s => s.Scenario.Name == name);
@@ -545,11 +678,51 @@ public sealed class AccountServers : IAsyncLifetime
     private readonly ConcurrentDictionary<AccountSetup, Lazy<Task<ServerPair>>> _pairs = new();
     private readonly ConcurrentDictionary<AccountSetup, Lazy<Task<DjangoPeer>>> _peers = new();
 
+    private readonly ConcurrentBag<SmtpTestServer> _smtpServers = [];
+
     public Task<ServerPair> PairAsync(AccountSetup setup) =>
-        _pairs.GetOrAdd(setup, s => new Lazy<Task<ServerPair>>(() => ServerPair.StartAsync(PeerEnvironment(s), PosternSettings(s)))).Value;
+        _pairs.GetOrAdd(setup, s => new Lazy<Task<ServerPair>>(() => StartPairAsync(s))).Value;
 
     public Task<DjangoPeer> PeerAsync(AccountSetup setup) =>
-        _peers.GetOrAdd(setup, s => new Lazy<Task<DjangoPeer>>(() => DjangoPeer.StartAsync(PeerKind.Modern, PeerEnvironment(s)))).Value;
+        _peers.GetOrAdd(setup, s => new Lazy<Task<DjangoPeer>>(() => StartPeerAsync(s))).Value;
+
+    private async Task<ServerPair> StartPairAsync(AccountSetup setup)
+    {
+        if (setup != AccountSetup.Mailed)
+            return await ServerPair.StartAsync(PeerEnvironment(setup), PosternSettings(setup));
+        var (peerSmtp, posternSmtp) = (await NewSmtpAsync(), await NewSmtpAsync());
+        var settings = PosternSettings(setup);
+        settings["Postern:Email:SmtpUrl"] = posternSmtp.Url;
+        settings["Postern:Email:PollIntervalSeconds"] = "0.2";
+        var pair = await ServerPair.StartAsync(PeerEnvironment(setup, peerSmtp), settings);
+        Mailboxes.Register(pair.Peer.BaseAddress, peerSmtp);
+        Mailboxes.Register(pair.Postern.BaseAddress, posternSmtp);
+        return pair;
+    }
+
+    private async Task<DjangoPeer> StartPeerAsync(AccountSetup setup)
+    {
+        var smtp = setup == AccountSetup.Mailed ? await NewSmtpAsync() : null;
+        var peer = await DjangoPeer.StartAsync(PeerKind.Modern, PeerEnvironment(setup, smtp));
+        if (smtp is not null)
+            Mailboxes.Register(peer.BaseAddress, smtp);
+        return peer;
+    }
+
+    private async Task<SmtpTestServer> NewSmtpAsync()
+    {
+        var smtp = await SmtpTestServer.StartAsync();
+        _smtpServers.Add(smtp);
+        return smtp;
+    }
+
+    private static Dictionary<string, string> PeerEnvironment(AccountSetup setup, SmtpTestServer? smtp = null)
+    {
+        var environment = PeerEnvironment(setup);
+        if (smtp is not null)
+            environment["DJANGO_BACKEND_SMTP_PORT"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return environment;
+    }
 
     private static Dictionary<string, string> PeerEnvironment(AccountSetup setup) => new()
     {
@@ -601,6 +774,8 @@ public sealed class AccountServers : IAsyncLifetime
             {
             }
         }
+        foreach (var smtp in _smtpServers)
+            await smtp.DisposeAsync();
     }
 }
 

@@ -356,6 +356,36 @@ public static class AdminCommandTests
             (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
     }
 
+    /// <summary><c>clearsessions</c>: Django's command of the same name.</summary>
+    public sealed class ClearSessions : AdminCommandTest
+    {
+        [Fact]
+        public async Task ClearsessionsDeletesTheExpiredSessionsAndKeepsTheLiveOnes()
+        {
+            Assert.Equal(0, (await CreateUserAsync("alice", "alice-password")).ExitCode);
+            string live, stale;
+            // The server's own folder: a test server deletes its folder when it stops, and Db lives in Folder.
+            await using (var server = await PosternTestServer.StartAsync(databasePath: Db))
+            {
+                live = (await LogInAsync(server.BaseAddress, "alice", "alice-password")).Session!;
+                stale = (await LogInAsync(server.BaseAddress, "alice", "alice-password")).Session!;
+            }
+            Assert.Equal(1, await TestStore.ExecuteAsync(Db, "UPDATE sessions SET expires_at = 1 WHERE session_key = @key;",
+                ("@key", stale)));
+
+            var result = await RunAsync(null, "clearsessions", "--db", Db);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Equal("Deleted 1 expired session.", result.Stdout.Trim());
+            Assert.Equal(0, await TestStore.QueryInt64Async(Db, "SELECT COUNT(*) FROM sessions WHERE session_key = @key;", ("@key", stale)));
+            Assert.Equal(1, await TestStore.QueryInt64Async(Db, "SELECT COUNT(*) FROM sessions WHERE session_key = @key;", ("@key", live)));
+
+            var again = await RunAsync(null, "clearsessions", "--db", Db);
+            Assert.Equal("Deleted 0 expired sessions.", again.Stdout.Trim());
+            await using var restarted = await PosternTestServer.StartAsync(databasePath: Db);
+            Assert.Equal(HttpStatusCode.OK, (await GetUserAsync(restarted.BaseAddress, live)).Status);
+        }
+    }
+
     /// <summary><c>changepassword</c>, and <c>POSTERN_DB</c>.</summary>
     public sealed class ChangePassword : AdminCommandTest
     {

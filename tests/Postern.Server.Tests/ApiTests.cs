@@ -98,7 +98,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         var entry = (await visitor.GetAsync("/api/users/")).Json().GetProperty("results")[0];
         var detail = (await visitor.GetAsync(entry.GetProperty("url").GetString()!)).Json();
         Assert.Equal(entry.GetRawText(), detail.GetRawText());
-        Assert.Equal(["url", "username", "email", "groups"], detail.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["url", "username", "email", "groups", "is_active", "is_staff", "is_superuser"], detail.EnumerateObject().Select(p => p.Name));
         var group = (await visitor.GetAsync(detail.GetProperty("groups")[0].GetString()!)).Json();
         Assert.Equal("staff", group.GetProperty("name").GetString());
     }

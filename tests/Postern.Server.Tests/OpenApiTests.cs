@@ -153,6 +153,11 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
         if (schema.TryGetProperty("enum", out var values))
             return [.. values.EnumerateArray().Select(v => template.Replace($"{{{name}}}", v.GetString(), StringComparison.Ordinal))];
         var collection = template[..template.IndexOf('{', StringComparison.Ordinal)];
+        if (!document.GetProperty("paths").TryGetProperty(collection, out _))
+        {
+            // A page reached by an e-mailed link (its uid and token, its key): a made-up value gets the page that says so.
+            return [System.Text.RegularExpressions.Regex.Replace(template, "{[^}]+}", "made-up")];
+        }
         var visitor = await StaffAsync();
         string id;
         var collectionItem = document.GetProperty("paths").GetProperty(collection);
@@ -277,7 +282,11 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
         Assert.Equal("Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
             user.GetProperty("properties").GetProperty("username").GetProperty("description").GetString());
         var request = schemas.GetProperty("UserRequest");
-        Assert.Equal(["username", "email", "groups"], request.GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["username", "email", "groups", "is_active", "is_staff", "is_superuser"],
+            request.GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        // The account flags are shown to staff only, so a response may lack them: not required, and their description says who.
+        Assert.EndsWith("Shown to staff only. Only superusers may change it.",
+            user.GetProperty("properties").GetProperty("is_staff").GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal(["username"], request.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
         Assert.False(schemas.GetProperty("PatchedUserRequest").TryGetProperty("required", out _));
         Assert.Equal(["count", "next", "previous", "results"],
@@ -298,6 +307,22 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
         Assert.Contains("staff users", create.GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal(["users"], create.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal("createUser", create.GetProperty("operationId").GetString());
+
+        // The account flows, described from their declarations.
+        var change = document.GetProperty("paths").GetProperty("/auth/password/change").GetProperty("post");
+        Assert.Equal("changePassword", change.GetProperty("operationId").GetString());
+        Assert.Equal(["sessionCookie", "csrfCookie", "csrfHeader"], change.GetProperty("security")[0].EnumerateObject().Select(s => s.Name));
+        var changeForm = schemas.GetProperty("ChangePasswordForm");
+        Assert.Equal(["old_password", "new_password1", "new_password2"],
+            changeForm.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(changeForm.GetProperty("properties").GetProperty("new_password1").GetProperty("writeOnly").GetBoolean());
+        Assert.Equal("#/components/schemas/CurrentUser", document.GetProperty("paths").GetProperty("/auth/signup").GetProperty("post")
+            .GetProperty("responses").GetProperty("201").GetProperty("content").GetProperty("application/json").GetProperty("schema")
+            .GetProperty("$ref").GetString());
+        var profile = document.GetProperty("paths").GetProperty("/auth/user").GetProperty("patch");
+        // OpenAPI's default for an absent "required" is false: every field of the profile is optional.
+        Assert.False(profile.GetProperty("requestBody").TryGetProperty("required", out var bodyRequired) && bodyRequired.GetBoolean());
+        Assert.Contains("email_verified", schemas.GetProperty("CurrentUser").GetProperty("required").EnumerateArray().Select(e => e.GetString()));
         Assert.True(document.GetProperty("paths").GetProperty("/api/users/{id}/").GetProperty("delete").GetProperty("responses")
             .TryGetProperty("204", out _));
 

@@ -57,7 +57,6 @@ public sealed partial class AccountMailWorker(
     AccountMailRequests queue,
     IServiceScopeFactory scopes,
     IOptions<FrontendOptions> frontend,
-    SecretKeyRing keys,
     TimeProvider time,
     ILogger<AccountMailWorker> logger) : BackgroundService
 {
@@ -83,6 +82,9 @@ public sealed partial class AccountMailWorker(
     {
         var users = services.GetRequiredService<IUserStore>();
         var outbox = services.GetRequiredService<EmailOutbox>();
+        // Resolved here, not in the constructor: the key ring reads the database, which hosted services must not touch
+        // before the server has migrated it and validated its options.
+        var keys = services.GetRequiredService<SecretKeyRing>();
         IReadOnlyList<User> recipients = request.UserId is { } id
             ? await users.FindUserByIdUncachedAsync(id, ct) is { } one ? [one] : []
             : await users.FindUsersByEmailAsync(request.Email, ct);
@@ -98,7 +100,7 @@ public sealed partial class AccountMailWorker(
                 await outbox.EnqueueAsync(EmailTemplate.PasswordReset, user.Email, new Dictionary<string, string>
                 {
                     ["username"] = user.Username,
-                    ["reset_url"] = PasswordResetLink(user, request.Origin),
+                    ["reset_url"] = PasswordResetLink(keys, user, request.Origin),
                     ["site_name"] = SiteName(request.Origin),
                 }, ct);
             }
@@ -109,14 +111,14 @@ public sealed partial class AccountMailWorker(
                 await outbox.EnqueueAsync(EmailTemplate.EmailVerification, user.Email, new Dictionary<string, string>
                 {
                     ["username"] = user.Username,
-                    ["verify_url"] = VerificationLink(user, request.Origin),
+                    ["verify_url"] = VerificationLink(keys, user, request.Origin),
                     ["site_name"] = SiteName(request.Origin),
                 }, ct);
             }
         }
     }
 
-    private string PasswordResetLink(User user, string origin)
+    private string PasswordResetLink(SecretKeyRing keys, User user, string origin)
     {
         var uid = ResetUid.Encode(user.Id);
         var token = keys.PasswordResetTokens.Make(PasswordResetTokenOf(user), time.GetUtcNow());
@@ -125,7 +127,7 @@ public sealed partial class AccountMailWorker(
             : $"{origin}{AccountPagePaths.PasswordReset}{uid}/{token}/";
     }
 
-    private string VerificationLink(User user, string origin)
+    private string VerificationLink(SecretKeyRing keys, User user, string origin)
     {
         var key = EmailVerificationKey.Make(keys, user, time.GetUtcNow());
         return frontend.Value.EmailVerifyUrl is { Length: > 0 } template

@@ -47,6 +47,19 @@ public static class AdminCommands
             return 0;
         }, ct);
 
+    /// <summary>
+    /// Django's clearsessions: deletes the sessions past their expiry. The server sweeps them hourly by itself; this is for
+    /// a database a server does not run against, or a cron job that wants it now.
+    /// </summary>
+    public static Task<int> ClearSessionsAsync(HostSettings settings, CancellationToken ct) =>
+        WithPreparedStoreAsync(settings, async services =>
+        {
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var deleted = await services.GetRequiredService<ISessionStore>().DeleteExpiredSessionsAsync(now, ct);
+            Console.WriteLine(deleted == 1 ? "Deleted 1 expired session." : $"Deleted {deleted} expired sessions.");
+            return 0;
+        }, ct);
+
     private static Task<int> WithAccountsAsync(
         HostSettings settings, Func<AccountService, IUserStore, PasswordValidation, Task<int>> work, CancellationToken ct) =>
         WithPreparedStoreAsync(settings, services => work(services.GetRequiredService<AccountService>(),

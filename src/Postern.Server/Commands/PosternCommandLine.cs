@@ -76,6 +76,11 @@ public static class PosternCommandLine
         var migrate = new Command("migrate", "Create or migrate the database schema");
         migrate.SetAction((parse, ct) => AdminCommands.MigrateAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), ct));
 
+        var clearSessions = new Command("clearsessions",
+            "Delete the expired sessions (as Django's clearsessions; a running server also does this hourly)");
+        clearSessions.SetAction((parse, ct) =>
+            AdminCommands.ClearSessionsAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), ct));
+
         var healthUrl = new Option<string>("--url")
         {
             Description = "The liveness URL to ask",
@@ -90,7 +95,7 @@ public static class PosternCommandLine
 
         var root = new RootCommand("Postern: a Django-compatible session + CSRF backend")
         {
-            db, urls, redis, demoData, serve, createUser, changePassword, migrate, healthCheck,
+            db, urls, redis, demoData, serve, createUser, changePassword, migrate, clearSessions, healthCheck,
         };
         root.SetAction((parse, ct) =>
             ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));

@@ -68,7 +68,9 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
         {
             var headers = ((HttpResponse)state).Headers;
             headers.XContentTypeOptions = "nosniff";
-            headers["Referrer-Policy"] = "same-origin";
+            // As Django's setdefault: a page with a stricter policy of its own (a token in its URL) keeps it.
+            if (!headers.ContainsKey("Referrer-Policy"))
+                headers["Referrer-Policy"] = "same-origin";
             headers["Cross-Origin-Opener-Policy"] = "same-origin";
             return Task.CompletedTask;
         }, context.Response);

@@ -31,11 +31,13 @@ internal static class OpenApiDocumentBuilder
         var parts = new OperationParts(document, schemas, settings);
         var api = new ApiRouteDescriptions(document, parts, routes);
         var site = new SiteEndpointDescriptions(document, parts);
-        document.Tags = new HashSet<OpenApiTag>([.. api.Tags(), .. SiteEndpointDescriptions.Tags()]);
+        var accounts = new AccountEndpointDescriptions(document, parts);
+        document.Tags = new HashSet<OpenApiTag>([.. api.Tags(), .. SiteEndpointDescriptions.Tags(), AccountEndpointDescriptions.Tag()]);
         document.Components.SecuritySchemes = parts.SecuritySchemes();
         document.Components.Parameters = api.Parameters();
         api.AddPaths(document.Paths);
         site.AddPaths(document.Paths);
+        accounts.AddPaths(document.Paths);
         return document;
     }
 

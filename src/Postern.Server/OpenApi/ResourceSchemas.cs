@@ -82,7 +82,10 @@ internal sealed class ResourceSchemas(OpenApiDocument document)
         return new OpenApiSchemaReference(id, document);
     }
 
-    /// <summary>An object of <paramref name="fields"/> as shown: write-only ones left out, the rest always there.</summary>
+    /// <summary>
+    /// An object of <paramref name="fields"/> as shown: write-only ones left out, the rest always there except those shown
+    /// only to some users (<see cref="Field.ShownTo"/>).
+    /// </summary>
     public OpenApiSchema ObjectSchema(IEnumerable<Field> fields, string description)
     {
         var shown = fields.Where(f => !f.WriteOnly).ToList();
@@ -90,7 +93,7 @@ internal sealed class ResourceSchemas(OpenApiDocument document)
         {
             Type = JsonSchemaType.Object,
             Description = description,
-            Required = shown.Select(f => f.Name).ToHashSet(),
+            Required = shown.Where(f => f.ShownTo is null).Select(f => f.Name).ToHashSet(),
             Properties = shown.ToDictionary(f => f.Name, f => (IOpenApiSchema)FieldSchema(f)),
         };
     }
@@ -122,6 +125,10 @@ internal sealed class ResourceSchemas(OpenApiDocument document)
         schema.Title = field.Label;
         if (!string.IsNullOrEmpty(field.HelpText))
             schema.Description = field.HelpText;
+        var audience = (field.ShownTo is { } shownTo ? $" Shown to {shownTo.Who} only." : "")
+            + (field.WritableBy is { } writer ? $" Only {writer.Who} may change it." : "");
+        if (audience.Length > 0)
+            schema.Description = (schema.Description + audience).TrimStart();
         if (field.ReadOnly)
             schema.ReadOnly = true;
         if (field.WriteOnly)

@@ -20,6 +20,9 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
     public const string HealthTag = "health";
     public const string SchemaTag = "schema";
 
+    /// <summary>The user as GET /auth/user shows it; sign-up and PATCH /auth/user answer with it too.</summary>
+    public const string CurrentUserSchemaId = "CurrentUser";
+
     private const string MalformedBody = "Malformed request body.";
 
     private ResourceSchemas Schemas => parts.Schemas;
@@ -187,16 +190,23 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
     private OpenApiOperation CurrentUser()
     {
         var operation = Operation("currentUser", AuthTag, "Who is signed in", "The session's user.", [OperationParts.Session]);
-        var user = Schemas.Register("CurrentUser", () => new OpenApiSchema
+        var user = Schemas.Register(CurrentUserSchemaId, () => new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
-            Required = new HashSet<string> { "url", "username", "email", "is_staff" },
+            Required = new HashSet<string> { "url", "username", "email", "first_name", "last_name", "is_staff", "email_verified" },
             Properties = new Dictionary<string, IOpenApiSchema>
             {
                 ["url"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri", Description = "The user in the API." },
                 ["username"] = new OpenApiSchema { Type = JsonSchemaType.String },
                 ["email"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                ["first_name"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                ["last_name"] = new OpenApiSchema { Type = JsonSchemaType.String },
                 ["is_staff"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Description = "May write users and groups." },
+                ["email_verified"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Boolean,
+                    Description = "The present address was confirmed by its link (or set by staff).",
+                },
             },
         });
         operation.Responses!["200"] = OperationParts.JsonAnswer("The signed-in user.", user);

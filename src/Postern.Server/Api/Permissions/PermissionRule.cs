@@ -12,6 +12,9 @@ public abstract class PermissionRule
     /// <summary>What a signed-in user who is refused is told (an anonymous one is told to sign in).</summary>
     public virtual string Message => Denied;
 
+    /// <summary>Who passes, in words for the OpenAPI document ("staff"): a field shown to or writable by only them says so.</summary>
+    public virtual string Who => "users this rule admits";
+
     /// <summary>DRF's has_permission: may this request (its user, its method) reach the view at all?</summary>
     public virtual bool HasPermission(ApiRequest request) => true;
 
@@ -82,11 +85,15 @@ public static class ApiPermissions
 
     private sealed class IsStaffPermission : PermissionRule
     {
+        public override string Who => "staff";
+
         public override bool HasPermission(ApiRequest request) => request.IsAuthenticated && request.User.IsStaff;
     }
 
     private sealed class IsSuperuserPermission : PermissionRule
     {
+        public override string Who => "superusers";
+
         public override bool HasPermission(ApiRequest request) => request.IsAuthenticated && request.User.IsSuperuser;
     }
 
