@@ -440,6 +440,8 @@ public static class AccountScenarios
         On(AccountSetup.Mandatory, "mandatory: an unknown user is still 401", FetchCsrf, LoginAs("nobody", "x").Expecting(401)),
         On(AccountSetup.NoVerification, "none: sign-up signs in, the address stays unverified", FetchCsrf, SignedUp("nina"),
             WhoAmI.Expecting(200), PatchJson(Json(("email", "nina@new.example"))).Expecting(200)),
+        On(AccountSetup.NoVerification, "none: the user model's clean() lower-cases the domain of a profile's address", FetchCsrf,
+            SignedUp("nora"), PatchJson(Json(("email", "Nora.X@NEW.Example"))).Expecting(200), WhoAmI.Expecting(200)),
     ];
 
     private static IEnumerable<AccountScenario> EmailVerification() =>
@@ -576,7 +578,8 @@ public static class AccountScenarios
         Mailed("mailed reset: one user's token with another's uid", FetchCsrf, SignedUp("uma"), SignedUp("ugo"),
             AskReset("uma@example.org"), AskReset("ugo@example.org"),
             ConfirmMailed("uma@example.org", uidOf: "ugo@example.org").Expecting(400),
-            LoginAs("ugo", GoodPassword).Expecting(200), LoginAs("uma", GoodPassword).Expecting(200)),
+            LoginAs("ugo", GoodPassword).Expecting(200).Differing(Expectation.ReloginIssuesNewSessionKey),
+            LoginAs("uma", GoodPassword).Expecting(200)),
         Mailed("mailed reset: the address is matched ignoring case and the e-mail goes to the stored one", FetchCsrf,
             SignedUp("mixed", email: "Mixed.Case@Example.org"), AskReset("mixed.case@example.ORG"),
             ConfirmMailed("Mixed.Case@Example.org").Expecting(200), LoginAs("mixed", OtherPassword).Expecting(200)),

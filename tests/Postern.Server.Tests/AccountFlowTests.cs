@@ -213,11 +213,13 @@ public sealed class AccountFlowTests(OptionalVerificationServer fixture) : IClas
         await visitor.GetAsync(EndpointPaths.Csrf);
         var token = visitor.CsrfCookie;
         var response = await visitor.PostWithTokenAsync(EndpointPaths.Signup,
-            Json(new { username = "newcomer", email = "newcomer@example.org", password1 = "Welcome-Aboard1", password2 = "Welcome-Aboard1" }));
+            Json(new { username = "newcomer", email = "New.Comer@Example.ORG", password1 = "Welcome-Aboard1", password2 = "Welcome-Aboard1" }));
 
         Assert.True(response.Status == HttpStatusCode.Created, response.Body);
         var user = response.Json();
         Assert.Equal("newcomer", user.GetProperty("username").GetString());
+        // Django's normalize_email, run by the user model's clean(): the domain lower-cased, the local part kept.
+        Assert.Equal("New.Comer@example.org", user.GetProperty("email").GetString());
         Assert.False(user.GetProperty("email_verified").GetBoolean());
         Assert.False(user.GetProperty("is_staff").GetBoolean());
         Assert.NotNull(visitor.SessionCookie);
@@ -259,9 +261,9 @@ public sealed class AccountFlowTests(OptionalVerificationServer fixture) : IClas
         Assert.False(named.Json().GetProperty("is_staff").GetBoolean());
         Assert.True(named.Json().GetProperty("email_verified").GetBoolean());
 
-        var moved = await visitor.SendAsync(HttpMethod.Patch, EndpointPaths.User, Json(new { email = "elsewhere@example.org" }),
+        var moved = await visitor.SendAsync(HttpMethod.Patch, EndpointPaths.User, Json(new { email = "Elsewhere@EXAMPLE.org" }),
             (HeaderNames.CsrfToken, visitor.CsrfCookie!));
-        Assert.Equal("elsewhere@example.org", moved.Json().GetProperty("email").GetString());
+        Assert.Equal("Elsewhere@example.org", moved.Json().GetProperty("email").GetString());
         Assert.Equal("Ada", moved.Json().GetProperty("first_name").GetString());
         Assert.False(moved.Json().GetProperty("email_verified").GetBoolean());
 

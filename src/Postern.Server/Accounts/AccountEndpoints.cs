@@ -234,7 +234,8 @@ public static class AccountEndpoints
             else if (await users.FindUserByUsernameIgnoringCaseAsync(username, call.Aborted) is not null)
                 call.Errors.Add("username", UsernameTaken);
         }
-        var candidate = new User(0, username ?? "", call.Value("email") ?? "", "", true, false, false, default, null);
+        // UserCreationForm cleans the model before the validators compare the password with it.
+        var candidate = new User(0, username ?? "", Api.EmailAddress.Normalize(call.Value("email") ?? ""), "", true, false, false, default, null);
         call.Service<NewPasswordRules>().Check(call, "password1", "password2", candidate);
         if (call.Errors.Any)
         {

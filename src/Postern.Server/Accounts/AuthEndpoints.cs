@@ -183,7 +183,7 @@ public static class AuthEndpoints
             return;
         }
         var user = call.User!;
-        var email = call.Value("email");
+        var email = call.Value("email") is { } sent ? Api.EmailAddress.Normalize(sent) : null;
         var changes = new Storage.UserChanges(Email: email)
         {
             FirstName = call.Value("first_name"),

@@ -23,6 +23,8 @@ public static class AdminCommands
                 return Fail(problem);
             if (await users.FindUserByUsernameAsync(username, ct) is not null)
                 return Fail($"A user with the username '{username}' already exists.");
+            // As Django's create_user.
+            email = Api.EmailAddress.Normalize(email);
             var choice = new NewPasswordChoice(validation, new PasswordUserAttributes(username, email), passwordFromStdin, force);
             if (choice.ForNewUser() is not { } password)
                 return 1;

@@ -191,6 +191,17 @@ public static partial class EmailAddress
         return EmailUser().IsMatch(user) && (domain == "localhost" || EmailDomain().IsMatch(domain) || EmailLiteral().IsMatch(domain));
     }
 
+    /// <summary>
+    /// Django's BaseUserManager.normalize_email: the domain lower-cased, the local part as given (it may be
+    /// case-sensitive). Django applies it in the user model's clean(), so its model forms (sign-up, the profile) store
+    /// the normalized address while DRF's serializers, which skip clean(), store it as sent.
+    /// </summary>
+    public static string Normalize(string value)
+    {
+        var at = value.LastIndexOf('@');
+        return at < 0 ? value : string.Concat(value.AsSpan(0, at + 1), value[(at + 1)..].ToLowerInvariant());
+    }
+
     [GeneratedRegex(@"^[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*\z", RegexOptions.IgnoreCase)]
     private static partial Regex EmailUser();
 
