@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Postern.Protocol;
 using Postern.Server.Api;
 using Postern.Server.Api.Resources;
 using Postern.Server.Storage;
@@ -186,6 +187,34 @@ public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : ICl
 
         await AssertRefusedAsync(phoneOnSecond);
         Assert.Equal(HttpStatusCode.OK, (await laptopOnSecond.GetAsync("/auth/user")).Status);
+    }
+
+    [Fact]
+    public async Task ThePasswordChangeEndpointOnOneInstanceEndsTheOtherSessionsOnTheOther()
+    {
+        var (laptop, laptopOnSecond, phoneOnSecond, _) = await TwoWarmSessionsAsync();
+
+        var change = await laptop.PostWithTokenAsync(EndpointPaths.PasswordChange, RawHttp.Json(
+            """{"old_password": "pw-12345678", "new_password1": "Quite-New-Secret9", "new_password2": "Quite-New-Secret9"}"""));
+        Assert.True(change.Status == HttpStatusCode.OK, change.Body);
+
+        await AssertRefusedAsync(phoneOnSecond);
+        // The laptop's session lives on under its new key (update_session_auth_hash), on the other instance too.
+        Assert.Equal(HttpStatusCode.OK, (await laptopOnSecond.GetAsync("/auth/user")).Status);
+    }
+
+    [Fact]
+    public async Task AStaffSetPasswordOnOneInstanceEndsTheUsersSessionsOnTheOther()
+    {
+        var (_, laptopOnSecond, phoneOnSecond, userId) = await TwoWarmSessionsAsync();
+        var staff = new Visitor(setup.First.CreateRawClient());
+        Assert.Equal(HttpStatusCode.OK, (await staff.LoginAsync("alice", "alice-password")).Status);
+
+        var set = await staff.PostWithTokenAsync($"/api/users/{userId}/set_password/", RawHttp.Json("""{"password": "Quite-New-Secret9"}"""));
+        Assert.True(set.Status == HttpStatusCode.OK, set.Body);
+
+        await AssertRefusedAsync(laptopOnSecond);
+        await AssertRefusedAsync(phoneOnSecond);
     }
 
     [Fact]
