@@ -832,7 +832,9 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
     [Theory]
     [InlineData("GET", "/x.js", 404)]
     [InlineData("GET", "/favicon.ico", 404)]
-    [InlineData("POST", "/api/docs/", 404)]
+    [InlineData("POST", "/api/docs/", 405)]
+    [InlineData("DELETE", "/api/docs/scalar.js", 405)]
+    [InlineData("GET", "/api/docs/nothing-here.js", 404)]
     [InlineData("DELETE", "/api/schema/", 405)]
     [InlineData("PUT", "/healthz", 405)]
     public async Task PathsAndMethodsNothingMapsGetJson(string method, string path, int status)

@@ -360,6 +360,9 @@ public sealed partial class OpenApiTests(ServerFixture fixture) : IClassFixture<
                 $"The page loads {reference} from elsewhere.");
             Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/api/docs/" + reference)).Status);
         }
+        // HEAD as every page; a name the page does not load is not found, rather than the page again.
+        Assert.Equal(HttpStatusCode.OK, (await visitor.SendAsync(HttpMethod.Head, "/api/docs/")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await visitor.GetAsync("/api/docs/index.html")).Status);
         Assert.Contains("\"withDefaultFonts\":false", page.Body, StringComparison.Ordinal);
         Assert.Contains("\"telemetry\":false", page.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("http", ConfigurationObject().Match(page.Body).Value, StringComparison.Ordinal);

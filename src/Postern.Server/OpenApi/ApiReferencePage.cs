@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Routing;
 using Postern.Server.Api;
+using Postern.Server.Http;
 using Scalar.AspNetCore;
 
 namespace Postern.Server.OpenApi;
@@ -10,7 +12,23 @@ namespace Postern.Server.OpenApi;
 /// </summary>
 public static class ApiReferencePage
 {
-    public static IEndpointConventionBuilder MapApiReferencePage(this IEndpointRouteBuilder app, string path, string documentPath) =>
+    /// <summary>The files the page loads beside itself, served from the Scalar package.</summary>
+    public static readonly IReadOnlyList<string> Files = ["scalar.js", "scalar.aspnetcore.js", "favicon.svg"];
+
+    private const string Allow = "GET, HEAD";
+
+    public static IEndpointRouteBuilder MapApiReferencePage(this IEndpointRouteBuilder app, string path, string documentPath)
+    {
+        // HEAD as well as GET, as every other page of the site (Kestrel sends no body to a HEAD).
+        MapScalar(app, path, documentPath).WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
+        // Scalar maps GET alone and answers any other name under the page with the page itself: a write is told which
+        // methods there are, a mistyped file is not found, as everywhere else on the site.
+        app.MapMethods(path + "{file?}", [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete],
+            static context => JsonResponses.WriteMethodNotAllowedAsync(context, Allow));
+        return app;
+    }
+
+    private static IEndpointConventionBuilder MapScalar(IEndpointRouteBuilder app, string path, string documentPath) =>
         app.MapScalarApiReference(path.TrimEnd('/'), options =>
             {
                 options.WithTitle("Postern API reference")
@@ -24,8 +42,15 @@ public static class ApiReferencePage
                     .ExpandAllTags()
                     .WithNonce();
             })
-            .AddEndpointFilter(static async (invocation, next) =>
+            .AddEndpointFilter(async (invocation, next) =>
             {
+                var request = invocation.HttpContext.Request;
+                var file = request.Path.Value is { } value && value.StartsWith(path, StringComparison.Ordinal) ? value[path.Length..] : "";
+                if (file.Length > 0 && !Files.Contains(file))
+                {
+                    await JsonResponses.WriteDetailAsync(invocation.HttpContext, StatusCodes.Status404NotFound, ApiResponse.NotFoundDetail);
+                    return Results.Empty;
+                }
                 var response = invocation.HttpContext.Response;
                 // At response start: the page's nonce is only drawn while the page is written.
                 response.OnStarting(static state =>

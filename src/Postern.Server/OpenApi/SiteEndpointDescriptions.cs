@@ -350,7 +350,7 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
                 Name = "file",
                 In = ParameterLocation.Path,
                 Required = true,
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = ["scalar.js", "scalar.aspnetcore.js", "favicon.svg"] },
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. ApiReferencePage.Files] },
             },
         ];
         operation.Responses!["200"] = new OpenApiResponse
