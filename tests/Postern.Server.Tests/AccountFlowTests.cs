@@ -346,6 +346,37 @@ public sealed class AccountFlowTests(OptionalVerificationServer fixture) : IClas
         Assert.False(deactivated.Json().GetProperty("is_active").GetBoolean());
         Assert.Equal(HttpStatusCode.Forbidden, (await member.GetAsync(EndpointPaths.User)).Status);
     }
+
+    [Fact]
+    public async Task OnlyASuperuserChangesDeletesOrSetsThePasswordOfASuperuser()
+    {
+        var root = await StaffAsync("guarded-root", superuser: true);
+        var id = (await _server.Users.FindUserByUsernameAsync("guarded-root"))!.Id;
+        var path = $"/api/users/{id}/";
+        var staff = await StaffAsync("ambitious-staff", superuser: false);
+
+        Assert.Equal(HttpStatusCode.OK, (await staff.GetAsync(path)).Status);
+        foreach (var (method, target, body) in new (HttpMethod, string, object?)[]
+        {
+            (HttpMethod.Patch, path, new { email = "mine@example.org" }),
+            (HttpMethod.Put, path, new { username = "guarded-root" }),
+            (HttpMethod.Delete, path, null),
+            (HttpMethod.Post, path + "set_password/", new { password = "Taken-Over-42" }),
+        })
+        {
+            var refused = await staff.SendAsync(method, target, body is null ? null : Json(body), (HeaderNames.CsrfToken, staff.CsrfCookie!));
+            Assert.True(refused.Status == HttpStatusCode.Forbidden, $"{method} {target}: {refused.Status} {refused.Body}");
+            Assert.Equal("You do not have permission to perform this action.", refused.Detail);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await root.GetAsync(EndpointPaths.User)).Status);
+        Assert.Equal("guarded-root@example.org", (await _server.Users.FindUserByIdAsync(id))!.Email);
+
+        // Another superuser may.
+        var other = await StaffAsync("second-root", superuser: true);
+        var set = await other.SendAsync(HttpMethod.Post, path + "set_password/", Json(new { password = "Handed-Over-42" }),
+            (HeaderNames.CsrfToken, other.CsrfCookie!));
+        Assert.Equal(HttpStatusCode.OK, set.Status);
+    }
 }
 
 /// <summary>Mandatory verification: sign-up does not sign in, and a right password is refused until the address is verified.</summary>

@@ -432,6 +432,42 @@ public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInp
         await AssertRefusedAsync(400, () => SocketHttp.ExchangeAsync(Address, head, Encoding.ASCII.GetBytes("zz\r\n{}\r\n0\r\n\r\n")));
     }
 
+    /// <summary>A chunk size of more than 64 bits overflows Kestrel's reader: the client's malformed body, on every path that reads one.</summary>
+    [Theory]
+    [InlineData("POST", EndpointPaths.Login, "FFFFFFFFFFFFFFFFFFFF")]
+    [InlineData("POST", EndpointPaths.Login, "10000000000000000")]
+    [InlineData("POST", "/api/groups/", "FFFFFFFFFFFFFFFFFFFF")]
+    [InlineData("POST", "/api/users/", "8000000000000000")]
+    public async Task ChunkSizesThatOverflowAre400(string method, string path, string chunkSize)
+    {
+        var (session, csrf) = await fixture.StaffSessionAsync();
+        var head = SocketHttp.Head(method, path, Address,
+            ("Cookie", $"sessionid={session}; csrftoken={csrf}"), ("X-CSRFToken", csrf), ("Content-Type", Json), ("Transfer-Encoding", "chunked"));
+        var response = await AssertRefusedAsync(400,
+            () => SocketHttp.ExchangeAsync(Address, head, Encoding.ASCII.GetBytes(chunkSize + "\r\n{}\r\n0\r\n\r\n")));
+        Assert.Equal("Malformed request.", SocketHttp.JsonDetail(response.Body));
+    }
+
+    /// <summary>
+    /// A list of links is bounded (DRF's max_length message): 33,000 group links once made a statement of 33,000 parameters
+    /// that the database refused (a 503).
+    /// </summary>
+    [Fact]
+    public async Task AListOfMoreLinksThanTheFieldTakesIs400()
+    {
+        var (session, csrf) = await fixture.StaffSessionAsync();
+        var links = string.Join(", ", Enumerable.Range(1, 33_000).Select(i => $"\"/api/groups/{i}/\""));
+        var body = Encoding.UTF8.GetBytes($$"""{"username": "many-groups", "groups": [{{links}}]}""");
+        var head = SocketHttp.Head("POST", "/api/users/", Address,
+            ("Cookie", $"sessionid={session}; csrftoken={csrf}"), ("X-CSRFToken", csrf), ("Content-Type", Json),
+            ("Content-Length", body.Length.ToString(Inv)));
+        var before = await fixture.SnapshotAsync();
+        var response = await SocketHttp.ExchangeAsync(Address, head, body);
+        Assert.Equal(400, response.Status);
+        Assert.Equal("""{"groups":["Ensure this field has no more than 1000 elements."]}""", Encoding.UTF8.GetString(response.Body));
+        Assert.Equal(before, await fixture.SnapshotAsync());
+    }
+
     // ---- credentials of absurd lengths ----
 
     [Fact]

@@ -179,6 +179,38 @@ public sealed class LoginTests(ServerFixture fixture) : IClassFixture<ServerFixt
         Assert.StartsWith("pbkdf2_sha256$1000000$", fresh.Password, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A wrong password for a user whose hash has fewer iterations than configured (Django 3.2's, or here 1,000) takes
+    /// as long as one for an unknown user (Django's harden_runtime), so the time does not pick such usernames out. The
+    /// bound is generous (half): without the hardening the ratio is 1,000 / 400,000.
+    /// </summary>
+    [Fact]
+    public async Task AWrongPasswordForAnOlderHashTakesAsLongAsForAnUnknownUser()
+    {
+        await using var server = await PosternTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Postern:Accounts:PasswordIterations"] = "400000" });
+        await server.Users.CreateUserAsync(new Storage.NewUser("cheap", "", DjangoPasswordHash.Encode("s3cret-pass", 1000)));
+
+        async Task<double> MedianMillisecondsAsync(string username)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < 5; i++)
+            {
+                var visitor = new Visitor(server.CreateRawClient());
+                await visitor.GetAsync(EndpointPaths.Csrf);
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                Assert.Equal(HttpStatusCode.Unauthorized, (await visitor.LoginAsync(username, "wrong-password")).Status);
+                times.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            return times.Order().ElementAt(times.Count / 2);
+        }
+
+        await MedianMillisecondsAsync("nobody-at-all"); // warm up
+        var unknown = await MedianMillisecondsAsync("nobody-at-all");
+        var cheap = await MedianMillisecondsAsync("cheap");
+        Assert.True(cheap > unknown / 2, $"a wrong password for the 1,000-iteration hash took {cheap:F1} ms, for an unknown user {unknown:F1} ms");
+    }
+
     [Fact]
     public async Task HashesFromTheModernDjangoPeerVerify()
     {

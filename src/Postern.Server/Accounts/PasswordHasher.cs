@@ -44,7 +44,13 @@ public sealed class PasswordHasher(IOptions<AccountOptions> options) : IDisposab
             return new PasswordCheck(false, null);
         }
         if (!hash.Verify(password))
+        {
+            // Django's harden_runtime: a hash of fewer iterations (Django 3.2's 260,000) would answer a wrong password
+            // sooner than an unknown user does, telling such usernames apart; the difference is spent here.
+            if (hash.Iterations < _iterations)
+                DjangoPasswordHash.Encode(password, _iterations - hash.Iterations, hash.Salt);
             return new PasswordCheck(false, null);
+        }
         return new PasswordCheck(true, hash.NeedsUpgrade(_iterations) ? Hash(password) : null);
     }
 }

@@ -24,6 +24,11 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             // Form parsing limits (too many fields, a field too long, a malformed multipart body).
             await RespondAsync(context, StatusCodes.Status400BadRequest, "Malformed request.");
         }
+        catch (IOException e) when (e.InnerException is OverflowException && !context.Response.HasStarted)
+        {
+            // Kestrel's chunked-body reader overflowing on a chunk size of more than 64 bits: the client's malformed body.
+            await RespondAsync(context, StatusCodes.Status400BadRequest, "Malformed request.");
+        }
         catch (StoreUnavailableException e) when (!context.Response.HasStarted)
         {
             logger.StorageUnavailable(e, context.Request.Method, context.Request.Path.Value ?? "");

@@ -24,6 +24,9 @@ public static class FieldMessages
     public static string MaxValue(long max) => $"Ensure this value is less than or equal to {max}.";
     public static string MinValue(long min) => $"Ensure this value is greater than or equal to {min}.";
     public static string InvalidChoice(string input) => $"\"{input}\" is not a valid choice.";
+    /// <summary>DRF's ManyRelatedField max_length message.</summary>
+    public static string TooManyItems(int limit) => $"Ensure this field has no more than {limit} elements.";
+
     public static string NotAList(string typeName) => $"Expected a list of items but got type \"{typeName}\".";
     public static string IncorrectUrlType(string typeName) => $"Incorrect type. Expected URL string, received {typeName}.";
 }

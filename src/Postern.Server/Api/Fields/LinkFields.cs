@@ -105,6 +105,14 @@ public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IRead
     /// <summary>DRF's allow_empty.</summary>
     public bool AllowEmpty { get; init; } = true;
 
+    /// <summary>
+    /// DRF's max_length. DRF has none by default; Postern bounds every list so that one request cannot ask the database
+    /// for more objects than a statement may name (docs/differences-from-django.md).
+    /// </summary>
+    public int MaxItems { get; init; } = DefaultMaxItems;
+
+    public const int DefaultMaxItems = 1000;
+
     public override string MetadataType => "field";
     public override FormInputKind FormInput => FormInputKind.MultipleSelect;
 
@@ -146,6 +154,12 @@ public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IRead
         if (!AllowEmpty && items.Count == 0)
         {
             problems.Add(FieldMessages.EmptyList);
+            return false;
+        }
+        // DRF's order: the list's length before its items.
+        if (items.Count > MaxItems)
+        {
+            problems.Add(FieldMessages.TooManyItems(MaxItems));
             return false;
         }
         var ids = new List<long>(items.Count);
@@ -202,6 +216,7 @@ public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IRead
             ["format"] = "uri",
             ["description"] = $"The URL of a {Target.Name.ToLowerInvariant()}.",
         },
+        ["maxItems"] = MaxItems,
     };
 }
 

@@ -45,6 +45,20 @@ public static class UsersResource
         HelpText = "The groups this user belongs to. A user will get all permissions granted to each of their groups.",
     };
 
+    /// <summary>
+    /// Only a superuser may change, delete or set the password of a superuser: otherwise any staff member could take
+    /// over the one account above them (docs/differences-from-django.md). Reads are untouched.
+    /// </summary>
+    public static readonly PermissionRule SuperusersChangedBySuperusersOnly = new SuperuserGuard();
+
+    private sealed class SuperuserGuard : PermissionRule
+    {
+        public override string Who => "superusers";
+
+        public override bool HasObjectPermission(ApiRequest request, object instance) =>
+            SafeMethods.Contains(request.Method) || instance is not UserWithGroups { User.IsSuperuser: true } || request.User.IsSuperuser;
+    }
+
     private static readonly PasswordField<JsonObject> NewPassword = new("password") { MaxLength = DjangoPasswordHash.MaxPasswordLength };
 
     /// <summary>
@@ -58,7 +72,7 @@ public static class UsersResource
         OnInstance = true,
         Description = "Staff only: sets the user's password (the password validators apply) and ends every session of the user.",
         Fields = [NewPassword],
-        Permissions = [ApiPermissions.IsAuthenticated, ApiPermissions.IsStaff],
+        Permissions = [ApiPermissions.IsAuthenticated, ApiPermissions.IsStaff, SuperusersChangedBySuperusersOnly],
         ResultFields = [new StringField<JsonObject>("status") { ReadOnly = true, HelpText = "\"password set\"" }],
         Handler = async action =>
         {
@@ -114,7 +128,7 @@ public static class UsersResource
         Name = "User",
         Path = "users",
         Fields = [Url, Username, Email, Groups, IsActive, IsStaffFlag, IsSuperuserFlag],
-        Permissions = [ApiPermissions.IsAuthenticated, ApiPermissions.IsStaffOrReadOnly],
+        Permissions = [ApiPermissions.IsAuthenticated, ApiPermissions.IsStaffOrReadOnly, SuperusersChangedBySuperusersOnly],
         Operations = Operations.All,
         Actions = [SetPassword],
         Store = new UserRecords(),
