@@ -338,6 +338,8 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         {
             ["Postern:Proxy:TrustForwardedProto"] = "true",
             ["Postern:Proxy:TrustForwardedHost"] = "true",
+            ["Postern:AllowedHosts:0"] = "api.example.com",
+            ["Postern:AllowedHosts:1"] = "127.0.0.1",
         });
         await server.SeedLikeDjangoPeerAsync(extraUsers: 0);
         var visitor = new Visitor(server.CreateRawClient());

@@ -124,6 +124,34 @@ public sealed class CsrfProtectionTests(ServerFixture fixture) : IClassFixture<S
         AssertAcceptedAsync(LogoutAsync(null, ("Cookie", $"csrftoken={Secret}"), ("X-CSRFToken", Secret)));
 
     [Fact]
+    public Task ACrossSiteFetchIsRefusedBeforeTheToken() =>
+        AssertRefusedAsync(LogoutAsync(null, ("Cookie", $"csrftoken={Secret}"), ("X-CSRFToken", Secret), ("Sec-Fetch-Site", "cross-site")),
+            "Cross-site request refused (Sec-Fetch-Site: cross-site).");
+
+    [Theory]
+    [InlineData("same-origin")]
+    [InlineData("same-site")]
+    [InlineData("none")]
+    public Task OtherFetchSitesGoOnToTheOtherRules(string site) =>
+        AssertAcceptedAsync(LogoutAsync(null, ("Cookie", $"csrftoken={Secret}"), ("X-CSRFToken", Secret), ("Sec-Fetch-Site", site)));
+
+    /// <summary>The seed's GET /auth/logout carries no token: an &lt;img&gt; or a link on another site must not end the session.</summary>
+    [Fact]
+    public async Task ACrossSiteGetLogoutIsRefusedAndTheSessionLivesOn()
+    {
+        var visitor = new Visitor(fixture.Server.CreateRawClient());
+        Assert.Equal(HttpStatusCode.OK, (await visitor.LoginAsync("alice", "alice-password")).Status);
+        var forged = await visitor.GetAsync(EndpointPaths.Logout, ("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Dest", "image"));
+        Assert.Equal(HttpStatusCode.Forbidden, forged.Status);
+        Assert.Equal("CSRF Failed: Cross-site request refused (Sec-Fetch-Site: cross-site).", forged.Detail);
+        Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync(EndpointPaths.User)).Status);
+
+        var own = await visitor.GetAsync(EndpointPaths.Logout, ("Sec-Fetch-Site", "same-origin"));
+        Assert.Equal(HttpStatusCode.OK, own.Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await visitor.GetAsync(EndpointPaths.User)).Status);
+    }
+
+    [Fact]
     public async Task ALoginWithoutTheTokenPairIsRefused()
     {
         // DRF leaves its login views open to login CSRF; Postern does not.
@@ -147,6 +175,8 @@ public sealed class CsrfOverHttpsTests : IAsyncLifetime
         {
             ["Postern:Proxy:TrustForwardedProto"] = "true",
             ["Postern:Proxy:TrustForwardedHost"] = "true",
+            ["Postern:AllowedHosts:0"] = "api.example.com",
+            ["Postern:AllowedHosts:1"] = "127.0.0.1",
             ["Postern:Csrf:TrustedOrigins:0"] = "https://dashboard.example.com",
             ["Postern:Csrf:TrustedOrigins:1"] = "https://*.trusted.example",
             ["Postern:Csrf:CookieSecure"] = "true",
@@ -199,6 +229,16 @@ public sealed class CsrfOverHttpsTests : IAsyncLifetime
     public async Task AnOriginNeedsNoReferer(string origin, HttpStatusCode expected)
     {
         var response = await PostAsync(("Origin", origin));
+        Assert.Equal(expected, response.Status);
+    }
+
+    /// <summary>A frontend on another site, configured as a trusted origin, is cross-site to the browser yet allowed.</summary>
+    [Theory]
+    [InlineData("https://dashboard.example.com", HttpStatusCode.OK)]
+    [InlineData("https://evil.example", HttpStatusCode.Forbidden)]
+    public async Task ACrossSiteFetchFromATrustedOriginPasses(string origin, HttpStatusCode expected)
+    {
+        var response = await PostAsync(("Origin", origin), ("Sec-Fetch-Site", "cross-site"));
         Assert.Equal(expected, response.Status);
     }
 

@@ -51,6 +51,11 @@ public sealed class DeploymentFileTests
         Assert.Contains("POSTERN_SECRET_KEY", Scalar(environment, "Postern__SecretKey"), StringComparison.Ordinal);
         Assert.Equal("true", Scalar(environment, "Postern__Proxy__TrustForwardedProto"));
         Assert.Equal("true", Scalar(environment, "Postern__Proxy__TrustForwardedHost"));
+        // nginx forwards the browser's Host: the names it may carry are allowed, the public one from .env.
+        var hosts = Enumerable.Range(0, 4).Select(i => Scalar(environment, $"Postern__AllowedHosts__{i}")).ToList();
+        Assert.Equal(["localhost", "127.0.0.1", "backend"], hosts[..3]);
+        Assert.Contains("POSTERN_PUBLIC_HOST", hosts[3], StringComparison.Ordinal);
+        Assert.Contains("POSTERN_PUBLIC_HOST=", File.ReadAllText(RepositoryFiles.Find("deploy/.env.example")), StringComparison.Ordinal);
     }
 
     [Fact]

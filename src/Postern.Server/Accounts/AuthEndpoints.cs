@@ -123,6 +123,12 @@ public static class AuthEndpoints
             await JsonResponses.WriteMethodNotAllowedAsync(context, allowsGet ? "GET, POST" : "POST");
             return;
         }
+        // A GET is not CSRF-checked: another site's <img> or link must not end the session.
+        if (method == "GET" && context.RequestServices.GetRequiredService<CsrfRules>().RejectCrossSiteFetch(context.Request) is { } reason)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, CsrfProtection.RefusalPrefix + reason);
+            return;
+        }
         await context.GetRequestSession().LogoutAsync();
         await JsonResponses.WriteDetailAsync(context, StatusCodes.Status200OK, "Successfully logged out.");
     }

@@ -11,6 +11,9 @@ public static class CsrfFailureReasons
     public const string MalformedReferer = "Referer checking failed - Referer is malformed.";
     public const string InsecureReferer = "Referer checking failed - Referer is insecure while host is secure.";
 
+    /// <summary>Postern's own (Django does not read Fetch Metadata): a browser said the request comes from another site.</summary>
+    public const string CrossSiteFetch = "Cross-site request refused (Sec-Fetch-Site: cross-site).";
+
     public static string BadOrigin(string origin) => $"Origin checking failed - {origin} does not match any trusted origins.";
     public static string BadReferer(string referer) => $"Referer checking failed - {referer} does not match any trusted origins.";
 

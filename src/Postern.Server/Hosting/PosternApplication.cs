@@ -76,6 +76,7 @@ public static class PosternApplication
         services.AddSingleton<IConfigureOptions<PasswordValidationOptions>, PasswordValidationSetup>();
         services.AddSingleton<IValidateOptions<PasswordValidationOptions>, PasswordValidationSetup>();
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
+        services.AddSingleton<AllowedHosts>();
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section);
@@ -227,8 +228,10 @@ public static class PosternApplication
             app.UseForwardedHeaders(forwarded);
         }
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        // Health probes first: an orchestrator asks by the container's address, and they build nothing from the host.
         app.UseMiddleware<HealthEndpointsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseMiddleware<AllowedHostsMiddleware>();
         // Answers that ASP.NET itself leaves without a body (routing's 405 for a method an endpoint does not map, a 404
         // nobody wrote) get DRF's JSON as every other answer does.
         app.UseStatusCodePages(context => JsonResponses.WriteEmptyAnswerAsync(context.HttpContext));
