@@ -34,6 +34,38 @@ public sealed class SessionLifetimeTests
     private static Task<long> StoredExpiryAsync(PosternTestServer server, string key) =>
         TestStore.QueryInt64Async(server.DatabasePath, "SELECT expires_at FROM sessions WHERE session_key = @key;", ("@key", key));
 
+    /// <summary>
+    /// Postern:Sessions:MaxPerUser: once a login takes a user a tenth beyond the bound, the oldest sessions end, down to
+    /// the bound; the newest live on.
+    /// </summary>
+    [Fact]
+    public async Task ALoginBeyondTheBoundEndsTheOldestSessions()
+    {
+        var (server, clock) = await StartAsync(("Postern:Sessions:MaxPerUser", "5"));
+        await using var _ = server;
+        var visitors = new List<Visitor>();
+        for (var i = 0; i < 6; i++)
+        {
+            clock.Now += TimeSpan.FromSeconds(1);
+            var visitor = new Visitor(server.CreateRawClient());
+            Assert.Equal(HttpStatusCode.OK, (await visitor.LoginAsync("alice", "alice-password")).Status);
+            visitors.Add(visitor);
+        }
+        // Six: within a tenth (at least one) beyond five, nothing ends yet.
+        foreach (var visitor in visitors)
+            Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync(EndpointPaths.User)).Status);
+
+        clock.Now += TimeSpan.FromSeconds(1);
+        var seventh = new Visitor(server.CreateRawClient());
+        Assert.Equal(HttpStatusCode.OK, (await seventh.LoginAsync("alice", "alice-password")).Status);
+        visitors.Add(seventh);
+        var answers = new List<HttpStatusCode>();
+        foreach (var visitor in visitors)
+            answers.Add((await visitor.GetAsync(EndpointPaths.User)).Status);
+        Assert.Equal([HttpStatusCode.Forbidden, HttpStatusCode.Forbidden, .. Enumerable.Repeat(HttpStatusCode.OK, 5)], answers);
+        Assert.Equal(5, (await seventh.GetAsync("/api/sessions/")).Json().GetProperty("count").GetInt32());
+    }
+
     [Fact]
     public async Task ByDefaultASessionKeepsTheExpiryItWasGivenAtLogin()
     {

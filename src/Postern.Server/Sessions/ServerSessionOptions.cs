@@ -31,4 +31,13 @@ public sealed class ServerSessionOptions
     /// it closes; the server still ends the session after <see cref="AgeSeconds"/>.
     /// </summary>
     public bool ExpireAtBrowserClose { get; set; }
+
+    /// <summary>
+    /// About this many live sessions per user at most: when a login takes the user a tenth beyond it, the oldest end, down
+    /// to this many. In batches, because ending sessions is announced to every instance's cache, and one login at a time
+    /// would let a login flood empty the caches. Without a bound a script that logs in forever fills the table and the
+    /// user's session list (Django has none). 0: no bound.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxPerUser { get; set; } = 100;
 }

@@ -67,6 +67,8 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
         var session = new SessionRecord(
             SessionKey.New(), user.Id, authHash.For(user.Password), now, now, now.AddSeconds(AgeSeconds), userAgent);
         await store.CreateSessionAsync(session, replacedKey is not null && SessionKey.IsWellFormed(replacedKey) ? replacedKey : null, ct);
+        if (options.Value.MaxPerUser is > 0 and var keep)
+            await store.EndOldestSessionsOfUserAsync(user.Id, keep, beyond: keep + Math.Max(1, keep / 10), ct);
         return session;
     }
 

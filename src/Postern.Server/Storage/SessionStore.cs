@@ -122,6 +122,26 @@ public sealed class SessionStore(Database database) : ISessionStore
     public Task<int> DeleteSessionsOfUserAsync(long userId, string? exceptKey, CancellationToken ct = default) =>
         database.WriteAsync(db => DeleteSessionsOfUserExcept(db, null, userId, exceptKey).ExecuteAsync(), ct);
 
+    /// <summary>
+    /// Once the user has more than <paramref name="beyond"/> sessions, ends the oldest but the newest <paramref name="keep"/>.
+    /// Counted first (an index read), so the usual login writes nothing more; a deletion is announced, as other instances
+    /// may hold those sessions.
+    /// </summary>
+    public async Task<int> EndOldestSessionsOfUserAsync(long userId, int keep, int beyond, CancellationToken ct = default)
+    {
+        var count = await database.ReadAsync(db => db.Command("SELECT COUNT(*) FROM sessions WHERE user_id = @userId;")
+            .With("@userId", userId).ReadInt64Async(), ct);
+        if (count <= beyond)
+            return 0;
+        // The oldest kept session's creation time bounds the deletion; LIMIT 1 OFFSET n reads alike on both databases.
+        return await database.WriteAsync(db => db.Command(
+                """
+                DELETE FROM sessions WHERE user_id = @userId AND created_at < (
+                    SELECT created_at FROM sessions WHERE user_id = @userId ORDER BY created_at DESC, session_key LIMIT 1 OFFSET @offset);
+                """)
+            .With("@userId", userId).With("@offset", (long)keep - 1).ExecuteAsync(), ct);
+    }
+
     /// <summary>Not announced: a cached session's expiry is checked at every hit, so no cached read depends on expired rows.</summary>
     public Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct = default) =>
         database.WriteWithoutAnnouncingAsync(db =>

@@ -102,6 +102,12 @@ public interface ISessionStore
     Task TouchSessionAsync(string key, DateTimeOffset lastSeenAt, DateTimeOffset? expiresAt = null, CancellationToken ct = default);
     Task<IReadOnlyList<SessionRecord>> ListLiveSessionsOfUserAsync(long userId, DateTimeOffset now, CancellationToken ct = default);
 
+    /// <summary>
+    /// Once the user has more than <paramref name="beyond"/> sessions, ends all but the newest <paramref name="keep"/>;
+    /// returns how many ended.
+    /// </summary>
+    Task<int> EndOldestSessionsOfUserAsync(long userId, int keep, int beyond, CancellationToken ct = default);
+
     /// <summary>Deletes the user's sessions except <paramref name="exceptKey"/>; returns how many.</summary>
     Task<int> DeleteSessionsOfUserAsync(long userId, string? exceptKey, CancellationToken ct = default);
 
