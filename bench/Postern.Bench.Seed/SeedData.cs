@@ -13,6 +13,13 @@ public static class SeedData
 {
     public const string StaffUsername = "alice";
     public const string StaffPassword = "alice-password";
+
+    /// <summary>
+    /// Who the login scenarios sign in, thousands of times: not alice, whose sessions the other scenarios read with and
+    /// which a server that bounds sessions per user (Postern) would end.
+    /// </summary>
+    public const string LoginUsername = "bob";
+    public const string LoginPassword = "bob-password";
     public const int ExtraUsers = 25;
 
     public static IReadOnlyList<SeedGroup> Groups { get; } = [new(1, "staff"), new(2, "readers")];
@@ -20,7 +27,7 @@ public static class SeedData
     public static IReadOnlyList<SeedUser> Users { get; } =
     [
         new(1, StaffUsername, "alice@example.org", StaffPassword, IsStaff: true, [1, 2]),
-        new(2, "bob", "bob@example.org", "bob-password", IsStaff: false, [2]),
+        new(2, LoginUsername, "bob@example.org", LoginPassword, IsStaff: false, [2]),
         .. Enumerable.Range(0, ExtraUsers)
             .Select(i => new SeedUser(3 + i, $"user{i:000}", $"user{i:000}@example.org", null, IsStaff: false, [])),
     ];

@@ -24,7 +24,7 @@ public sealed record BenchSession(string Cookie, string CsrfToken)
         using (var login = new HttpRequestMessage(HttpMethod.Post, EndpointPaths.Login))
         {
             login.Headers.Add(HeaderNames.CsrfToken, token);
-            login.Content = new StringContent(Scenario.LoginBody, System.Text.Encoding.UTF8, "application/json");
+            login.Content = new StringContent(Scenario.StaffLoginBody, System.Text.Encoding.UTF8, "application/json");
             using var response = await http.SendAsync(login, ct);
             if (response.StatusCode != HttpStatusCode.OK)
                 throw new InvalidOperationException(

@@ -56,7 +56,12 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
     /// <summary>Every scenario's key, in the order they run.</summary>
     public static IReadOnlyList<string> Keys { get; } = ["user-detail", "user-list", "csrf", "login", "write", "login-flood", SoakKey];
 
+    /// <summary>What the login scenarios post.</summary>
     public static readonly string LoginBody =
+        JsonSerializer.Serialize(new { username = SeedData.LoginUsername, password = SeedData.LoginPassword });
+
+    /// <summary>What signs in the sessions the other scenarios read and write with (staff: the write scenario needs it).</summary>
+    public static readonly string StaffLoginBody =
         JsonSerializer.Serialize(new { username = SeedData.StaffUsername, password = SeedData.StaffPassword });
     public const string GroupPatchBody = """{"name": "staff"}""";
 
@@ -117,7 +122,7 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
         body.TryGetProperty("csrfToken", out var token) && token.GetString() is { Length: > 0 } ? null : "no csrfToken";
 
     private static string? IsLoggedIn(JsonElement body) =>
-        body.TryGetProperty("username", out var name) && name.GetString() == SeedData.StaffUsername ? null : "not alice's login answer";
+        body.TryGetProperty("username", out var name) && name.GetString() == SeedData.LoginUsername ? null : "not bob's login answer";
 
     private static string? IsStaffGroup(JsonElement body) =>
         body.TryGetProperty("name", out var name) && name.GetString() == "staff" ? null : "not the staff group";
