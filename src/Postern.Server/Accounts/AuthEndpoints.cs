@@ -4,6 +4,7 @@ using Postern.Protocol;
 using Postern.Server.Csrf;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
+using Postern.Server.Throttling;
 
 namespace Postern.Server.Accounts;
 
@@ -92,7 +93,14 @@ public static class AuthEndpoints
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest, "Both username and password are required.");
             return;
         }
-        var (outcome, user) = await context.RequestServices.GetRequiredService<LoginFlow>().SignInAsync(context, username, password);
+        var (outcome, user, wait) = await context.RequestServices.GetRequiredService<LoginFlow>().SignInAsync(context, username, password);
+        if (outcome == LoginOutcome.Throttled)
+        {
+            // DRF's answer to a throttled request.
+            context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status429TooManyRequests, LoginThrottle.Detail(wait));
+            return;
+        }
         if (outcome == LoginOutcome.PasswordTooLong)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest,

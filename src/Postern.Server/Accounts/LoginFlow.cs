@@ -3,6 +3,7 @@ using Postern.Protocol;
 using Postern.Server.Csrf;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
+using Postern.Server.Throttling;
 
 namespace Postern.Server.Accounts;
 
@@ -25,7 +26,13 @@ public enum LoginOutcome
     /// password.
     /// </summary>
     EmailNotVerified,
+
+    /// <summary>The account or the address is locked (Throttling/LoginThrottle.cs): refused before the password is hashed.</summary>
+    Throttled,
 }
+
+/// <summary>A login attempt's outcome, the user signed in, and for <see cref="LoginOutcome.Throttled"/> the seconds to wait.</summary>
+public readonly record struct LoginResult(LoginOutcome Outcome, Storage.User? User = null, int RetryAfterSeconds = 0);
 
 /// <summary>
 /// The one way a request signs in, for every login path (<c>/auth/login</c>, <c>/api-auth/login/</c>): the credentials
@@ -33,23 +40,31 @@ public enum LoginOutcome
 /// planted key is worthless) and a new CSRF secret (a token seen before login is worthless after it). Each path only
 /// reads its input and words its answer.
 /// </summary>
-public sealed class LoginFlow(AccountService accounts, IUserStore users, IOptions<AccountOptions> options)
+public sealed class LoginFlow(AccountService accounts, IUserStore users, LoginThrottle throttle, IOptions<AccountOptions> options)
 {
     public const string EmailNotVerified = "E-mail is not verified.";
 
-    public async Task<(LoginOutcome Outcome, Storage.User? User)> SignInAsync(HttpContext context, string username, string password)
+    public async Task<LoginResult> SignInAsync(HttpContext context, string username, string password)
     {
         if (password.Length > DjangoPasswordHash.MaxPasswordLength)
-            return (LoginOutcome.PasswordTooLong, null);
-        var user = await accounts.AuthenticateAsync(username, password, context.RequestAborted,
+            return new(LoginOutcome.PasswordTooLong);
+        var ct = context.RequestAborted;
+        var address = context.Connection.RemoteIpAddress;
+        if (await throttle.WaitSecondsAsync(username, address, ct) is > 0 and var wait)
+            return new(LoginOutcome.Throttled, RetryAfterSeconds: wait);
+        var user = await accounts.AuthenticateAsync(username, password, ct,
             options.Value.EmailVerification == EmailVerificationMode.Mandatory ? IsVerifiedAsync : null);
         if (ReferenceEquals(user, AccountService.NotAdmitted))
-            return (LoginOutcome.EmailNotVerified, null);
+            return new(LoginOutcome.EmailNotVerified);
         // A user deleted between the password check and the session's creation fails as an unknown user.
         if (user is null || !await context.GetRequestSession().LoginAsync(user))
-            return (LoginOutcome.Refused, null);
+        {
+            await throttle.RecordFailureAsync(username, address, ct);
+            return new(LoginOutcome.Refused);
+        }
+        await throttle.RecordSuccessAsync(username, ct);
         context.GetCsrfCookie().Rotate();
-        return (LoginOutcome.SignedIn, user);
+        return new(LoginOutcome.SignedIn, user);
 
         // Staff vouch for the addresses they set, even an empty one; a user's own address counts once its link is followed.
         async Task<bool> IsVerifiedAsync(User candidate) =>

@@ -3,6 +3,7 @@ using Postern.Server.Accounts;
 using Postern.Server.Csrf;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
+using Postern.Server.Throttling;
 
 namespace Postern.Server.Browsable;
 
@@ -42,13 +43,19 @@ public static class LoginPages
         var password = form?["password"].LastOrDefault() ?? "";
         var next = form?["next"].LastOrDefault() ?? request.Query["next"].LastOrDefault();
         // Django's AuthenticationForm: an empty field never reaches authenticate().
-        var outcome = username.Length > 0 && password.Length > 0
-            ? (await context.RequestServices.GetRequiredService<LoginFlow>().SignInAsync(context, username, password)).Outcome
-            : LoginOutcome.Refused;
-        if (outcome != LoginOutcome.SignedIn)
+        var result = username.Length > 0 && password.Length > 0
+            ? await context.RequestServices.GetRequiredService<LoginFlow>().SignInAsync(context, username, password)
+            : new LoginResult(LoginOutcome.Refused);
+        if (result.Outcome == LoginOutcome.Throttled)
+        {
+            context.Response.Headers.RetryAfter = result.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await WriteFormAsync(context, StatusCodes.Status429TooManyRequests, next, username, LoginThrottle.Detail(result.RetryAfterSeconds));
+            return;
+        }
+        if (result.Outcome != LoginOutcome.SignedIn)
         {
             await WriteFormAsync(context, StatusCodes.Status200OK, next, username,
-                outcome == LoginOutcome.EmailNotVerified ? LoginFlow.EmailNotVerified : InvalidLogin);
+                result.Outcome == LoginOutcome.EmailNotVerified ? LoginFlow.EmailNotVerified : InvalidLogin);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status302Found;

@@ -13,6 +13,7 @@ using Postern.Server.Sessions;
 using Postern.Server.Storage;
 using Postern.Server.Storage.Caching;
 using Postern.Server.Storage.Sqlite;
+using Postern.Server.Throttling;
 
 namespace Postern.Server.Hosting;
 
@@ -76,6 +77,7 @@ public static class PosternApplication
         services.AddSingleton<IConfigureOptions<PasswordValidationOptions>, PasswordValidationSetup>();
         services.AddSingleton<IValidateOptions<PasswordValidationOptions>, PasswordValidationSetup>();
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
+        services.AddOptions<ThrottlingOptions>().BindConfiguration(ThrottlingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AllowedHosts>();
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -112,6 +114,8 @@ public static class PosternApplication
             PasswordValidation.From(provider.GetRequiredService<IOptions<PasswordValidationOptions>>().Value));
         services.AddSingleton<AccountService>();
         services.AddSingleton<LoginFlow>();
+        services.AddSingleton<ThrottleStore>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<NewPasswordRules>();
         services.AddSingleton<AccountMailRequests>();
         services.AddHostedService<AccountMailWorker>();
@@ -251,8 +255,12 @@ public static class PosternApplication
     }
 }
 
-/// <summary>Deletes expired sessions hourly, so the table holds only live ones (Django leaves this to a cron job).</summary>
-public sealed class ExpiredSessionSweeper(ISessionStore sessions, TimeProvider time, ILogger<ExpiredSessionSweeper> logger)
+/// <summary>
+/// Deletes expired sessions hourly, so the table holds only live ones (Django leaves this to a cron job), and failed-login
+/// counts that have gone quiet.
+/// </summary>
+public sealed class ExpiredSessionSweeper(ISessionStore sessions, ThrottleStore throttles, IOptions<ThrottlingOptions> throttling,
+    TimeProvider time, ILogger<ExpiredSessionSweeper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -262,9 +270,12 @@ public sealed class ExpiredSessionSweeper(ISessionStore sessions, TimeProvider t
         {
             try
             {
-                var purged = await sessions.DeleteExpiredSessionsAsync(time.GetUtcNow(), stoppingToken);
+                var now = time.GetUtcNow();
+                var purged = await sessions.DeleteExpiredSessionsAsync(now, stoppingToken);
                 if (purged > 0)
                     logger.PurgedSessions(purged);
+                // Failed-login counts quiet for a whole window would start again at 1: they need not be kept.
+                await throttles.DeleteQuietAsync(now.AddSeconds(-Math.Max(throttling.Value.AccountWindowSeconds, 60)), stoppingToken);
             }
             catch (StoreUnavailableException e)
             {

@@ -111,6 +111,18 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
         "The body is neither JSON, a urlencoded form nor a multipart form.",
         ("unsupported", "Unsupported media type \"text/plain\" in request.")));
 
+    /// <summary>A login refused while the account or the address is locked (Postern:Throttling).</summary>
+    public IOpenApiResponse Throttled() => Shared("Throttled", () =>
+    {
+        var response = Detail("Too many failed logins for this account or from this address: locked, the password not even hashed.",
+            ("throttled", "Request was throttled. Expected available in 60 seconds."));
+        response.Headers = new Dictionary<string, IOpenApiHeader>
+        {
+            ["Retry-After"] = Header("Seconds until the lock ends.", new OpenApiSchema { Type = JsonSchemaType.Integer }),
+        };
+        return response;
+    });
+
     /// <summary>An answer many operations give alike, described once in the components.</summary>
     private OpenApiResponseReference Shared(string id, Func<OpenApiResponse> build)
     {

@@ -161,6 +161,7 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
         responses["401"] = parts.Detail("Wrong password, unknown or inactive user.", ("invalid", "Invalid username or password."));
         responses["403"] = CsrfRefusal();
         responses["413"] = parts.TooLarge();
+        responses["429"] = parts.Throttled();
         responses["503"] = parts.Unavailable();
         return operation;
     }
@@ -255,6 +256,7 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
         responses["302"] = Redirect("Signed in: to next, or /api/.");
         responses["403"] = CsrfRefusal();
         responses["413"] = parts.TooLarge();
+        responses["429"] = OperationParts.HtmlPage("Locked (Postern:Throttling): the form again, saying how long to wait, with Retry-After.");
         responses["503"] = parts.Unavailable();
         return operation;
     }

@@ -83,5 +83,17 @@ public static class Migrations
             );
             CREATE INDEX email_outbox_due ON email_outbox(next_attempt_at) WHERE failed_at IS NULL;
             """),
+        // Failed logins counted per key (an account tried, a client address: Throttling/LoginThrottle.cs), shared by every
+        // instance. quiet_since is the later of the last failure and the lock's end: the count starts again once a whole
+        // window has passed since it.
+        new("login throttles", sql => $"""
+            CREATE TABLE login_throttles (
+                throttle_key {sql.Text} PRIMARY KEY,
+                failures {sql.BigInt} NOT NULL,
+                quiet_since {sql.BigInt} NOT NULL,
+                locked_until {sql.BigInt} NOT NULL DEFAULT 0
+            );
+            CREATE INDEX login_throttles_quiet ON login_throttles(quiet_since);
+            """),
     ];
 }

@@ -1,0 +1,54 @@
+using static Postern.Server.Storage.StoredRows;
+
+namespace Postern.Server.Storage;
+
+/// <summary>
+/// Failed-login counters, in the <c>login_throttles</c> table: shared by every instance through the database, each change
+/// one atomic statement. Never cached and never announced: nothing cached depends on them, and logins go on while Redis
+/// is away.
+/// </summary>
+public sealed class ThrottleStore(Database database)
+{
+    /// <summary>When the later lock of the account and the address ends, or null when neither is locked at <paramref name="now"/>.</summary>
+    public async Task<DateTimeOffset?> LockedUntilAsync(string accountKey, string? addressKey, DateTimeOffset now, CancellationToken ct)
+    {
+        var until = await database.ReadAsync(db => db.Command(
+                "SELECT MAX(locked_until) FROM login_throttles WHERE throttle_key IN (@account, @address) AND locked_until > @now;")
+            .With("@account", accountKey).With("@address", addressKey ?? accountKey).With("@now", Micros(now)).ReadInt64Async(), ct);
+        return until > 0 ? FromMicros(until) : null;
+    }
+
+    /// <summary>
+    /// Counts one failure and returns the count: it starts again at 1 when the key has been quiet (no failure, no lock)
+    /// since <paramref name="windowStart"/>.
+    /// </summary>
+    public Task<long> CountFailureAsync(string key, DateTimeOffset now, DateTimeOffset windowStart, CancellationToken ct) =>
+        database.WriteWithoutAnnouncingAsync(db => db.Command(
+                """
+                INSERT INTO login_throttles (throttle_key, failures, quiet_since, locked_until) VALUES (@key, 1, @now, 0)
+                ON CONFLICT (throttle_key) DO UPDATE SET
+                    failures = CASE WHEN login_throttles.quiet_since <= @windowStart THEN 1 ELSE login_throttles.failures + 1 END,
+                    quiet_since = CASE WHEN login_throttles.quiet_since > @now THEN login_throttles.quiet_since ELSE @now END
+                RETURNING failures;
+                """)
+            .With("@key", key).With("@now", Micros(now)).With("@windowStart", Micros(windowStart)).ReadInt64Async(), ct);
+
+    /// <summary>Locks the key until <paramref name="until"/>, unless a longer lock already holds it.</summary>
+    public Task LockAsync(string key, DateTimeOffset until, CancellationToken ct) =>
+        database.WriteWithoutAnnouncingAsync(db => db.Command(
+                """
+                UPDATE login_throttles SET locked_until = @until,
+                    quiet_since = CASE WHEN quiet_since > @until THEN quiet_since ELSE @until END
+                WHERE throttle_key = @key AND locked_until < @until;
+                """)
+            .With("@key", key).With("@until", Micros(until)).ExecuteAsync(), ct);
+
+    public Task ClearAsync(string key, CancellationToken ct) =>
+        database.WriteWithoutAnnouncingAsync(db =>
+            db.Command("DELETE FROM login_throttles WHERE throttle_key = @key;").With("@key", key).ExecuteAsync(), ct);
+
+    /// <summary>Forgets the keys quiet since before <paramref name="before"/>: their next failure would start at 1 anyway.</summary>
+    public Task<int> DeleteQuietAsync(DateTimeOffset before, CancellationToken ct) =>
+        database.WriteWithoutAnnouncingAsync(db =>
+            db.Command("DELETE FROM login_throttles WHERE quiet_since < @before;").With("@before", Micros(before)).ExecuteAsync(), ct);
+}

@@ -1,0 +1,144 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Postern.Protocol;
+using Postern.Testing;
+
+namespace Postern.Server.Tests;
+
+/// <summary>
+/// Postern:Throttling on real servers whose clock the test moves: an account locks after 5 failures, for a minute doubling
+/// up to an hour, the same for an unknown username; an address that fails more than 30 times a minute is throttled; two
+/// instances on one database throttle as one.
+/// </summary>
+public sealed class ThrottlingTests
+{
+    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    private static Task<PosternTestServer> StartAsync(ManualClock clock, string? databasePath = null) =>
+        PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Throttling:Enabled"] = "true" },
+            databasePath: databasePath, services: s => s.AddSingleton<TimeProvider>(clock));
+
+    private static async Task<RawResponse> LoginAsync(PosternTestServer server, string username, string password)
+    {
+        var visitor = new Visitor(server.CreateRawClient());
+        return await visitor.LoginAsync(username, password);
+    }
+
+    private static void AssertThrottled(RawResponse response, int seconds)
+    {
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.Status);
+        Assert.Equal(seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Header("Retry-After"));
+        Assert.Equal($"Request was throttled. Expected available in {seconds} seconds.", response.Detail);
+        Assert.Null(response.Cookie(CookieNames.Session));
+    }
+
+    [Fact]
+    public async Task FiveFailuresLockTheAccountForAMinuteDoublingAndASuccessClearsTheCount()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock);
+        await server.CreateUserAsync("alice", "alice-password");
+
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server, "alice", "wrong")).Status);
+        // Locked: even the right password is not looked at.
+        AssertThrottled(await LoginAsync(server, "alice", "alice-password"), 60);
+        clock.Now += TimeSpan.FromSeconds(45);
+        AssertThrottled(await LoginAsync(server, "alice", "wrong"), 15);
+
+        // Once the lock ends, a further failure locks for twice as long.
+        clock.Now += TimeSpan.FromSeconds(16);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server, "alice", "wrong")).Status);
+        AssertThrottled(await LoginAsync(server, "alice", "alice-password"), 120);
+
+        // The right password after the lock signs in and clears the count: four failures lock nothing.
+        clock.Now += TimeSpan.FromSeconds(121);
+        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(server, "alice", "alice-password")).Status);
+        for (var i = 0; i < 4; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server, "alice", "wrong")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(server, "alice", "alice-password")).Status);
+    }
+
+    [Fact]
+    public async Task TheLockGrowsToAnHourAndTheCountStartsAgainAfterAQuietWindow()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock);
+        await server.CreateUserAsync("alice", "alice-password");
+        for (var i = 0; i < 5; i++)
+            await LoginAsync(server, "alice", "wrong");
+        foreach (var seconds in (int[])[60, 120, 240, 480, 960, 1920, 3600, 3600])
+        {
+            AssertThrottled(await LoginAsync(server, "alice", "wrong"), seconds);
+            clock.Now += TimeSpan.FromSeconds(seconds + 1);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server, "alice", "wrong")).Status);
+        }
+        // Quiet for a whole window (15 minutes) after the last lock: five more failures are needed again.
+        clock.Now += TimeSpan.FromSeconds(3600 + 901);
+        for (var i = 0; i < 4; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server, "alice", "wrong")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(server, "alice", "alice-password")).Status);
+    }
+
+    /// <summary>A lock says nothing of whether the account exists: the same answer, as soon, for a name nobody has.</summary>
+    [Fact]
+    public async Task AnUnknownUsernameLocksAlike()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock);
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server, "nobody-at-all", "wrong")).Status);
+        AssertThrottled(await LoginAsync(server, "nobody-at-all", "wrong"), 60);
+    }
+
+    [Fact]
+    public async Task MoreThanThirtyFailuresAMinuteFromOneAddressThrottleIt()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock);
+        await server.CreateUserAsync("alice", "alice-password");
+        // Spraying: a different name each time, so no account locks.
+        for (var i = 0; i < 31; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server, $"sprayed{i}", "Winter2026!")).Status);
+        AssertThrottled(await LoginAsync(server, "alice", "alice-password"), 60);
+        clock.Now += TimeSpan.FromSeconds(61);
+        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(server, "alice", "alice-password")).Status);
+    }
+
+    [Fact]
+    public async Task TwoInstancesOnOneDatabaseThrottleAsOne()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var first = await StartAsync(clock);
+        await using var second = await StartAsync(clock, first.DatabasePath);
+        await first.CreateUserAsync("alice", "alice-password");
+        for (var i = 0; i < 5; i++)
+            await LoginAsync(i % 2 == 0 ? first : second, "alice", "wrong");
+        AssertThrottled(await LoginAsync(first, "alice", "alice-password"), 60);
+        AssertThrottled(await LoginAsync(second, "alice", "alice-password"), 60);
+    }
+
+    [Fact]
+    public async Task TheBrowsableLoginFormIsLockedToo()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock);
+        await server.CreateUserAsync("alice", "alice-password");
+        for (var i = 0; i < 5; i++)
+            await LoginAsync(server, "alice", "wrong");
+        var visitor = new Visitor(server.CreateRawClient());
+        var form = await visitor.GetAsync("/api-auth/login/");
+        var token = System.Text.RegularExpressions.Regex.Match(form.Body, "name=\"csrfmiddlewaretoken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var page = await visitor.SendAsync(HttpMethod.Post, "/api-auth/login/", RawHttp.Form(
+            ("csrfmiddlewaretoken", token), ("username", "alice"), ("password", "alice-password")));
+        Assert.Equal(HttpStatusCode.TooManyRequests, page.Status);
+        Assert.Equal("60", page.Header("Retry-After"));
+        Assert.Contains("Request was throttled. Expected available in 60 seconds.", page.Body, StringComparison.Ordinal);
+        Assert.Null(page.Cookie(CookieNames.Session));
+    }
+}
