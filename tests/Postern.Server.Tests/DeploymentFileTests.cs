@@ -51,6 +51,7 @@ public sealed class DeploymentFileTests
         Assert.Contains("POSTERN_SECRET_KEY", Scalar(environment, "Postern__SecretKey"), StringComparison.Ordinal);
         Assert.Equal("true", Scalar(environment, "Postern__Proxy__TrustForwardedProto"));
         Assert.Equal("true", Scalar(environment, "Postern__Proxy__TrustForwardedHost"));
+        Assert.Equal("1", Scalar(environment, "Postern__Proxy__TrustedProxyCount"));
         // nginx forwards the browser's Host: the names it may carry are allowed, the public one from .env.
         var hosts = Enumerable.Range(0, 4).Select(i => Scalar(environment, $"Postern__AllowedHosts__{i}")).ToList();
         Assert.Equal(["localhost", "127.0.0.1", "backend"], hosts[..3]);

@@ -124,6 +124,14 @@ public sealed class ThrottlingTests
     }
 
     [Fact]
+    public async Task AMistypedTrustedProxyStopsTheServerAtStart()
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            PosternTestServer.StartAsync(new Dictionary<string, string?> { ["Postern:Proxy:TrustedProxies:0"] = "10.0.0.300" }));
+        Assert.Contains("'10.0.0.300' is neither an address nor a network", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheBrowsableLoginFormIsLockedToo()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
@@ -140,5 +148,85 @@ public sealed class ThrottlingTests
         Assert.Equal("60", page.Header("Retry-After"));
         Assert.Contains("Request was throttled. Expected available in 60 seconds.", page.Body, StringComparison.Ordinal);
         Assert.Null(page.Cookie(CookieNames.Session));
+    }
+}
+
+/// <summary>
+/// Behind nginx (the deployment's own template), with nginx as the trusted proxy: failed logins are counted by the address
+/// nginx saw, so an attacker is throttled alone, whatever X-Forwarded-For it sends. Clients come from distinct loopback
+/// addresses (127.0.0.2, 127.0.0.3), as machines behind the proxy would.
+/// </summary>
+public sealed class ThrottlingBehindNginxTests : IAsyncLifetime
+{
+    private PosternTestServer _server = null!;
+    private NginxProxy _proxy = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Postern:Throttling:Enabled"] = "true",
+            ["Postern:Proxy:TrustedProxies:0"] = "127.0.0.1",
+        });
+        await _server.CreateUserAsync("carol", "carol-password");
+        _proxy = await NginxProxy.StartAsync(new NginxProxyOptions { Upstreams = [_server.BaseAddress], Tls = false });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _proxy.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    /// <summary>A client whose connections leave from <paramref name="source"/>.</summary>
+    private HttpClient ClientFrom(string source)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            ConnectCallback = async (context, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = _proxy.BaseAddress };
+    }
+
+    private async Task<RawResponse> LoginFromAsync(string source, string username, string password, string? forwardedFor = null)
+    {
+        var visitor = new Visitor(ClientFrom(source));
+        await visitor.GetAsync(EndpointPaths.Csrf);
+        (string, string)[] headers = forwardedFor is null
+            ? [(HeaderNames.CsrfToken, visitor.CsrfCookie!)]
+            : [(HeaderNames.CsrfToken, visitor.CsrfCookie!), ("X-Forwarded-For", forwardedFor)];
+        return await visitor.SendAsync(HttpMethod.Post, EndpointPaths.Login,
+            RawHttp.Json($$"""{"username": "{{username}}", "password": "{{password}}"}"""), headers);
+    }
+
+    [Fact]
+    public async Task AnAttackerBehindTheProxyIsThrottledAloneWhateverItClaims()
+    {
+        for (var i = 0; i < 31; i++)
+        {
+            // Each guess claims another address: nginx appends the one it saw, and only that one counts.
+            var guess = await LoginFromAsync("127.0.0.2", $"sprayed{i}", "Winter2026!", forwardedFor: $"10.9.8.{i}");
+            Assert.Equal(HttpStatusCode.Unauthorized, guess.Status);
+        }
+        var attacker = await LoginFromAsync("127.0.0.2", "carol", "carol-password", forwardedFor: "127.0.0.3");
+        Assert.Equal(HttpStatusCode.TooManyRequests, attacker.Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await LoginFromAsync("127.0.0.3", "carol", "carol-password")).Status);
     }
 }

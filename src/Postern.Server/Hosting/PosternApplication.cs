@@ -76,7 +76,8 @@ public static class PosternApplication
         services.AddOptions<PasswordValidationOptions>().ValidateOnStart();
         services.AddSingleton<IConfigureOptions<PasswordValidationOptions>, PasswordValidationSetup>();
         services.AddSingleton<IValidateOptions<PasswordValidationOptions>, PasswordValidationSetup>();
-        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
+        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateDataAnnotations()
+            .Validate(proxy => proxy.TrustedNetworks() is not null).ValidateOnStart();
         services.AddOptions<ThrottlingOptions>().BindConfiguration(ThrottlingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AllowedHosts>();
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -217,18 +218,21 @@ public static class PosternApplication
     private static void UsePostern(WebApplication app)
     {
         var proxy = app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value;
-        if (proxy.TrustForwardedProto || proxy.TrustForwardedHost)
+        if (proxy.TrustForwardedProto || proxy.TrustForwardedHost || proxy.TrustsForwardedFor)
         {
             var forwarded = new ForwardedHeadersOptions
             {
-                ForwardedHeaders = ForwardedHeaders.XForwardedFor
+                ForwardedHeaders = (proxy.TrustsForwardedFor ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None)
                     | (proxy.TrustForwardedProto ? ForwardedHeaders.XForwardedProto : ForwardedHeaders.None)
                     | (proxy.TrustForwardedHost ? ForwardedHeaders.XForwardedHost : ForwardedHeaders.None),
-                ForwardLimit = 1,
+                // Named proxies: step over every trusted hop. A count: exactly that many.
+                ForwardLimit = proxy.TrustedProxyCount > 0 ? proxy.TrustedProxyCount : proxy.TrustedProxies.Count > 0 ? null : 1,
             };
-            // The operator said a proxy fronts every request; its address is not known in advance (Docker networks).
             forwarded.KnownIPNetworks.Clear();
             forwarded.KnownProxies.Clear();
+            // Without named proxies the operator said one fronts every request, its address not known in advance (Docker).
+            foreach (var network in proxy.TrustedNetworks())
+                forwarded.KnownIPNetworks.Add(network);
             app.UseForwardedHeaders(forwarded);
         }
         app.UseMiddleware<SecurityHeadersMiddleware>();
