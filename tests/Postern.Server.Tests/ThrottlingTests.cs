@@ -123,6 +123,89 @@ public sealed class ThrottlingTests
         AssertThrottled(await LoginAsync(second, "alice", "alice-password"), 60);
     }
 
+    [Theory]
+    [InlineData("5/m", 5, 60)]
+    [InlineData("20/min", 20, 60)]
+    [InlineData("100/h", 100, 3600)]
+    [InlineData("1/day", 1, 86400)]
+    [InlineData("10/s", 10, 1)]
+    [InlineData("1/3m", 1, 180)]
+    public void RatesReadAsDrfAndAllauthWriteThem(string text, int count, int seconds)
+    {
+        Assert.True(Throttling.Rate.TryParse(text, out var rate));
+        Assert.Equal((count, TimeSpan.FromSeconds(seconds)), (rate.Count, rate.Per));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("5")]
+    [InlineData("0/m")]
+    [InlineData("x/m")]
+    [InlineData("5/x")]
+    [InlineData("5/0m")]
+    [InlineData("5/3")]
+    public void OtherRatesDoNot(string text) => Assert.False(Throttling.Rate.TryParse(text, out _));
+
+    [Fact]
+    public async Task AMistypedRateStopsTheServerAtStart()
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            PosternTestServer.StartAsync(new Dictionary<string, string?>
+            {
+                ["Postern:Throttling:Rates:password_reset_email"] = "five a minute",
+                ["Postern:Throttling:Rates:password_reset_mail"] = "5/m",
+            }));
+        Assert.Contains("Postern:Throttling:Rates:password_reset_email: 'five a minute' is not a rate", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Postern:Throttling:Rates:password_reset_mail: no such rate", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>django-allauth's defaults: 5 reset e-mails a minute per address asked for, the same whether or not anyone has it.</summary>
+    [Fact]
+    public async Task ResetRequestsAreLimitedPerEmailAddressWithoutSayingWhetherItExists()
+    {
+        var clock = new ManualClock(MinuteStart());
+        await using var server = await StartAsync(clock);
+        await server.CreateUserAsync("alice", "alice-password", email: "alice@example.org");
+        foreach (var address in (string[])["alice@example.org", "nobody@example.org"])
+        {
+            var visitor = new Visitor(server.CreateRawClient());
+            await visitor.GetAsync(EndpointPaths.Csrf);
+            for (var i = 0; i < 5; i++)
+                Assert.Equal(HttpStatusCode.OK, (await visitor.PostWithTokenAsync(EndpointPaths.PasswordReset, Email(address))).Status);
+            // Another case of the same address is the same address.
+            AssertThrottled(await visitor.PostWithTokenAsync(EndpointPaths.PasswordReset, Email(address.ToUpperInvariant())), 60);
+        }
+        var other = new Visitor(server.CreateRawClient());
+        await other.GetAsync(EndpointPaths.Csrf);
+        Assert.Equal(HttpStatusCode.OK, (await other.PostWithTokenAsync(EndpointPaths.PasswordReset, Email("carol@example.org"))).Status);
+        clock.Now += TimeSpan.FromSeconds(60);
+        Assert.Equal(HttpStatusCode.OK, (await other.PostWithTokenAsync(EndpointPaths.PasswordReset, Email("alice@example.org"))).Status);
+    }
+
+    [Fact]
+    public async Task AVerificationEmailIsResentOnceEveryThreeMinutes()
+    {
+        var clock = new ManualClock(MinuteStart(3));
+        await using var server = await StartAsync(clock);
+        var visitor = new Visitor(server.CreateRawClient());
+        await visitor.GetAsync(EndpointPaths.Csrf);
+        Assert.Equal(HttpStatusCode.OK,
+            (await visitor.PostWithTokenAsync(EndpointPaths.EmailVerifyResend, Email("someone@example.org"))).Status);
+        clock.Now += TimeSpan.FromSeconds(100);
+        AssertThrottled(await visitor.PostWithTokenAsync(EndpointPaths.EmailVerifyResend, Email("someone@example.org")), 80);
+        clock.Now += TimeSpan.FromSeconds(80);
+        Assert.Equal(HttpStatusCode.OK,
+            (await visitor.PostWithTokenAsync(EndpointPaths.EmailVerifyResend, Email("someone@example.org"))).Status);
+    }
+
+    private static DateTimeOffset MinuteStart(int minutes = 1)
+    {
+        var period = TimeSpan.FromMinutes(minutes).Ticks;
+        return new DateTimeOffset(DateTimeOffset.UtcNow.UtcTicks / period * period, TimeSpan.Zero);
+    }
+
+    private static StringContent Email(string address) => RawHttp.Json($$"""{"email": "{{address}}"}""");
+
     [Fact]
     public async Task AMistypedTrustedProxyStopsTheServerAtStart()
     {

@@ -4,6 +4,7 @@ using Postern.Server.Api;
 using Postern.Server.Csrf;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
+using Postern.Server.Throttling;
 
 namespace Postern.Server.Accounts;
 
@@ -59,6 +60,7 @@ public static class AccountEndpoints
             + "(ignoring case) and a usable password gets a link (Postern:Frontend:PasswordResetUrl).",
         Fields = [EmailAddress],
         Answers = [new(200, "Accepted.", ResetSent), FieldErrors, CsrfOnly],
+        RateLimits = [RateLimit.PerAddress(RateNames.PasswordResetPerAddress), RateLimit.PerField(RateNames.PasswordResetPerEmail, "email")],
         Handle = RequestPasswordResetAsync,
     };
 
@@ -95,6 +97,7 @@ public static class AccountEndpoints
             new("password2", FormFieldKind.Password),
         ],
         Answers = [new(201, "The new user, as GET /auth/user shows it."), FieldErrors, new(403, "Sign-up is closed, or a CSRF failure.", SignupClosed)],
+        RateLimits = [RateLimit.PerAddress(RateNames.SignupPerAddress)],
         Handle = SignupAsync,
     };
 
@@ -118,6 +121,10 @@ public static class AccountEndpoints
             + "address it is gets a new link.",
         Fields = [EmailAddress],
         Answers = [new(200, "Accepted.", VerificationSent), FieldErrors, CsrfOnly],
+        RateLimits =
+        [
+            RateLimit.PerAddress(RateNames.VerificationResendPerAddress), RateLimit.PerField(RateNames.VerificationResendPerEmail, "email"),
+        ],
         Handle = ResendVerificationAsync,
     };
 

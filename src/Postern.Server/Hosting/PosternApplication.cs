@@ -79,6 +79,7 @@ public static class PosternApplication
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateDataAnnotations()
             .Validate(proxy => proxy.TrustedNetworks() is not null).ValidateOnStart();
         services.AddOptions<ThrottlingOptions>().BindConfiguration(ThrottlingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ThrottlingOptions>, ThrottlingOptionsValidator>();
         services.AddSingleton<AllowedHosts>();
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitOptions>().BindConfiguration(LimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -117,6 +118,7 @@ public static class PosternApplication
         services.AddSingleton<LoginFlow>();
         services.AddSingleton<ThrottleStore>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<RequestRateLimiter>();
         services.AddSingleton<NewPasswordRules>();
         services.AddSingleton<AccountMailRequests>();
         services.AddHostedService<AccountMailWorker>();
@@ -279,7 +281,9 @@ public sealed class ExpiredSessionSweeper(ISessionStore sessions, ThrottleStore 
                 if (purged > 0)
                     logger.PurgedSessions(purged);
                 // Failed-login counts quiet for a whole window would start again at 1: they need not be kept.
-                await throttles.DeleteQuietAsync(now.AddSeconds(-Math.Max(throttling.Value.AccountWindowSeconds, 60)), stoppingToken);
+                var kept = TimeSpan.FromSeconds(Math.Max(throttling.Value.AccountWindowSeconds, 60));
+                await throttles.DeleteQuietAsync(now - (kept > throttling.Value.LongestRatePeriod() ? kept : throttling.Value.LongestRatePeriod()),
+                    stoppingToken);
             }
             catch (StoreUnavailableException e)
             {

@@ -70,6 +70,8 @@ internal sealed class AccountEndpointDescriptions(OpenApiDocument document, Oper
         }
         operation.Responses.TryAdd("400", parts.Detail("A malformed body.", ("malformed", AccountCall.MalformedBody)));
         operation.Responses["413"] = parts.TooLarge();
+        if (endpoint.RateLimits.Count > 0)
+            operation.Responses["429"] = parts.Throttled();
         operation.Responses["503"] = parts.Unavailable();
         return operation;
     }

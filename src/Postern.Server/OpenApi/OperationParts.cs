@@ -111,10 +111,11 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
         "The body is neither JSON, a urlencoded form nor a multipart form.",
         ("unsupported", "Unsupported media type \"text/plain\" in request.")));
 
-    /// <summary>A login refused while the account or the address is locked (Postern:Throttling).</summary>
+    /// <summary>A login while the account or the address is locked, or an action asked for too often (Postern:Throttling).</summary>
     public IOpenApiResponse Throttled() => Shared("Throttled", () =>
     {
-        var response = Detail("Too many failed logins for this account or from this address: locked, the password not even hashed.",
+        var response = Detail("Too many failed logins for this account or from this address (locked; the password is not even "
+                + "hashed), or an action asked for too often (Postern:Throttling:Rates).",
             ("throttled", "Request was throttled. Expected available in 60 seconds."));
         response.Headers = new Dictionary<string, IOpenApiHeader>
         {

@@ -30,4 +30,36 @@ public sealed class ThrottlingOptions
     /// <summary>More failures than this from one address within a minute throttle the address for a minute.</summary>
     [Range(1, int.MaxValue)]
     public int AddressFailuresPerMinute { get; set; } = 30;
+
+    /// <summary>
+    /// Rates of the account actions by name (<see cref="RateNames"/>), DRF's format: <c>5/m</c>, <c>100/h</c>, or
+    /// allauth's <c>1/3m</c>. A name set here replaces its default; the others keep theirs.
+    /// </summary>
+    public Dictionary<string, string> Rates { get; set; } = new(StringComparer.Ordinal);
+
+    public Rate Rate(string name) =>
+        Throttling.Rate.TryParse(Rates.TryGetValue(name, out var configured) ? configured : RateNames.Defaults[name], out var rate)
+            ? rate
+            : throw new InvalidOperationException($"The rate {name} was not checked at start.");
+
+    /// <summary>What is wrong with the rates, if anything: an unknown name, or a value DRF would not read.</summary>
+    public IEnumerable<string> RateProblems() =>
+        Rates.Select(pair => !RateNames.Defaults.ContainsKey(pair.Key)
+                ? $"{Section}:Rates:{pair.Key}: no such rate; the rates are {string.Join(", ", RateNames.Defaults.Keys)}."
+                : !Throttling.Rate.TryParse(pair.Value, out _)
+                    ? $"{Section}:Rates:{pair.Key}: '{pair.Value}' is not a rate such as 5/m, 100/h or 1/3m."
+                    : null)
+            .OfType<string>();
+
+    /// <summary>The longest period of any rate: counts older than it and the account window may be deleted.</summary>
+    public TimeSpan LongestRatePeriod() => RateNames.Defaults.Keys.Max(name => Rate(name).Per);
+}
+
+/// <summary>Stops the server at start on a mistyped rate, naming it.</summary>
+public sealed class ThrottlingOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<ThrottlingOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, ThrottlingOptions options) =>
+        options.RateProblems().ToList() is { Count: > 0 } problems
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problems)
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
 }

@@ -3,6 +3,7 @@ using Postern.Server.Csrf;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
+using Postern.Server.Throttling;
 
 namespace Postern.Server.Accounts;
 
@@ -33,6 +34,9 @@ public sealed class AccountEndpoint
 
     public IReadOnlyList<AccountAnswer> Answers { get; init; } = [];
 
+    /// <summary>How often it may be asked for (Throttling/RequestRateLimiter.cs): beyond a rate, 429 with DRF's body.</summary>
+    public IReadOnlyList<RateLimit> RateLimits { get; init; } = [];
+
     public required Func<AccountCall, Task> Handle { get; init; }
 
     internal async Task RunAsync(HttpContext context)
@@ -62,8 +66,34 @@ public sealed class AccountEndpoint
             if (!Partial || input.Has(field.Name))
                 values[field.Name] = (Partial ? field with { Required = false } : field).Clean(input, errors);
         }
-        await Handle(new AccountCall(context, session?.User, session?.Session, values, errors) { FieldOrder = Fields });
+        var call = new AccountCall(context, session?.User, session?.Session, values, errors) { FieldOrder = Fields };
+        foreach (var limit in RateLimits)
+        {
+            if (limit.Subject(call) is not { } subject)
+                continue;
+            var wait = await context.RequestServices.GetRequiredService<RequestRateLimiter>().HitAsync(limit.RateName, subject, call.Aborted);
+            if (wait > 0)
+            {
+                context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await JsonResponses.WriteDetailAsync(context, StatusCodes.Status429TooManyRequests, LoginThrottle.Detail(wait));
+                return;
+            }
+        }
+        await Handle(call);
     }
+}
+
+/// <summary>One rate an account endpoint is held to, and what it counts by.</summary>
+/// <param name="Subject">The request's subject for this rate (its address, an e-mail address), or null to not count it.</param>
+public sealed record RateLimit(string RateName, Func<AccountCall, string?> Subject)
+{
+    /// <summary>Counted per client address (the socket's, or the trusted proxy's report).</summary>
+    public static RateLimit PerAddress(string rateName) =>
+        new(rateName, call => call.Context.Connection.RemoteIpAddress?.ToString());
+
+    /// <summary>Counted per value of a field, ignoring case (as addresses are matched); not counted when the field is invalid.</summary>
+    public static RateLimit PerField(string rateName, string field) =>
+        new(rateName, call => call.Value(field)?.ToUpperInvariant());
 }
 
 /// <summary>What an account endpoint's handler works with: the request, its user, the cleaned values and the errors so far.</summary>
