@@ -50,7 +50,8 @@ public sealed class LoginFlow(AccountService accounts, IUserStore users, LoginTh
             return new(LoginOutcome.PasswordTooLong);
         var ct = context.RequestAborted;
         var address = context.Connection.RemoteIpAddress;
-        if (await throttle.WaitSecondsAsync(username, address, ct) is > 0 and var wait)
+        var (wait, counted) = await throttle.CheckAsync(username, address, ct);
+        if (wait > 0)
             return new(LoginOutcome.Throttled, RetryAfterSeconds: wait);
         var user = await accounts.AuthenticateAsync(username, password, ct,
             options.Value.EmailVerification == EmailVerificationMode.Mandatory ? IsVerifiedAsync : null);
@@ -62,7 +63,8 @@ public sealed class LoginFlow(AccountService accounts, IUserStore users, LoginTh
             await throttle.RecordFailureAsync(username, address, ct);
             return new(LoginOutcome.Refused);
         }
-        await throttle.RecordSuccessAsync(username, ct);
+        if (counted)
+            await throttle.ClearAsync(username, ct);
         context.GetCsrfCookie().Rotate();
         return new(LoginOutcome.SignedIn, user);
 

@@ -9,14 +9,21 @@ namespace Postern.Server.Storage;
 /// </summary>
 public sealed class ThrottleStore(Database database)
 {
-    /// <summary>When the later lock of the account and the address ends, or null when neither is locked at <paramref name="now"/>.</summary>
-    public async Task<DateTimeOffset?> LockedUntilAsync(string accountKey, string? addressKey, DateTimeOffset now, CancellationToken ct)
-    {
-        var until = await database.ReadAsync(db => db.Command(
-                "SELECT MAX(locked_until) FROM login_throttles WHERE throttle_key IN (@account, @address) AND locked_until > @now;")
-            .With("@account", accountKey).With("@address", addressKey ?? accountKey).With("@now", Micros(now)).ReadInt64Async(), ct);
-        return until > 0 ? FromMicros(until) : null;
-    }
+    /// <summary>
+    /// When the later lock of the account and the address ends (null when neither is locked at <paramref name="now"/>),
+    /// and whether the account has a count at all (a successful login then has one to clear; usually it has none, and
+    /// writes nothing).
+    /// </summary>
+    public Task<(DateTimeOffset? LockedUntil, bool AccountCounted)> ReadAsync(string accountKey, string? addressKey, DateTimeOffset now,
+        CancellationToken ct) =>
+        database.ReadAsync(async db =>
+        {
+            var rows = await db.Command("SELECT throttle_key, locked_until FROM login_throttles WHERE throttle_key IN (@account, @address);")
+                .With("@account", accountKey).With("@address", addressKey ?? accountKey)
+                .ReadAllAsync(row => (Key: row.GetString(0), LockedUntil: row.GetInt64(1)));
+            var until = rows.Select(r => r.LockedUntil).DefaultIfEmpty(0).Max();
+            return (until > Micros(now) ? FromMicros(until) : (DateTimeOffset?)null, rows.Any(r => r.Key == accountKey));
+        }, ct);
 
     /// <summary>
     /// Counts one failure and returns the count: it starts again at 1 when the key has been quiet (no failure, no lock)

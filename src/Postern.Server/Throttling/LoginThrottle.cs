@@ -28,14 +28,17 @@ public sealed class LoginThrottle(ThrottleStore store, IOptions<ThrottlingOption
     public static string Detail(int seconds) =>
         $"Request was throttled. Expected available in {seconds} second{(seconds == 1 ? "" : "s")}.";
 
-    /// <summary>Whole seconds until a login for <paramref name="username"/> from <paramref name="address"/> may be tried; 0 now.</summary>
-    public async Task<int> WaitSecondsAsync(string username, IPAddress? address, CancellationToken ct)
+    /// <summary>
+    /// Whole seconds until a login for <paramref name="username"/> from <paramref name="address"/> may be tried (0: now),
+    /// and whether the account has failures counted (which a success then clears).
+    /// </summary>
+    public async Task<(int WaitSeconds, bool Counted)> CheckAsync(string username, IPAddress? address, CancellationToken ct)
     {
         if (!Enabled)
-            return 0;
+            return (0, false);
         var now = time.GetUtcNow();
-        var until = await store.LockedUntilAsync(AccountKey(username), AddressKey(address), now, ct);
-        return until is { } end ? (int)Math.Ceiling((end - now).TotalSeconds) : 0;
+        var (until, counted) = await store.ReadAsync(AccountKey(username), AddressKey(address), now, ct);
+        return (until is { } end ? (int)Math.Ceiling((end - now).TotalSeconds) : 0, counted);
     }
 
     /// <summary>A wrong password (or an unknown or inactive user): counted for the account and the address.</summary>
@@ -61,7 +64,7 @@ public sealed class LoginThrottle(ThrottleStore store, IOptions<ThrottlingOption
     }
 
     /// <summary>A successful login clears the account's count (not the address's: one good password among many guesses).</summary>
-    public Task RecordSuccessAsync(string username, CancellationToken ct) =>
+    public Task ClearAsync(string username, CancellationToken ct) =>
         Enabled ? store.ClearAsync(AccountKey(username), ct) : Task.CompletedTask;
 
     /// <summary>Hashed: a username may be long, and the table need not hold what people typed.</summary>
