@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Postern. Checks the prerequisites (the .NET 10 SDK), installs what the tests need (as root, from
 # Debian's archive: the Django reference backend's packages, Chromium, curl, nginx, Node.js and npm, openssl, PostgreSQL,
-# aiosmtpd, Redis and wrk),
+# aiosmtpd, pyotp, Redis and wrk),
 # then builds and runs all test projects.
 # Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
 # exits non-zero on any failure.
@@ -29,6 +29,7 @@ fi
 # postgresql: the PostgreSQL storage tests start a private cluster of their own with Debian's binaries
 # redis-server: the scale-out and fault tests start a private Redis of their own (its own port, folder and config)
 # python3-aiosmtpd: the e-mail tests start a real SMTP server of their own on loopback (tests/smtp-capture/capture.py)
+# python3-pyotp: the two-factor tests compute authenticator codes apart from the server, as an app would
 # wrk: the benchmark's smoke run (tests/Postern.Bench.Tests) drives every server with it
 need=()
 command -v chromium >/dev/null || need+=(chromium)
@@ -38,6 +39,7 @@ command -v openssl >/dev/null || need+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need+=(python3-aiosmtpd)
+/usr/bin/python3 -c 'import pyotp' 2>/dev/null || need+=(python3-pyotp)
 command -v wrk >/dev/null || need+=(wrk)
 # nodejs, npm: the server tests validate the OpenAPI document with Redocly CLI, which they install with npm ci
 # (tests/openapi-validator; Redocly 1.34 runs on Debian 12's Node.js 18)

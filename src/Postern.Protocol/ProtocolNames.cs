@@ -8,6 +8,12 @@ public static class CookieNames
 
     /// <summary>Holds the server-side session key.</summary>
     public const string Session = "sessionid";
+
+    /// <summary>
+    /// Postern's own: a login whose password was right, waiting for its second factor (signed, short-lived, not a
+    /// session: nobody is signed in until <c>POST /auth/mfa/authenticate</c>).
+    /// </summary>
+    public const string MfaPending = "postern_mfa";
 }
 
 /// <summary>Header names of the protocol.</summary>
@@ -46,6 +52,15 @@ public static class EndpointPaths
     public const string Signup = "/auth/signup";
     public const string EmailVerify = "/auth/email/verify";
     public const string EmailVerifyResend = "/auth/email/verify/resend";
+
+    // Two-factor authentication and reauthentication (docs/accounts.md).
+    public const string Mfa = "/auth/mfa";
+    public const string TotpSetup = "/auth/mfa/totp/setup";
+    public const string TotpActivate = "/auth/mfa/totp/activate";
+    public const string Totp = "/auth/mfa/totp";
+    public const string RecoveryCodes = "/auth/mfa/recovery-codes";
+    public const string MfaAuthenticate = "/auth/mfa/authenticate";
+    public const string Reauthenticate = "/auth/reauthenticate";
 }
 
 /// <summary>HTTP methods that RFC 9110 defines as safe: the only ones exempt from CSRF checks.</summary>

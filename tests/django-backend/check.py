@@ -158,6 +158,18 @@ class Client:
         return self
 
 
+class _JustOpenedWindow(int):
+    """Equals what GET /auth/user says of a reauthentication window opened moments ago: 300 seconds, or a few less."""
+
+    def __eq__(self, other):
+        return isinstance(other, int) and 290 <= other <= 300
+
+    __hash__ = int.__hash__
+
+
+REAUTHENTICATION_JUST_OPENED = _JustOpenedWindow(300)
+
+
 def expect(what, response, status, body=None):
     """The response has this status and, when given, this JSON body (key order included) or "html"/"empty"."""
     problem = ""
@@ -298,7 +310,8 @@ def user_profile(server, mailbox):
     paula = server.client().signed_in("paula", GOOD_PASSWORD)
     me = expect("GET /auth/user", paula.send("GET", "/auth/user"), 200, {
         "url": f"{server.base}/api/users/{user('paula').pk}/", "username": "paula", "email": "paula@example.org",
-        "first_name": "Paula", "last_name": "", "is_staff": False, "email_verified": False}).json()
+        "first_name": "Paula", "last_name": "", "is_staff": False, "email_verified": False,
+        "reauthentication_seconds_left": REAUTHENTICATION_JUST_OPENED}).json()
     expect("PATCH: first_name too long", paula.send("PATCH", "/auth/user", {"first_name": "x" * 151}), 400,
            {"first_name": ["Ensure this value has at most 150 characters (it has 151)."]})
     expect("PATCH: a bad address and a number for a name",
@@ -375,7 +388,8 @@ def signup_optional(server, mailbox):
                                         "password2": GOOD_PASSWORD}), 201).json()
     expect("sign-up answers the user", Response(201, None, json.dumps(created)), 201, {
         "url": f"{server.base}/api/users/{user('sam').pk}/", "username": "sam", "email": "sam@example.org",
-        "first_name": "", "last_name": "", "is_staff": False, "email_verified": False})
+        "first_name": "", "last_name": "", "is_staff": False, "email_verified": False,
+        "reauthentication_seconds_left": REAUTHENTICATION_JUST_OPENED})
     check("sign-up signs in with a rotated CSRF secret", visitor.cookie("sessionid") and
           visitor.cookie("csrftoken") != csrf_before)
     expect("signed in after sign-up", visitor.send("GET", "/auth/user"), 200, created)

@@ -39,7 +39,8 @@ public static class AccountEndpoints
         OperationId = "changePassword",
         Summary = "Change the password",
         Description = "Django's PasswordChangeForm. This session stays signed in under a new key and a rotated CSRF secret "
-            + "(read the csrftoken cookie again); every other session of the user ends at once.",
+            + "(read the csrftoken cookie again); every other session of the user ends at once. The old password is the "
+            + "reauthentication: wrong ones count toward the account's lockout.",
         RequiresSignIn = true,
         Fields =
         [
@@ -47,7 +48,7 @@ public static class AccountEndpoints
             new("new_password1", FormFieldKind.Password),
             new("new_password2", FormFieldKind.Password),
         ],
-        Answers = [new(200, "Saved.", PasswordSaved), FieldErrors, NotSignedIn],
+        Answers = [new(200, "Saved.", PasswordSaved), FieldErrors, NotSignedIn, new(429, "The account or address is locked.")],
         Handle = ChangePasswordAsync,
     };
 
@@ -129,7 +130,7 @@ public static class AccountEndpoints
     };
 
     public static IReadOnlyList<AccountEndpoint> All { get; } =
-        [PasswordChange, PasswordResetRequest, PasswordResetConfirm, Signup, EmailVerify, EmailVerifyResend];
+        [PasswordChange, PasswordResetRequest, PasswordResetConfirm, Signup, EmailVerify, EmailVerifyResend, .. MfaEndpoints.All];
 
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
@@ -141,11 +142,27 @@ public static class AccountEndpoints
     private static async Task ChangePasswordAsync(AccountCall call)
     {
         var user = call.User!;
+        // The old password is this action's reauthentication: guesses at it count toward the account's lockout, so a
+        // stolen session cannot try passwords faster than the login can.
+        var throttle = call.Service<LoginThrottle>();
+        var address = call.Context.Connection.RemoteIpAddress;
+        var (wait, counted) = await throttle.CheckAsync(user.Username, address, call.Aborted);
+        if (wait > 0)
+        {
+            call.Context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await call.DetailAsync(StatusCodes.Status429TooManyRequests, LoginThrottle.Detail(wait));
+            return;
+        }
         if (call.Value("old_password") is { } old
             && (old.Length > DjangoPasswordHash.MaxPasswordLength
                 || !(await call.Service<PasswordHasher>().CheckAsync(user.Password, old, call.Aborted)).Matches))
         {
             call.Errors.Add("old_password", PasswordIncorrect);
+            await throttle.RecordFailureAsync(user.Username, address, call.Aborted);
+        }
+        else if (counted && call.Value("old_password") is not null)
+        {
+            await throttle.ClearAsync(user.Username, call.Aborted);
         }
         call.Service<NewPasswordRules>().Check(call, "new_password1", "new_password2", user);
         if (call.Errors.Any)

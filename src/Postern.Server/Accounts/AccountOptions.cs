@@ -35,6 +35,14 @@ public sealed class AccountOptions
     /// <summary>How long a verification link works: allauth's three days.</summary>
     [Range(1, 365 * 24 * 3600)]
     public int EmailVerificationTimeoutSeconds { get; set; } = 259_200;
+
+    /// <summary>
+    /// How recent an authentication must be for the sensitive actions (turning two-factor authentication off, new recovery
+    /// codes, an API token): allauth's ACCOUNT_REAUTHENTICATION_TIMEOUT, five minutes. A login or
+    /// <c>POST /auth/reauthenticate</c> opens the window.
+    /// </summary>
+    [Range(1, 24 * 3600)]
+    public int ReauthSeconds { get; set; } = 300;
 }
 
 /// <summary>allauth's names for ACCOUNT_EMAIL_VERIFICATION.</summary>

@@ -14,17 +14,26 @@ public sealed record CsrfTokenBody([property: System.Text.Json.Serialization.Jso
 public sealed record LoginSucceededBody(string Detail, string Username);
 
 /// <summary>The signed-in user as <c>GET /auth/user</c> shows it (and sign-up, and <c>PATCH /auth/user</c>).</summary>
+/// <param name="ReauthenticationSecondsLeft">
+/// How long this session's last authentication still counts for the sensitive actions (<see
+/// cref="AccountEndpoint.RequiresRecentAuthentication"/>), so that a frontend can ask for the password ahead; 0 when closed.
+/// </param>
 public sealed record CurrentUserBody(
-    string Url, string Username, string Email, string FirstName, string LastName, bool IsStaff, bool EmailVerified)
+    string Url, string Username, string Email, string FirstName, string LastName, bool IsStaff, bool EmailVerified,
+    int ReauthenticationSecondsLeft)
 {
     public static async Task WriteAsync(HttpContext context, int status, Storage.User user)
     {
         var services = context.RequestServices;
         var verified = user.Email.Length > 0
             && await services.GetRequiredService<Storage.IUserStore>().FindVerifiedEmailAsync(user.Id, context.RequestAborted) == user.Email;
+        var session = await context.GetRequestSession().GetCurrentAsync();
+        var windowLeft = session is not null && session.User.Id == user.Id
+            ? AccountEndpoint.ReauthenticationSecondsLeft(context, session.Session)
+            : 0;
         await JsonResponses.WriteAsync(context, status,
             new CurrentUserBody(services.GetRequiredService<IUserLinks>().UserUrl(context.Request, user.Id),
-                user.Username, user.Email, user.FirstName, user.LastName, user.IsStaff, verified),
+                user.Username, user.Email, user.FirstName, user.LastName, user.IsStaff, verified, windowLeft),
             AccountsJsonContext.Wire.CurrentUserBody);
     }
 }
@@ -115,6 +124,12 @@ public static class AuthEndpoints
         if (outcome == LoginOutcome.Refused)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status401Unauthorized, "Invalid username or password.");
+            return;
+        }
+        if (outcome == LoginOutcome.MfaRequired)
+        {
+            // Said only to whoever knows the password; POST /auth/mfa/authenticate with a code completes the login.
+            await JsonResponses.WriteFlaggedDetailAsync(context, StatusCodes.Status401Unauthorized, LoginFlow.MfaRequired, "mfa_required");
             return;
         }
         await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new LoginSucceededBody("Successfully logged in.", user!.Username),

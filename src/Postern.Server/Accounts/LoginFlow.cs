@@ -4,6 +4,7 @@ using Postern.Server.Csrf;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
 using Postern.Server.Throttling;
+using Postern.Server.TwoFactor;
 
 namespace Postern.Server.Accounts;
 
@@ -29,6 +30,15 @@ public enum LoginOutcome
 
     /// <summary>The account or the address is locked (Throttling/LoginThrottle.cs): refused before the password is hashed.</summary>
     Throttled,
+
+    /// <summary>
+    /// The right password of a user with two-factor authentication: nobody is signed in yet; the response carries the
+    /// pending login (TwoFactor/PendingMfaLogins.cs) that a code completes.
+    /// </summary>
+    MfaRequired,
+
+    /// <summary>A code was given, but no login waits for one (none began, it expired, or the password changed since).</summary>
+    NoPendingLogin,
 }
 
 /// <summary>A login attempt's outcome, the user signed in, and for <see cref="LoginOutcome.Throttled"/> the seconds to wait.</summary>
@@ -40,9 +50,13 @@ public readonly record struct LoginResult(LoginOutcome Outcome, Storage.User? Us
 /// planted key is worthless) and a new CSRF secret (a token seen before login is worthless after it). Each path only
 /// reads its input and words its answer.
 /// </summary>
-public sealed class LoginFlow(AccountService accounts, IUserStore users, LoginThrottle throttle, IOptions<AccountOptions> options)
+public sealed class LoginFlow(
+    AccountService accounts, IUserStore users, LoginThrottle throttle, MfaStore mfa, PendingMfaLogins pendingLogins, SecondFactor secondFactor,
+    IOptions<AccountOptions> options)
 {
     public const string EmailNotVerified = "E-mail is not verified.";
+    public const string MfaRequired = "Two-factor authentication required.";
+    public const string NoPendingLogin = "No login is waiting for a code: log in with the password first.";
 
     public async Task<LoginResult> SignInAsync(HttpContext context, string username, string password)
     {
@@ -57,19 +71,59 @@ public sealed class LoginFlow(AccountService accounts, IUserStore users, LoginTh
             options.Value.EmailVerification == EmailVerificationMode.Mandatory ? IsVerifiedAsync : null);
         if (ReferenceEquals(user, AccountService.NotAdmitted))
             return new(LoginOutcome.EmailNotVerified);
-        // A user deleted between the password check and the session's creation fails as an unknown user.
-        if (user is null || !await context.GetRequestSession().LoginAsync(user))
+        if (user is null)
         {
             await throttle.RecordFailureAsync(username, address, ct);
             return new(LoginOutcome.Refused);
         }
-        if (counted)
-            await throttle.ClearAsync(username, ct);
-        context.GetCsrfCookie().Rotate();
-        return new(LoginOutcome.SignedIn, user);
+        // The count is not cleared yet: a password known to an attacker must not reset the count of wrong codes.
+        if (await mfa.IsActiveAsync(user.Id, ct))
+        {
+            pendingLogins.Begin(context, user);
+            return new(LoginOutcome.MfaRequired, user);
+        }
+        return await OpenSessionAsync(context, user, username, counted);
 
         // Staff vouch for the addresses they set, even an empty one; a user's own address counts once its link is followed.
         async Task<bool> IsVerifiedAsync(User candidate) =>
             await users.FindVerifiedEmailAsync(candidate.Id, context.RequestAborted) == candidate.Email;
+    }
+
+    /// <summary>
+    /// The second step of a login that needs a second factor: a TOTP or recovery code for the pending login. Wrong codes
+    /// count toward the account's lockout, and a locked account is refused before the code is looked at.
+    /// </summary>
+    public async Task<LoginResult> CompleteWithCodeAsync(HttpContext context, string code)
+    {
+        var ct = context.RequestAborted;
+        if (await pendingLogins.FindAsync(context) is not { } user)
+            return new(LoginOutcome.NoPendingLogin);
+        var address = context.Connection.RemoteIpAddress;
+        var (wait, counted) = await throttle.CheckAsync(user.Username, address, ct);
+        if (wait > 0)
+            return new(LoginOutcome.Throttled, RetryAfterSeconds: wait);
+        if (!await secondFactor.VerifyAsync(user, code, ct))
+        {
+            await throttle.RecordFailureAsync(user.Username, address, ct);
+            return new(LoginOutcome.Refused);
+        }
+        var result = await OpenSessionAsync(context, user, user.Username, counted);
+        if (result.Outcome == LoginOutcome.SignedIn)
+            pendingLogins.End(context);
+        return result;
+    }
+
+    private async Task<LoginResult> OpenSessionAsync(HttpContext context, User user, string username, bool counted)
+    {
+        // A user deleted between the password check and the session's creation fails as an unknown user.
+        if (!await context.GetRequestSession().LoginAsync(user))
+        {
+            await throttle.RecordFailureAsync(username, context.Connection.RemoteIpAddress, context.RequestAborted);
+            return new(LoginOutcome.Refused);
+        }
+        if (counted)
+            await throttle.ClearAsync(username, context.RequestAborted);
+        context.GetCsrfCookie().Rotate();
+        return new(LoginOutcome.SignedIn, user);
     }
 }

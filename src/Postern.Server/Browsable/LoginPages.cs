@@ -41,15 +41,28 @@ public static class LoginPages
         var form = request.HasFormContentType ? await RequestForm.TryReadAsync(request, context.RequestAborted) : null;
         var username = form?["username"].LastOrDefault() ?? "";
         var password = form?["password"].LastOrDefault() ?? "";
+        var code = form?["code"].LastOrDefault();
         var next = form?["next"].LastOrDefault() ?? request.Query["next"].LastOrDefault();
-        // Django's AuthenticationForm: an empty field never reaches authenticate().
-        var result = username.Length > 0 && password.Length > 0
-            ? await context.RequestServices.GetRequiredService<LoginFlow>().SignInAsync(context, username, password)
+        var flow = context.RequestServices.GetRequiredService<LoginFlow>();
+        // The second step of a login with two-factor authentication: the code form posts only the code.
+        var result = code is not null ? await flow.CompleteWithCodeAsync(context, code)
+            // Django's AuthenticationForm: an empty field never reaches authenticate().
+            : username.Length > 0 && password.Length > 0 ? await flow.SignInAsync(context, username, password)
             : new LoginResult(LoginOutcome.Refused);
         if (result.Outcome == LoginOutcome.Throttled)
         {
             context.Response.Headers.RetryAfter = result.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await WriteFormAsync(context, StatusCodes.Status429TooManyRequests, next, username, LoginThrottle.Detail(result.RetryAfterSeconds));
+            return;
+        }
+        if (result.Outcome == LoginOutcome.MfaRequired || (code is not null && result.Outcome == LoginOutcome.Refused))
+        {
+            await WriteCodeFormAsync(context, next, code is null ? null : TwoFactor.SecondFactor.IncorrectCode);
+            return;
+        }
+        if (result.Outcome == LoginOutcome.NoPendingLogin)
+        {
+            await WriteFormAsync(context, StatusCodes.Status200OK, next, "", LoginFlow.NoPendingLogin);
             return;
         }
         if (result.Outcome != LoginOutcome.SignedIn)
@@ -75,6 +88,29 @@ public static class LoginPages
         context.Response.StatusCode = StatusCodes.Status302Found;
         context.Response.Headers.Location = Html.SafeNext(context.Request.Query["next"].LastOrDefault(), "/api/");
         context.Response.ContentLength = 0;
+    }
+
+    /// <summary>The second step for a user with two-factor authentication: the code from the app, or a recovery code.</summary>
+    private static async Task WriteCodeFormAsync(HttpContext context, string? next, string? error)
+    {
+        var token = context.GetCsrfCookie().GetToken();
+        var back = Html.SafeNext(next, "/api/");
+        var html = HtmlPages.Begin("Log in").Raw("<body><header class=\"navbar\"><div class=\"container\">")
+            .Raw("<a class=\"brand\" href=\"/api/\">Postern API</a></div></header><main class=\"login\"><h1>Two-factor authentication</h1>");
+        html.Raw("<form method=\"post\" action=\"").Raw(LoginPath).Raw("\" id=\"code-form\" class=\"well\">");
+        if (error is not null)
+            html.Raw("<div class=\"form-errors\" id=\"login-error\" role=\"alert\">").Text(error).Raw("</div>");
+        html.Raw("<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"").Text(token).Raw("\">")
+            .Raw("<input type=\"hidden\" name=\"next\" value=\"").Text(back).Raw("\">")
+            .Raw("<div class=\"form-group\"><label for=\"id_code\">Code from your authenticator app, or a recovery code</label>")
+            .Raw("<div class=\"control\"><input type=\"text\" name=\"code\" id=\"id_code\" autocomplete=\"one-time-code\"")
+            .Raw(" autocapitalize=\"none\" maxlength=\"64\" required autofocus></div></div>")
+            .Raw("<button type=\"submit\" class=\"primary\" id=\"submit-id-submit\">Verify</button></form>")
+            .Raw("<p class=\"back\"><a id=\"back-link\" href=\"").Text(back).Raw("\">Back to ").Text(back).Raw("</a></p>")
+            .Raw("</main></body></html>");
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.Headers.CacheControl = "max-age=0, no-cache, no-store, must-revalidate, private";
+        await HtmlPages.SendAsync(context, html);
     }
 
     /// <summary>Django's login form, styled as the API's pages, with a way back to where the visitor came from.</summary>

@@ -14,6 +14,7 @@ using Postern.Server.Storage;
 using Postern.Server.Storage.Caching;
 using Postern.Server.Storage.Sqlite;
 using Postern.Server.Throttling;
+using Postern.Server.TwoFactor;
 
 namespace Postern.Server.Hosting;
 
@@ -72,6 +73,7 @@ public static class PosternApplication
         services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TwoFactorOptions>().BindConfiguration(TwoFactorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.Section);
         services.AddOptions<PasswordValidationOptions>().ValidateOnStart();
         services.AddSingleton<IConfigureOptions<PasswordValidationOptions>, PasswordValidationSetup>();
@@ -116,6 +118,10 @@ public static class PosternApplication
             PasswordValidation.From(provider.GetRequiredService<IOptions<PasswordValidationOptions>>().Value));
         services.AddSingleton<AccountService>();
         services.AddSingleton<LoginFlow>();
+        services.AddSingleton<MfaStore>();
+        services.AddSingleton<TotpAuthenticator>();
+        services.AddSingleton<SecondFactor>();
+        services.AddSingleton<PendingMfaLogins>();
         services.AddSingleton<ThrottleStore>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<RequestRateLimiter>();

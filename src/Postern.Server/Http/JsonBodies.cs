@@ -56,6 +56,21 @@ public static class JsonResponses
     public static Task WriteDetailAsync(HttpContext context, int status, string detail) =>
         WriteAsync(context, status, new DetailBody(detail), PosternJsonContext.Wire.DetailBody);
 
+    /// <summary>
+    /// A detail with a flag a client can test rather than parse the message: <c>{"detail": "...", "mfa_required": true}</c>.
+    /// </summary>
+    public static Task WriteFlaggedDetailAsync(HttpContext context, int status, string detail, string flag)
+    {
+        context.Response.StatusCode = status;
+        return SendAsync(context, (detail, flag), static (writer, state) =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("detail", state.detail);
+            writer.WriteBoolean(state.flag, true);
+            writer.WriteEndObject();
+        });
+    }
+
     /// <summary>The JSON detail for an error answer nothing else wrote a body for.</summary>
     public static Task WriteEmptyAnswerAsync(HttpContext context)
     {

@@ -15,7 +15,8 @@ internal sealed class AccountEndpointDescriptions(OpenApiDocument document, Oper
     {
         Name = AccountsTag,
         Description = "Password change and reset, sign-up and e-mail verification (docs/accounts.md): Django's forms and "
-            + "dj-rest-auth's wire shapes. Each path also answers with a trailing slash.",
+            + "dj-rest-auth's wire shapes; two-factor authentication (TOTP, recovery codes) and reauthentication. Each path "
+            + "also answers with a trailing slash.",
     };
 
     public void AddPaths(OpenApiPaths paths)
@@ -55,21 +56,31 @@ internal sealed class AccountEndpointDescriptions(OpenApiDocument document, Oper
             Security = parts.Security(endpoint.RequiresSignIn ? [OperationParts.SessionAndTokenPair] : [OperationParts.TokenPair]),
             Responses = [],
         };
-        var form = parts.Schemas.Register(OperationParts.Pascal(endpoint.OperationId) + "Form", () => FormSchema(endpoint));
-        operation.RequestBody = OperationParts.Body(form, required: !endpoint.Partial,
-            endpoint.Partial ? "The fields to change." : "The form's fields.");
+        if (endpoint.Fields.Count > 0)
+        {
+            var form = parts.Schemas.Register(OperationParts.Pascal(endpoint.OperationId) + "Form", () => FormSchema(endpoint));
+            operation.RequestBody = OperationParts.Body(form, required: !endpoint.Partial,
+                endpoint.Partial ? "The fields to change." : "The form's fields.");
+        }
         foreach (var answer in endpoint.Answers)
         {
             operation.Responses[answer.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = answer switch
             {
+                { Status: 429 } => parts.Throttled(),
+                { Body: { } body } => OperationParts.JsonAnswer(answer.Description, parts.Schemas.Register(
+                    OperationParts.Pascal(endpoint.OperationId) + answer.Status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    () => BodySchema(answer, body))),
                 { Status: < 300, Details.Length: 0 } => OperationParts.JsonAnswer(answer.Description, CurrentUserSchema()),
                 { Status: 400, Details.Length: 0 } => OperationParts.JsonAnswer(answer.Description, FieldErrorsSchema(endpoint)),
                 _ => parts.Detail(answer.Description,
                     [.. answer.Details.Select((detail, i) => ($"{endpoint.OperationId}{i + 1}", detail))]),
             };
         }
-        operation.Responses.TryAdd("400", parts.Detail("A malformed body.", ("malformed", AccountCall.MalformedBody)));
-        operation.Responses["413"] = parts.TooLarge();
+        if (endpoint.Fields.Count > 0)
+        {
+            operation.Responses.TryAdd("400", parts.Detail("A malformed body.", ("malformed", AccountCall.MalformedBody)));
+            operation.Responses["413"] = parts.TooLarge();
+        }
         if (endpoint.RateLimits.Count > 0)
             operation.Responses["429"] = parts.Throttled();
         operation.Responses["503"] = parts.Unavailable();
@@ -86,6 +97,30 @@ internal sealed class AccountEndpointDescriptions(OpenApiDocument document, Oper
         };
         if (!endpoint.Partial && endpoint.Fields.Any(f => f.Required))
             schema.Required = endpoint.Fields.Where(f => f.Required).Select(f => f.Name).ToHashSet();
+        return schema;
+    }
+
+    private static OpenApiSchema BodySchema(AccountAnswer answer, IReadOnlyList<BodyProperty> body) => new()
+    {
+        Type = JsonSchemaType.Object,
+        Description = answer.Description,
+        Properties = body.ToDictionary(p => p.Name, p => (IOpenApiSchema)PropertySchema(p)),
+        Required = body.Select(p => p.Name).ToHashSet(),
+    };
+
+    private static OpenApiSchema PropertySchema(BodyProperty property)
+    {
+        var schema = property.Kind switch
+        {
+            BodyPropertyKind.Boolean => new OpenApiSchema { Type = JsonSchemaType.Boolean },
+            BodyPropertyKind.WholeNumber => new OpenApiSchema { Type = JsonSchemaType.Integer },
+            BodyPropertyKind.DateTime => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
+            BodyPropertyKind.TextList => new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+            _ => new OpenApiSchema { Type = JsonSchemaType.String },
+        };
+        schema.Description = property.Description;
+        if (property.Nullable)
+            schema.Type |= JsonSchemaType.Null;
         return schema;
     }
 

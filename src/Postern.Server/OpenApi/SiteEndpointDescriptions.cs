@@ -194,7 +194,7 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
         var user = Schemas.Register(CurrentUserSchemaId, () => new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
-            Required = new HashSet<string> { "url", "username", "email", "first_name", "last_name", "is_staff", "email_verified" },
+            Required = new HashSet<string> { "url", "username", "email", "first_name", "last_name", "is_staff", "email_verified", "reauthentication_seconds_left" },
             Properties = new Dictionary<string, IOpenApiSchema>
             {
                 ["url"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri", Description = "The user in the API." },
@@ -207,6 +207,13 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
                 {
                     Type = JsonSchemaType.Boolean,
                     Description = "The present address was confirmed by its link (or set by staff).",
+                },
+                ["reauthentication_seconds_left"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Integer,
+                    Minimum = "0",
+                    Description = "How long this session's last authentication (its login, or POST /auth/reauthenticate) still "
+                        + "counts for the sensitive actions (Postern:Accounts:ReauthSeconds); 0 when another is needed.",
                 },
             },
         });

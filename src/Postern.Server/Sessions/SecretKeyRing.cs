@@ -19,6 +19,7 @@ public sealed class SecretKeyRing
         SessionAuthHashKey = SHA256.HashData(Encoding.UTF8.GetBytes(SessionAuthHashSalt + secretKey));
         PasswordResetTokens = new Protocol.PasswordResetTokenGenerator(secretKey, fallbackKeys);
         Signer = new Protocol.DjangoSigner(secretKey, fallbackKeys);
+        TotpSecrets = new SecretSealer(secretKey, fallbackKeys, "postern.mfa.totp-secret");
     }
 
     internal byte[] SessionAuthHashKey { get; }
@@ -28,6 +29,9 @@ public sealed class SecretKeyRing
 
     /// <summary>django.core.signing under this key and the fallbacks.</summary>
     public Protocol.DjangoSigner Signer { get; }
+
+    /// <summary>Seals users' TOTP secrets for the database.</summary>
+    public SecretSealer TotpSecrets { get; }
 
     public static string NewSecretKey() => RandomNumberGenerator.GetString(Protocol.CsrfToken.AllowedChars, 50);
 }

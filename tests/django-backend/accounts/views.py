@@ -9,6 +9,7 @@ open is chosen here: JSON or form bodies, JSON answers with DRF's "detail" and D
 """
 import io
 import json
+import time
 
 from django.conf import settings
 from django.contrib import auth
@@ -74,7 +75,7 @@ def log_in(request):
         return _detail("Invalid username or password.", 401)
     if settings.EMAIL_VERIFICATION == "mandatory" and not verification.is_verified(user):
         return _detail("E-mail is not verified.", 403)
-    auth.login(request, user)
+    _signed_in(request, user)
     return JsonResponse({"detail": "Successfully logged in.", "username": user.get_username()})
 
 
@@ -146,6 +147,22 @@ def _form(request, form_class, names, *args):
     return form, None
 
 
+# Postern:Accounts:ReauthSeconds: how long a login counts as a recent authentication (allauth's
+# ACCOUNT_REAUTHENTICATION_TIMEOUT). Postern's sensitive actions need one; GET /auth/user says how long it lasts.
+REAUTHENTICATION_SECONDS = 300
+
+
+def _signed_in(request, user):
+    """auth.login, remembering when, for the reauthentication window."""
+    auth.login(request, user)
+    request.session["authenticated_at"] = time.time()
+
+
+def _reauthentication_seconds_left(request):
+    at = request.session.get("authenticated_at") if request.user.is_authenticated else None
+    return 0 if at is None else max(0, int(REAUTHENTICATION_SECONDS - (time.time() - at)))
+
+
 def _user_json(request, user):
     return {
         "url": request.build_absolute_uri(reverse("user-detail", args=[user.pk])),
@@ -155,6 +172,7 @@ def _user_json(request, user):
         "last_name": user.last_name,
         "is_staff": user.is_staff,
         "email_verified": verification.is_verified(user),
+        "reauthentication_seconds_left": _reauthentication_seconds_left(request),
     }
 
 
@@ -242,7 +260,7 @@ def signup(request):
         return refusal
     user = form.save()
     if settings.EMAIL_VERIFICATION != "mandatory":
-        auth.login(request, user)
+        _signed_in(request, user)
     if settings.EMAIL_VERIFICATION != "none":
         verification.send_email(request, user)
     return JsonResponse(_user_json(request, user), status=201)

@@ -9,7 +9,16 @@ namespace Postern.Server.Accounts;
 
 /// <summary>An answer an account endpoint can give, for the OpenAPI document: its status and what it means.</summary>
 /// <param name="Details">The <c>detail</c> messages it may carry; none for field errors or a user.</param>
-public sealed record AccountAnswer(int Status, string Description, params string[] Details);
+public sealed record AccountAnswer(int Status, string Description, params string[] Details)
+{
+    /// <summary>A body of its own (not a user, a detail or field errors), described property by property.</summary>
+    public IReadOnlyList<BodyProperty>? Body { get; init; }
+}
+
+/// <summary>One property of an answer's body, for the OpenAPI document.</summary>
+public sealed record BodyProperty(string Name, BodyPropertyKind Kind, string Description, bool Nullable = false);
+
+public enum BodyPropertyKind { Text, Boolean, WholeNumber, DateTime, TextList }
 
 /// <summary>
 /// One account endpoint of docs/accounts.md, declared once: its path, method, fields, whether it needs a signed-in user,
@@ -29,6 +38,14 @@ public sealed class AccountEndpoint
     /// <summary>Anonymous requests get 403 "Authentication credentials were not provided.", as DRF answers them.</summary>
     public bool RequiresSignIn { get; init; }
 
+    /// <summary>
+    /// A sensitive action: the session must have authenticated within <see cref="AccountOptions.ReauthSeconds"/> (its login,
+    /// or <c>POST /auth/reauthenticate</c>), or the answer is 401 with <c>reauthentication_required</c>. Implies sign-in.
+    /// </summary>
+    public bool RequiresRecentAuthentication { get; init; }
+
+    public const string ReauthenticationRequired = "Reauthentication required.";
+
     /// <summary>PATCH-style: only the fields the body names are cleaned, and none is required.</summary>
     public bool Partial { get; init; }
 
@@ -47,13 +64,21 @@ public sealed class AccountEndpoint
             return;
         }
         // Only an endpoint for signed-in users looks at the session: the others' answers do not vary by Cookie (as Django's).
-        var session = RequiresSignIn ? await context.GetRequestSession().GetCurrentAsync() : null;
-        if (RequiresSignIn && session is null)
+        var signInRequired = RequiresSignIn || RequiresRecentAuthentication;
+        var session = signInRequired ? await context.GetRequestSession().GetCurrentAsync() : null;
+        if (signInRequired && session is null)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, AuthEndpoints.NotAuthenticated);
             return;
         }
-        var input = await FormInput.ReadAsync(context.Request, context.RequestAborted);
+        if (RequiresRecentAuthentication && !IsRecent(context, session!.Session))
+        {
+            await JsonResponses.WriteFlaggedDetailAsync(
+                context, StatusCodes.Status401Unauthorized, ReauthenticationRequired, "reauthentication_required");
+            return;
+        }
+        // GET and DELETE declarations have no fields, and their requests no body to read.
+        var input = Fields.Count == 0 ? FormInput.Empty : await FormInput.ReadAsync(context.Request, context.RequestAborted);
         if (input.Malformed)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status400BadRequest, AccountCall.MalformedBody);
@@ -80,6 +105,21 @@ public sealed class AccountEndpoint
             }
         }
         await Handle(call);
+    }
+
+    /// <summary>
+    /// Whether the session authenticated recently: a session is opened by a login and opened anew by a reauthentication,
+    /// so its age is the age of its last authentication.
+    /// </summary>
+    internal static bool IsRecent(HttpContext context, SessionRecord session) =>
+        ReauthenticationSecondsLeft(context, session) > 0;
+
+    /// <summary>How long the session's reauthentication window still lasts, in whole seconds (0: closed).</summary>
+    public static int ReauthenticationSecondsLeft(HttpContext context, SessionRecord session)
+    {
+        var window = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AccountOptions>>().Value.ReauthSeconds;
+        var age = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow() - session.CreatedAt;
+        return (int)Math.Max(0, Math.Ceiling(window - age.TotalSeconds));
     }
 }
 

@@ -32,6 +32,9 @@ public sealed class FormInput
 
     private static FormInput Broken => new([], malformed: true);
 
+    /// <summary>No fields: what a declaration without fields reads (its body, if any, is not looked at).</summary>
+    public static FormInput Empty { get; } = new([], malformed: false);
+
     public static async Task<FormInput> ReadAsync(HttpRequest request, CancellationToken ct)
     {
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var media)

@@ -37,7 +37,8 @@ public static class SessionsResource
     {
         Name = "Revoke Other Sessions",
         Path = "revoke-others",
-        Description = "Log out everywhere else: ends every session of yours but this one.",
+        Description = "Log out everywhere else: ends every session of yours but this one. Needs a recent authentication "
+            + "(401 reauthentication_required otherwise: POST /auth/reauthenticate).",
         ResultFields =
         [
             new StringField<JsonObject>("detail") { ReadOnly = true, HelpText = "What was done, e.g. \"Ended 2 other sessions.\"" },
@@ -46,6 +47,8 @@ public static class SessionsResource
         Handler = async action =>
         {
             var request = action.Request;
+            if (!Accounts.AccountEndpoint.IsRecent(request.Context, request.Session))
+                return ApiResponse.ReauthenticationRequired();
             var revoked = await request.Service<ISessionStore>()
                 .DeleteSessionsOfUserAsync(request.User.Id, request.Session.Key, request.Aborted);
             return ApiResponse.Ok(new JsonObject

@@ -14,6 +14,13 @@ public sealed record ApiResponse(int Status, ApiBody? Body, string? Location = n
     public static ApiResponse NotFound(string detail = NotFoundDetail) => Detail(StatusCodes.Status404NotFound, detail);
     public static ApiResponse Forbidden(string detail) => Detail(StatusCodes.Status403Forbidden, detail);
 
+    /// <summary>A sensitive action asked of a session whose last authentication is too old (Accounts/Forms/AccountEndpoint.cs).</summary>
+    public static ApiResponse ReauthenticationRequired() => new(StatusCodes.Status401Unauthorized, new NodeBody(new JsonObject
+    {
+        ["detail"] = Accounts.AccountEndpoint.ReauthenticationRequired,
+        ["reauthentication_required"] = true,
+    }));
+
     public const string NotFoundDetail = "Not found.";
 }
 

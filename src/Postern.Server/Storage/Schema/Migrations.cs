@@ -95,5 +95,23 @@ public static class Migrations
             );
             CREATE INDEX login_throttles_quiet ON login_throttles(quiet_since);
             """),
+        // Two-factor authentication (TwoFactor/): a user's TOTP secret, sealed with a key derived from the secret key, set up
+        // (activated_at null) until a first code confirms it; last_step is the last time step accepted, so that a code is
+        // accepted at most once by any instance. Recovery codes are stored as hashes and deleted as they are used.
+        new("two-factor authentication", sql => $"""
+            CREATE TABLE mfa_totp (
+                user_id {sql.BigInt} PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                sealed_secret {sql.Text} NOT NULL,
+                created_at {sql.BigInt} NOT NULL,
+                activated_at {sql.BigInt} NULL,
+                last_step {sql.BigInt} NOT NULL DEFAULT 0
+            );
+            CREATE TABLE mfa_recovery_codes (
+                user_id {sql.BigInt} NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                code_hash {sql.Text} NOT NULL,
+                created_at {sql.BigInt} NOT NULL,
+                PRIMARY KEY (user_id, code_hash)
+            );
+            """),
     ];
 }
