@@ -177,6 +177,41 @@ public sealed class ThrottlingTests
         Assert.True(unknown <= 3 * wrong && wrong <= 3 * unknown, medians);
     }
 
+    /// <summary>
+    /// With the counters in Redis, a Redis that does not answer makes a login a 503 (never a 500, never a login past the
+    /// throttle), and logins go on once it is back, in the same process.
+    /// </summary>
+    [Fact]
+    public async Task WithTheCountersInRedisALoginWhileRedisIsDownIs503ThenGoesOn()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Postern:Throttling:Enabled"] = "true",
+            ["Postern:Redis:Configuration"] = redis.Configuration,
+        });
+        await server.CreateUserAsync("alice", "alice-password");
+        Assert.IsType<Storage.RedisThrottleStore>(server.Services.GetRequiredService<Storage.IThrottleStore>());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server, "alice", "wrong")).Status);
+
+        await redis.StopAsync();
+        var refused = await LoginAsync(server, "alice", "alice-password");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Status);
+        Assert.Equal("1", refused.Header("Retry-After"));
+        Assert.Equal("Service temporarily unavailable, try again shortly.", refused.Detail);
+        Assert.Null(refused.Cookie(CookieNames.Session));
+
+        await redis.StartAgainAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        HttpStatusCode status;
+        while ((status = (await LoginAsync(server, "alice", "alice-password")).Status) == HttpStatusCode.ServiceUnavailable
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
     [Theory]
     [InlineData("5/m", 5, 60)]
     [InlineData("20/min", 20, 60)]
