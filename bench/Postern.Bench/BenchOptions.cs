@@ -43,6 +43,9 @@ public sealed record BenchOptions
     /// </summary>
     public const int MinHashingSeconds = 30;
 
+    /// <summary>Rounds of the refused-login timing (each: three timed logins, two of them a password hash).</summary>
+    public int LoginTimingRounds => Smoke ? 2 : 15;
+
     public int SecondsFor(Scenario scenario) => scenario.Key switch
     {
         Scenario.SoakKey => SoakSeconds,

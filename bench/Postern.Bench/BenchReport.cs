@@ -50,6 +50,9 @@ public sealed record BenchReport(
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// <summary>The refused logins' timing (the <c>login-timing</c> scenario), when it ran.</summary>
+    public LoginTimingResult? LoginTiming { get; init; }
+
     public Measurement? Find(string scenario, ServerKind server, int loadIndex = 0) =>
         Measurements.FirstOrDefault(m => m.Scenario == scenario && m.Server == server && m.LoadIndex == loadIndex);
 }

@@ -14,6 +14,7 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
     private readonly List<string> _problems = [];
     private readonly Dictionary<ServerKind, SoakMemory> _soaks = [];
     private HashBound? _hashBound;
+    private LoginTimingResult? _loginTiming;
 
     public async Task<BenchReport> RunAsync()
     {
@@ -55,7 +56,7 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
             options.Sessions, options.WarmUpSeconds, _hashBound,
             scenarios.Select(s => new ScenarioSummary(s.Key, s.Title, s.Description)).ToList(),
             _measurements, memory, [], _problems);
-        return report with { Targets = Targets.Judge(report) };
+        return report with { Targets = Targets.Judge(report), LoginTiming = _loginTiming };
     }
 
     /// <summary>All at once (Django's migrations, Postern's createuser and seeding overlap), each in its own process.</summary>
@@ -88,6 +89,11 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
 
     private async Task RunScenarioAsync(Scenario scenario, IReadOnlyList<RunningServer> servers)
     {
+        if (scenario.TimesRefusedLogins)
+        {
+            await TimeRefusedLoginsAsync(servers);
+            return;
+        }
         var runs = options.Smoke ? 1 : 3;
         if (scenario.HashBound)
         {
@@ -100,6 +106,25 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
             _hashBound = _hashBound!.AndAgain(runs);
             SayHashBound();
         }
+    }
+
+    private async Task TimeRefusedLoginsAsync(IReadOnlyList<RunningServer> servers)
+    {
+        if (servers.FirstOrDefault(s => s.Kind == ServerKind.Postern) is not { } postern)
+            return;
+        Say($"refused logins: {options.LoginTimingRounds} rounds of a wrong password, an unknown user and a locked account");
+        try
+        {
+            _loginTiming = await LoginTiming.MeasureAsync(postern.Process.BaseAddress, options.LoginTimingRounds);
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+        {
+            Report("refused logins: " + e.Message);
+            return;
+        }
+        foreach (var kind in _loginTiming.Kinds)
+            Say($"refused logins: {kind.Kind}: median {kind.Median:0.00} ms, {_loginTiming.RatioToWrongPassword(kind):0.000}×"
+                + " the wrong password's");
     }
 
     private void SayHashBound() =>

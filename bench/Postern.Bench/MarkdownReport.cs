@@ -62,6 +62,21 @@ public static class MarkdownReport
         }
         md.AppendLine();
 
+        if (report.LoginTiming is { } timing)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"Refused logins on Postern, one at a time, {timing.Rounds} rounds of the three in rotating order after a round of"
+                + $" warm-up, each round from a loopback address of its own; the ratio is to the wrong password's median, same run:");
+            md.AppendLine();
+            md.AppendLine("| login | request | answer | median | min | max | ÷ wrong password |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|");
+            foreach (var kind in timing.Kinds)
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {kind.Kind} | {kind.Request} | {kind.Status} | {Milliseconds(kind.Median)} | {Milliseconds(kind.Milliseconds.Min())}"
+                    + $" | {Milliseconds(kind.Milliseconds.Max())} | {timing.RatioToWrongPassword(kind):0.000}× |");
+            md.AppendLine();
+        }
+
         md.AppendLine("| server | idle RSS | peak RSS (all scenarios) | soak |");
         md.AppendLine("|---|---:|---:|---|");
         foreach (var s in report.Memory)
@@ -87,4 +102,6 @@ public static class MarkdownReport
         }
         return md.ToString();
     }
+
+    private static string Milliseconds(double milliseconds) => Format.Latency((long)(milliseconds * 1000));
 }

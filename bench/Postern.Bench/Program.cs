@@ -5,7 +5,7 @@ var duration = new Option<int>("--duration") { Description = "Seconds of each me
 var warmUp = new Option<int>("--warmup") { Description = "Seconds of warm-up before each measured run", DefaultValueFactory = _ => 2 };
 var only = new Option<string?>("--only")
 {
-    Description = "Scenarios to run, comma-separated: user-detail, user-list, csrf, login, write, login-flood, soak "
+    Description = "Scenarios to run, comma-separated: user-detail, user-list, csrf, login, write, login-flood, login-timing, soak "
         + "(default: all but soak)",
 };
 var serversOption = new Option<string?>("--servers")

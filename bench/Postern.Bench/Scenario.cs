@@ -47,6 +47,9 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
     /// <summary>Resident memory is sampled every second while it runs.</summary>
     public bool SamplesMemory { get; init; }
 
+    /// <summary>Not wrk: refused logins timed one at a time (<see cref="LoginTiming"/>); it has no loads.</summary>
+    public bool TimesRefusedLogins { get; init; }
+
     private static readonly IReadOnlySet<ServerKind> Everyone = ServerKinds.All.ToHashSet();
     private static readonly IReadOnlySet<ServerKind> WithAccounts = ServerKinds.All.Where(k => k.SignsIn()).ToHashSet();
 
@@ -54,7 +57,10 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
     public const int SoakLoginConnections = 2;
 
     /// <summary>Every scenario's key, in the order they run.</summary>
-    public static IReadOnlyList<string> Keys { get; } = ["user-detail", "user-list", "csrf", "login", "write", "login-flood", SoakKey];
+    public static IReadOnlyList<string> Keys { get; } =
+        ["user-detail", "user-list", "csrf", "login", "write", "login-flood", LoginTimingKey, SoakKey];
+
+    public const string LoginTimingKey = "login-timing";
 
     /// <summary>What the login scenarios post.</summary>
     public static readonly string LoginBody =
@@ -94,6 +100,11 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
                 [detail with { Label = "GET /api/users/1/ (during the flood)", Connections = FloodGetConnections },
                  login with { Label = "POST /auth/login (the flood)", Connections = options.FloodLoginConnections }], WithAccounts)
             { HashBound = true },
+            new(LoginTimingKey, "(g) refused logins timed",
+                "POST /auth/login one at a time: a wrong password for bob, an unknown username, a locked account, in turn;"
+                + " the median of each and its ratio to the wrong password's.",
+                [], new HashSet<ServerKind> { ServerKind.Postern })
+            { TimesRefusedLogins = true },
             new(SoakKey, "soak: mixed traffic, memory sampled every second",
                 $"mixed.lua (user details, list pages, CSRF tokens, a PATCH in 20) on {readConnections}"
                 + $" connections, and logins on {SoakLoginConnections}.",

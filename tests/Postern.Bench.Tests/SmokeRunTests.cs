@@ -14,7 +14,10 @@ public sealed class SmokeRunTests
     private static readonly string[] Everyone = ["Postern", "CookieAuth", "BareKestrel", "Django"];
     private static readonly string[] WithAccounts = ["Postern", "CookieAuth", "Django"];
 
-    /// <summary>What the report must hold: (scenario, load index) on each of these servers.</summary>
+    /// <summary>
+    /// What the report must hold: (scenario, load index) on each of these servers. (login-timing is not wrk's: it has a
+    /// section of its own, checked below.)
+    /// </summary>
     private static readonly (string Scenario, int Loads, string[] Servers)[] Expected =
     [
         ("user-detail", 1, Everyone),
@@ -71,6 +74,12 @@ public sealed class SmokeRunTests
             Assert.All(memory.Where(m => WithAccounts.Contains(m.GetProperty("Server").GetString())),
                 m => Assert.NotEmpty(m.GetProperty("Soak").GetProperty("Samples").EnumerateArray()));
             Assert.True(root.GetProperty("HashBound").GetProperty("LoginsPerSecond").GetDouble() > 0);
+            // The refused logins, timed on Postern: every kind, every round, answered as it should have been.
+            var timing = root.GetProperty("LoginTiming");
+            Assert.Equal(["wrong password", "unknown user", "locked account"],
+                timing.GetProperty("Kinds").EnumerateArray().Select(k => k.GetProperty("Kind").GetString()!));
+            Assert.All(timing.GetProperty("Kinds").EnumerateArray(), k => Assert.Equal(timing.GetProperty("Rounds").GetInt32(),
+                k.GetProperty("Milliseconds").EnumerateArray().Count(ms => ms.GetDouble() > 0)));
             // Every target is judged (PASS or FAIL, whichever: the smoke run's numbers mean nothing).
             Assert.All(root.GetProperty("Targets").EnumerateArray(),
                 t => Assert.NotEqual(JsonValueKind.Null, t.GetProperty("Pass").ValueKind));

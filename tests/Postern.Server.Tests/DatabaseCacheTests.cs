@@ -69,13 +69,12 @@ public sealed class DatabaseCacheTests(ChangeCounterFixture counter) : IClassFix
     /// <summary>The database as a server on this store opens it, with a cache of <paramref name="maxEntries"/>.</summary>
     private (Database Database, ReadCache Cache) OpenCached(int maxEntries = 100)
     {
-        IStoreChangeSignal signal = counter.Redis is { } redis
-            ? new RedisChangeCounter(redis.Configuration)
-            : new SqliteDataVersion(_path);
+        var redis = counter.Redis is { } server ? new RedisConnection(server.Configuration) : null;
+        IStoreChangeSignal signal = redis is not null ? new RedisChangeCounter(redis) : new SqliteDataVersion(_path);
         var cache = new ReadCache(signal, TimeProvider.System, maxEntries, TimeSpan.FromSeconds(30));
         var database = new Database(SqlDialect.Open(_path), cache, NullLogger.Instance);
         _opened.Add(database);
-        _opened.Add(new SignalOwner((IDisposable)signal));
+        _opened.Add(new SignalOwner(redis ?? (IDisposable)signal));
         return (database, cache);
     }
 

@@ -123,6 +123,95 @@ public sealed class ThrottlingTests
         AssertThrottled(await LoginAsync(second, "alice", "alice-password"), 60);
     }
 
+    /// <summary>
+    /// What a guesser can time: a locked account answers before any hash, so never slower than a wrong password; an unknown
+    /// user costs a hash as a wrong password does. Medians of many samples in alternating order, with bounds no loaded
+    /// machine can break; the precise figures are the benchmark's (bench/run.sh --only login-timing).
+    /// </summary>
+    [Fact]
+    public async Task ALockedLoginIsNoSlowerThanAWrongPasswordAndAnUnknownUserTakesAsLongAsOne()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Postern:Throttling:Enabled"] = "true",
+            // A hash of tens of milliseconds: what a refused login costs, rather than the noise around it.
+            ["Postern:Accounts:PasswordIterations"] = "100000",
+        }, services: s => s.AddSingleton<TimeProvider>(clock));
+        string[] wrongPasswordUsers = ["timed0", "timed1", "timed2"];
+        foreach (var username in wrongPasswordUsers.Append("locked"))
+            await server.CreateUserAsync(username, "right-password");
+        for (var i = 0; i < 5; i++)
+            await LoginAsync(server, "locked", "wrong");
+
+        // One visitor, one token pair (a refused login keeps it). 1 + 9 rounds: 10 wrong passwords over three users lock
+        // none, and with the 5 above and 10 unknown users the address stays under its 30 a minute.
+        var visitor = new Visitor(server.CreateRawClient());
+        await visitor.GetAsync(EndpointPaths.Csrf);
+        string[] kinds = ["wrong password", "unknown user", "locked"];
+        var times = kinds.ToDictionary(kind => kind, _ => new List<double>());
+        for (var round = 0; round < 10; round++)
+        {
+            for (var k = 0; k < kinds.Length; k++)
+            {
+                var kind = kinds[(round + k) % kinds.Length];
+                var (username, password, expected) = kind switch
+                {
+                    "wrong password" => (wrongPasswordUsers[round % wrongPasswordUsers.Length], "wrong", HttpStatusCode.Unauthorized),
+                    "unknown user" => ("nobody-" + round, "wrong", HttpStatusCode.Unauthorized),
+                    _ => ("locked", "right-password", HttpStatusCode.TooManyRequests),
+                };
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var response = await visitor.PostWithTokenAsync(EndpointPaths.Login,
+                    RawHttp.Json($$"""{"username": "{{username}}", "password": "{{password}}"}"""));
+                watch.Stop();
+                Assert.Equal(expected, response.Status);
+                if (round > 0) // the first round warms up
+                    times[kind].Add(watch.Elapsed.TotalMilliseconds);
+            }
+        }
+        double Median(string kind) => times[kind].Order().ElementAt(times[kind].Count / 2);
+        var (wrong, unknown, locked) = (Median("wrong password"), Median("unknown user"), Median("locked"));
+        var medians = $"medians: wrong password {wrong:0.0} ms, unknown user {unknown:0.0} ms, locked {locked:0.0} ms";
+        Assert.True(locked <= wrong, medians);
+        Assert.True(unknown <= 3 * wrong && wrong <= 3 * unknown, medians);
+    }
+
+    /// <summary>
+    /// With the counters in Redis, a Redis that does not answer makes a login a 503 (never a 500, never a login past the
+    /// throttle), and logins go on once it is back, in the same process.
+    /// </summary>
+    [Fact]
+    public async Task WithTheCountersInRedisALoginWhileRedisIsDownIs503ThenGoesOn()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Postern:Throttling:Enabled"] = "true",
+            ["Postern:Redis:Configuration"] = redis.Configuration,
+        });
+        await server.CreateUserAsync("alice", "alice-password");
+        Assert.IsType<Storage.RedisThrottleStore>(server.Services.GetRequiredService<Storage.IThrottleStore>());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server, "alice", "wrong")).Status);
+
+        await redis.StopAsync();
+        var refused = await LoginAsync(server, "alice", "alice-password");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Status);
+        Assert.Equal("1", refused.Header("Retry-After"));
+        Assert.Equal("Service temporarily unavailable, try again shortly.", refused.Detail);
+        Assert.Null(refused.Cookie(CookieNames.Session));
+
+        await redis.StartAgainAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        HttpStatusCode status;
+        while ((status = (await LoginAsync(server, "alice", "alice-password")).Status) == HttpStatusCode.ServiceUnavailable
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
     [Theory]
     [InlineData("5/m", 5, 60)]
     [InlineData("20/min", 20, 60)]
@@ -261,31 +350,7 @@ public sealed class ThrottlingBehindNginxTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    /// <summary>A client whose connections leave from <paramref name="source"/>.</summary>
-    private HttpClient ClientFrom(string source)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            ConnectCallback = async (context, ct) =>
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-                try
-                {
-                    socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, ct);
-                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        return new HttpClient(handler) { BaseAddress = _proxy.BaseAddress };
-    }
+    private HttpClient ClientFrom(string source) => RawHttp.CreateClientFrom(_proxy.BaseAddress, IPAddress.Parse(source));
 
     private async Task<RawResponse> LoginFromAsync(string source, string username, string password, string? forwardedFor = null)
     {

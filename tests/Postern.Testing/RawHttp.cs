@@ -86,6 +86,35 @@ public static class RawHttp
         };
     }
 
+    /// <summary>
+    /// A raw client whose connections leave from <paramref name="source"/> (any 127.x.y.z on Linux is loopback): a machine
+    /// of its own as the server, or a proxy in front of it, sees it.
+    /// </summary>
+    public static HttpClient CreateClientFrom(Uri baseAddress, System.Net.IPAddress source)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            ConnectCallback = async (context, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new System.Net.IPEndPoint(source, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
     public static async Task<RawResponse> SendAsync(this HttpClient client, HttpMethod method, string path,
         IEnumerable<(string Name, string Value)>? headers = null, HttpContent? content = null)
     {

@@ -64,8 +64,8 @@ public sealed class HealthEndpointsMiddleware(
         }
         try
         {
-            if (redis.Counter is { } counter)
-                await counter.PingAsync(timeout.Token);
+            if (redis.Connection is { } connection)
+                await connection.PingAsync(timeout.Token);
         }
         catch (Exception e)
             when (e is StoreUnavailableException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)

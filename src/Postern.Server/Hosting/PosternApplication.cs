@@ -122,7 +122,12 @@ public static class PosternApplication
         services.AddSingleton<TotpAuthenticator>();
         services.AddSingleton<SecondFactor>();
         services.AddSingleton<PendingMfaLogins>();
-        services.AddSingleton<ThrottleStore>();
+        services.AddSingleton<DatabaseThrottleStore>();
+        services.AddSingleton<IThrottleStore>(provider =>
+            provider.GetRequiredService<RedisConnectionHolder>().Connection is { } redis
+            && provider.GetRequiredService<IOptions<ThrottlingOptions>>().Value.CountInRedis
+                ? new RedisThrottleStore(redis)
+                : provider.GetRequiredService<DatabaseThrottleStore>());
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<RequestRateLimiter>();
         services.AddSingleton<NewPasswordRules>();
@@ -163,7 +168,7 @@ public static class PosternApplication
         services.AddSingleton(provider =>
         {
             var configuration = provider.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration;
-            return new RedisConnectionHolder(string.IsNullOrWhiteSpace(configuration) ? null : new RedisChangeCounter(configuration));
+            return new RedisConnectionHolder(string.IsNullOrWhiteSpace(configuration) ? null : new RedisConnection(configuration));
         });
         services.AddSingleton(provider =>
         {
@@ -271,7 +276,7 @@ public static class PosternApplication
 /// Deletes expired sessions hourly, so the table holds only live ones (Django leaves this to a cron job), and failed-login
 /// counts that have gone quiet.
 /// </summary>
-public sealed class ExpiredSessionSweeper(ISessionStore sessions, ThrottleStore throttles, IOptions<ThrottlingOptions> throttling,
+public sealed class ExpiredSessionSweeper(ISessionStore sessions, DatabaseThrottleStore throttles, IOptions<ThrottlingOptions> throttling,
     TimeProvider time, ILogger<ExpiredSessionSweeper> logger)
     : BackgroundService
 {
@@ -286,7 +291,8 @@ public sealed class ExpiredSessionSweeper(ISessionStore sessions, ThrottleStore 
                 var purged = await sessions.DeleteExpiredSessionsAsync(now, stoppingToken);
                 if (purged > 0)
                     logger.PurgedSessions(purged);
-                // Failed-login counts quiet for a whole window would start again at 1: they need not be kept.
+                // Failed-login counts quiet for a whole window would start again at 1: they need not be kept. (In Redis they
+                // expire; rows left from before Redis counted them go here too.)
                 var kept = TimeSpan.FromSeconds(Math.Max(throttling.Value.AccountWindowSeconds, 60));
                 await throttles.DeleteQuietAsync(now - (kept > throttling.Value.LongestRatePeriod() ? kept : throttling.Value.LongestRatePeriod()),
                     stoppingToken);

@@ -131,3 +131,35 @@ public interface IStoreAdministration
     /// <exception cref="StoreUnavailableException">The database does not answer.</exception>
     Task PingAsync(CancellationToken ct = default);
 }
+
+/// <summary>
+/// The throttle's counters (Throttling/LoginThrottle.cs, Throttling/RequestRateLimiter.cs), shared by every instance.
+/// Implementations: the database (<see cref="DatabaseThrottleStore"/>, a row per key) and Redis
+/// (<see cref="RedisThrottleStore"/>, a hash per key), the same rules in both, each change one atomic statement or script so
+/// that concurrent instances never lose a count. Times are the caller's (its <see cref="TimeProvider"/>), never the store's.
+/// </summary>
+public interface IThrottleStore
+{
+    /// <summary>
+    /// When the later lock of the account and the address ends (null when neither is locked at <paramref name="now"/>),
+    /// and whether the account has a count at all (a successful login then has one to clear; usually it has none, and
+    /// writes nothing).
+    /// </summary>
+    Task<(DateTimeOffset? LockedUntil, bool AccountCounted)> ReadAsync(string accountKey, string? addressKey, DateTimeOffset now,
+        CancellationToken ct);
+
+    /// <summary>
+    /// Counts one failure (or one request against a rate) and returns the count: it starts again at 1 when the key has been
+    /// quiet (no count, no lock) for a whole <paramref name="window"/>.
+    /// </summary>
+    Task<long> CountAsync(string key, DateTimeOffset now, TimeSpan window, CancellationToken ct);
+
+    /// <summary>
+    /// Locks a counted key until <paramref name="until"/>, unless a longer lock already holds it; the key is not quiet
+    /// before the lock ends.
+    /// </summary>
+    Task LockAsync(string key, DateTimeOffset until, CancellationToken ct);
+
+    /// <summary>Forgets the key's count and lock.</summary>
+    Task ClearAsync(string key, CancellationToken ct);
+}

@@ -16,9 +16,10 @@ namespace Postern.Server.Throttling;
 /// <item>Making the server spend a hash per guess: while locked, the password is not even hashed, and the answer comes at
 /// once, the same for every username.</item>
 /// </list>
-/// The counters live in the database, so every instance behind the proxy throttles as one.
+/// The counters live in the database, or in Redis when there is one (<see cref="IThrottleStore"/>), so every instance behind
+/// the proxy throttles as one.
 /// </summary>
-public sealed class LoginThrottle(ThrottleStore store, IOptions<ThrottlingOptions> options, TimeProvider time)
+public sealed class LoginThrottle(IThrottleStore store, IOptions<ThrottlingOptions> options, TimeProvider time)
 {
     private static readonly TimeSpan AddressWindow = TimeSpan.FromMinutes(1);
 
@@ -49,7 +50,7 @@ public sealed class LoginThrottle(ThrottleStore store, IOptions<ThrottlingOption
         var settings = options.Value;
         var now = time.GetUtcNow();
         var account = AccountKey(username);
-        var failures = await store.CountFailureAsync(account, now, now.AddSeconds(-settings.AccountWindowSeconds), ct);
+        var failures = await store.CountAsync(account, now, TimeSpan.FromSeconds(settings.AccountWindowSeconds), ct);
         if (failures >= settings.AccountFailures)
         {
             var doublings = Math.Min(failures - settings.AccountFailures, 30);
@@ -57,7 +58,7 @@ public sealed class LoginThrottle(ThrottleStore store, IOptions<ThrottlingOption
             await store.LockAsync(account, now.AddSeconds(seconds), ct);
         }
         if (AddressKey(address) is { } addressKey
-            && await store.CountFailureAsync(addressKey, now, now - AddressWindow, ct) > settings.AddressFailuresPerMinute)
+            && await store.CountAsync(addressKey, now, AddressWindow, ct) > settings.AddressFailuresPerMinute)
         {
             await store.LockAsync(addressKey, now + AddressWindow, ct);
         }

@@ -40,11 +40,11 @@ public readonly record struct Rate(int Count, TimeSpan Per)
 
 /// <summary>
 /// Limits how often an action may be asked for (a reset e-mail, a verification e-mail, a sign-up), per client address or
-/// per e-mail address, with fixed windows counted in the database: every instance shares them, which the in-memory
-/// limiters of System.Threading.RateLimiting cannot do. A limit on the e-mail address answers the same whether or not
+/// per e-mail address, with fixed windows counted where the login throttle counts (<see cref="IThrottleStore"/>: the
+/// database, or Redis): every instance shares them, which the in-memory limiters of System.Threading.RateLimiting cannot do. A limit on the e-mail address answers the same whether or not
 /// anyone has it.
 /// </summary>
-public sealed class RequestRateLimiter(ThrottleStore store, IOptions<ThrottlingOptions> options, TimeProvider time)
+public sealed class RequestRateLimiter(IThrottleStore store, IOptions<ThrottlingOptions> options, TimeProvider time)
 {
     /// <summary>Counts this request against <paramref name="rateName"/> for <paramref name="subject"/>: seconds to wait when over it, else 0.</summary>
     public async Task<int> HitAsync(string rateName, string subject, CancellationToken ct)
@@ -57,8 +57,9 @@ public sealed class RequestRateLimiter(ThrottleStore store, IOptions<ThrottlingO
         var periodTicks = rate.Per.Ticks;
         var window = now.UtcTicks / periodTicks;
         var key = $"rate:{rateName}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(subject)))[..32]}:{window}";
-        // The key names its window, so its count never starts again inside it.
-        var count = await store.CountFailureAsync(key, now, DateTimeOffset.UnixEpoch, ct);
+        // The key names its window, so its count never starts again inside it (it is never quiet for a whole period there),
+        // and a store that forgets quiet keys forgets it a period after its last request.
+        var count = await store.CountAsync(key, now, rate.Per, ct);
         if (count <= rate.Count)
             return 0;
         var windowEnd = new DateTimeOffset((window + 1) * periodTicks, TimeSpan.Zero);

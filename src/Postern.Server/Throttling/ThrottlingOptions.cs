@@ -12,6 +12,14 @@ public sealed class ThrottlingOptions
 
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// With Redis configured (<c>Postern:Redis</c>), keep the counters there rather than in the database: a failure is then
+    /// a script in Redis, not a write to the database. While Redis does not answer, logins and the rated actions are then
+    /// refused with a 503: a throttle that cannot count must not let guesses through, and counts split between two stores
+    /// would not throttle as one. False keeps them in the database, where logins go on while Redis is away.
+    /// </summary>
+    public bool CountInRedis { get; set; } = true;
+
     /// <summary>Failures for one account, within the window, that lock it.</summary>
     [Range(1, int.MaxValue)]
     public int AccountFailures { get; set; } = 5;

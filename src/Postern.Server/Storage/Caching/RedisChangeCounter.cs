@@ -8,7 +8,7 @@ namespace Postern.Server.Storage.Caching;
 /// (before it, and again after its commit, before its response) and every cached read checks. While Redis cannot
 /// be reached the token is unknown and reads go to the database, so an outage costs speed, never correctness.
 /// </summary>
-public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
+public sealed class RedisChangeCounter : IStoreChangeSignal
 {
     private const string CounterKey = "postern:store-changes";
 
@@ -19,26 +19,9 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
     private static readonly LuaScript Increment = LuaScript.Prepare(
         "if redis.call('EXISTS', @key) == 0 then redis.call('SET', @key, @start) end return redis.call('INCR', @key)");
 
-    private readonly ConnectionMultiplexer _redis;
+    private readonly RedisConnection _redis;
 
-    public RedisChangeCounter(string configuration)
-    {
-        var options = ConfigurationOptions.Parse(configuration);
-        // Start (and keep running) while Redis is down; fail commands fast instead of queueing them behind a reconnect.
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = 2000;
-        options.AsyncTimeout = 1000;
-        options.SyncTimeout = 1000;
-        options.BacklogPolicy = BacklogPolicy.FailFast;
-        // Back within seconds of Redis: until then every read costs a query and every announced write is refused.
-        options.ReconnectRetryPolicy = new ExponentialRetry(250, 5000);
-        options.ClientName ??= "postern";
-        Description = string.Join(",", options.EndPoints.Select(EndPointCollection.ToString));
-        _redis = ConnectionMultiplexer.Connect(options);
-    }
-
-    /// <summary>Where Redis is (its endpoints, without any password), for messages.</summary>
-    public string Description { get; }
+    public RedisChangeCounter(RedisConnection redis) => _redis = redis;
 
     /// <summary>
     /// The counter, tagged with how many sockets this client has opened to Redis so far. A restarted Redis can hand
@@ -54,7 +37,7 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
             return null;
         try
         {
-            var db = _redis.GetDatabase();
+            var db = _redis.Database;
             var value = await db.StringGetAsync(CounterKey);
             if (value.IsNull)
             {
@@ -70,41 +53,21 @@ public sealed class RedisChangeCounter : IStoreChangeSignal, IDisposable
     }
 
     /// <exception cref="StoreUnavailableException">Redis does not answer.</exception>
-    public async ValueTask AnnounceAsync(CancellationToken ct)
-    {
-        try
-        {
-            await Increment.EvaluateAsync(_redis.GetDatabase(), new { key = (RedisKey)CounterKey, start = RandomStart() });
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            throw new StoreUnavailableException($"Redis at {Description} does not answer.", e);
-        }
-    }
+    public async ValueTask AnnounceAsync(CancellationToken ct) =>
+        await _redis.RunAsync(db => Increment.EvaluateAsync(db, new { key = (RedisKey)CounterKey, start = RandomStart() }));
 
-    /// <summary>Asks Redis itself, for the readiness probe.</summary>
-    /// <exception cref="StoreUnavailableException">Redis does not answer.</exception>
-    public async Task PingAsync(CancellationToken ct)
-    {
-        try
-        {
-            await _redis.GetDatabase().PingAsync().WaitAsync(ct);
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            throw new StoreUnavailableException($"Redis at {Description} does not answer.", e);
-        }
-    }
-
-    private long SocketsOpened() => _redis.GetCounters().Interactive.SocketCount;
+    private long SocketsOpened() => _redis.SocketsOpened;
 
     private static long RandomStart() => RandomNumberGenerator.GetInt32(int.MaxValue) * (long)int.MaxValue;
-
-    public void Dispose() => _redis.Dispose();
 }
 
-/// <summary>The Redis connection when one is configured (null otherwise), for the cache and the readiness probe.</summary>
-public sealed record RedisConnectionHolder(RedisChangeCounter? Counter) : IDisposable
+/// <summary>
+/// The Redis connection when one is configured (null otherwise), for the cache's change counter, the throttle's counters
+/// and the readiness probe.
+/// </summary>
+public sealed record RedisConnectionHolder(RedisConnection? Connection) : IDisposable
 {
-    public void Dispose() => Counter?.Dispose();
+    public RedisChangeCounter? Counter { get; } = Connection is null ? null : new RedisChangeCounter(Connection);
+
+    public void Dispose() => Connection?.Dispose();
 }

@@ -3,17 +3,12 @@ using static Postern.Server.Storage.StoredRows;
 namespace Postern.Server.Storage;
 
 /// <summary>
-/// Failed-login counters, in the <c>login_throttles</c> table: shared by every instance through the database, each change
+/// The throttle's counters in the <c>login_throttles</c> table: shared by every instance through the database, each change
 /// one atomic statement. Never cached and never announced: nothing cached depends on them, and logins go on while Redis
 /// is away.
 /// </summary>
-public sealed class ThrottleStore(Database database)
+public sealed class DatabaseThrottleStore(Database database) : IThrottleStore
 {
-    /// <summary>
-    /// When the later lock of the account and the address ends (null when neither is locked at <paramref name="now"/>),
-    /// and whether the account has a count at all (a successful login then has one to clear; usually it has none, and
-    /// writes nothing).
-    /// </summary>
     public Task<(DateTimeOffset? LockedUntil, bool AccountCounted)> ReadAsync(string accountKey, string? addressKey, DateTimeOffset now,
         CancellationToken ct) =>
         database.ReadAsync(async db =>
@@ -25,11 +20,7 @@ public sealed class ThrottleStore(Database database)
             return (until > Micros(now) ? FromMicros(until) : (DateTimeOffset?)null, rows.Any(r => r.Key == accountKey));
         }, ct);
 
-    /// <summary>
-    /// Counts one failure and returns the count: it starts again at 1 when the key has been quiet (no failure, no lock)
-    /// since <paramref name="windowStart"/>.
-    /// </summary>
-    public Task<long> CountFailureAsync(string key, DateTimeOffset now, DateTimeOffset windowStart, CancellationToken ct) =>
+    public Task<long> CountAsync(string key, DateTimeOffset now, TimeSpan window, CancellationToken ct) =>
         database.WriteWithoutAnnouncingAsync(db => db.Command(
                 """
                 INSERT INTO login_throttles (throttle_key, failures, quiet_since, locked_until) VALUES (@key, 1, @now, 0)
@@ -38,9 +29,8 @@ public sealed class ThrottleStore(Database database)
                     quiet_since = CASE WHEN login_throttles.quiet_since > @now THEN login_throttles.quiet_since ELSE @now END
                 RETURNING failures;
                 """)
-            .With("@key", key).With("@now", Micros(now)).With("@windowStart", Micros(windowStart)).ReadInt64Async(), ct);
+            .With("@key", key).With("@now", Micros(now)).With("@windowStart", Micros(now - window)).ReadInt64Async(), ct);
 
-    /// <summary>Locks the key until <paramref name="until"/>, unless a longer lock already holds it.</summary>
     public Task LockAsync(string key, DateTimeOffset until, CancellationToken ct) =>
         database.WriteWithoutAnnouncingAsync(db => db.Command(
                 """
