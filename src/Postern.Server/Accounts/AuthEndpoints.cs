@@ -47,6 +47,8 @@ internal sealed partial class AccountsJsonContext : JsonSerializerContext
 public static class AuthEndpoints
 {
     public const string NotAuthenticated = "Authentication credentials were not provided.";
+    public const string TokenCannotLogIn = "A request authenticated by an API token cannot log in.";
+    public const string TokenCannotLogOut = "An API token is not a session: revoke it with DELETE /api/tokens/{id}/ instead.";
 
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
@@ -80,6 +82,11 @@ public static class AuthEndpoints
         if (context.Request.Method != "POST")
         {
             await JsonResponses.WriteMethodNotAllowedAsync(context, "POST");
+            return;
+        }
+        if (await context.GetRequestUser().IsByTokenAsync())
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, TokenCannotLogIn);
             return;
         }
         var credentials = await LoginRequest.ReadAsync(context.Request, context.RequestAborted);
@@ -137,6 +144,12 @@ public static class AuthEndpoints
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, CsrfProtection.RefusalPrefix + reason);
             return;
         }
+        // A token is not a session: it ends by its revocation, and its request must not end a session a cookie names.
+        if (await context.GetRequestUser().IsByTokenAsync())
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, TokenCannotLogOut);
+            return;
+        }
         await context.GetRequestSession().LogoutAsync();
         await JsonResponses.WriteDetailAsync(context, StatusCodes.Status200OK, "Successfully logged out.");
     }
@@ -157,7 +170,7 @@ public static class AuthEndpoints
             await JsonResponses.WriteMethodNotAllowedAsync(context, "GET, PATCH");
             return;
         }
-        var user = await context.GetRequestSession().GetUserAsync();
+        var user = await context.GetRequestUser().GetUserAsync();
         if (user is null)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, NotAuthenticated);
@@ -178,6 +191,8 @@ public static class AuthEndpoints
         Summary = "Change your e-mail address or names",
         Description = "Only the fields sent change. A new address is unverified until its link is followed.",
         RequiresSignIn = true,
+        // The address is where password resets go: changing it is changing the password, one e-mail later.
+        TokenRefusal = "An API token cannot change the e-mail address or names: sign in with a session.",
         Partial = true,
         Fields =
         [

@@ -29,6 +29,12 @@ public sealed class AccountEndpoint
     /// <summary>Anonymous requests get 403 "Authentication credentials were not provided.", as DRF answers them.</summary>
     public bool RequiresSignIn { get; init; }
 
+    /// <summary>
+    /// Why a request authenticated by an API token may not use this endpoint (403 with these words); null when it may. A token
+    /// is for reading and writing data, not for taking over the account (the password, the address resets go to).
+    /// </summary>
+    public string? TokenRefusal { get; init; }
+
     /// <summary>PATCH-style: only the fields the body names are cleaned, and none is required.</summary>
     public bool Partial { get; init; }
 
@@ -47,10 +53,15 @@ public sealed class AccountEndpoint
             return;
         }
         // Only an endpoint for signed-in users looks at the session: the others' answers do not vary by Cookie (as Django's).
-        var session = RequiresSignIn ? await context.GetRequestSession().GetCurrentAsync() : null;
+        var session = RequiresSignIn ? await context.GetRequestUser().GetAsync() : null;
         if (RequiresSignIn && session is null)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, AuthEndpoints.NotAuthenticated);
+            return;
+        }
+        if (session is { ByToken: true } && TokenRefusal is not null)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, TokenRefusal);
             return;
         }
         var input = await FormInput.ReadAsync(context.Request, context.RequestAborted);

@@ -47,7 +47,7 @@ public static class SessionsResource
         {
             var request = action.Request;
             var revoked = await request.Service<ISessionStore>()
-                .DeleteSessionsOfUserAsync(request.User.Id, request.Session.Key, request.Aborted);
+                .DeleteSessionsOfUserAsync(request.User.Id, request.Session?.Key, request.Aborted);
             return ApiResponse.Ok(new JsonObject
             {
                 ["detail"] = $"Ended {revoked} other session{(revoked == 1 ? "" : "s")}.",
@@ -80,7 +80,7 @@ public static class SessionsResource
         {
             var sessions = await request.Service<ISessionStore>()
                 .ListLiveSessionsOfUserAsync(request.User.Id, request.Time.GetUtcNow(), request.Aborted);
-            return [.. sessions.Select(s => new OwnSession(s, s.Key == request.Session.Key))];
+            return [.. sessions.Select(s => new OwnSession(s, s.Key == request.Session?.Key))];
         }
 
         public override async Task<long> CountAsync(ApiRequest request) => (await AllAsync(request)).Count;
