@@ -68,7 +68,8 @@ public static class PosternCommandLine
             HelpName = "KEY",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var login = new Command("login", "Log in and save the session (per host, or --session NAME / --session-file PATH)")
+        var login = new Command("login",
+            "Log in (USERNAME and a password, or --token) and save the session (per host, or --session NAME / --session-file PATH)")
         {
             baseUrl, username, passwordStdin, token,
         };
