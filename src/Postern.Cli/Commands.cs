@@ -36,6 +36,108 @@ public static class Commands
         return ExitCodes.Success;
     }
 
+    /// <summary>
+    /// <c>login BASE_URL --token[=KEY]</c>: no password, no session on the server; the key (the option's value, else
+    /// <c>POSTERN_TOKEN</c>, else the first line of stdin, else a prompt) is checked with <c>/auth/user</c> and saved as a
+    /// login is.
+    /// </summary>
+    public static async Task<int> LoginWithTokenAsync(CommandContext context, string baseUrl, string? key, CancellationToken ct)
+    {
+        var backend = BackendAddress(baseUrl);
+        key = await ReadTokenAsync(context.Terminal, key, backend, ct);
+        if (context.Choice.File is null)
+            context.Store.CreateSessionsFolder();
+        var file = context.Store.Chosen(context.Choice) ?? context.Store.ForHost(backend);
+        using var session = new PosternSession(backend, context.Options).WithToken(key);
+        CurrentUser user;
+        try
+        {
+            user = await session.WhoAmIAsync(ct);
+        }
+        catch (PosternException e)
+        {
+            throw new CommandFailedException(e is InvalidTokenException
+                ? new Failure(ExitCodes.ClientError, $"login failed: the API token was refused: {e.Detail ?? e.Message}")
+                : Failure.From(e, resumed: false));
+        }
+        await session.SaveAsync(file, ct);
+        if (context.Choice is { Name: null, File: null })
+            context.Store.MakeCurrent(file);
+        await context.Terminal.Error.WriteLineAsync(
+            $"postern: logged in to {backend} as {user.Username} with an API token (saved in {file})");
+        return ExitCodes.Success;
+    }
+
+    private static async Task<string> ReadTokenAsync(Terminal terminal, string? given, Uri backend, CancellationToken ct)
+    {
+        var key = given is { Length: > 0 } ? given
+            : terminal.Environment(EnvironmentToken) is { Length: > 0 } fromEnvironment ? fromEnvironment
+            : !terminal.InputIsTerminal ? await terminal.In.ReadLineAsync(ct)
+            : terminal.ReadSecret($"API token for {backend}: ");
+        key = key?.Trim();
+        if (string.IsNullOrEmpty(key))
+            throw new UsageException("--token: no key given (pass --token KEY, set POSTERN_TOKEN, or pipe the key in)");
+        if (key.Any(char.IsWhiteSpace))
+            throw new UsageException("--token: an API token has no spaces");
+        return key;
+    }
+
+    /// <summary>An API token to use instead of the saved session's cookies, for scripts (<c>POSTERN_TOKEN</c>).</summary>
+    public const string EnvironmentToken = "POSTERN_TOKEN";
+
+    /// <summary><c>token create NAME</c>: prints the new token, its key included (shown this once).</summary>
+    public static async Task<int> CreateTokenAsync(CommandContext context, string name, string? baseUrl, CancellationToken ct)
+    {
+        await using var saved = await OpenByBackendAsync(context, baseUrl, ct);
+        try
+        {
+            var created = await saved.Session.CreateTokenAsync(name, ct);
+            new JsonPrinter(context.Terminal.Out, context.Terminal.Colors).Write(JsonSerializer.SerializeToElement(created, PosternSession.Json));
+            await context.Terminal.Error.WriteLineAsync(
+                "postern: the key is shown this once; use it with postern login BASE_URL --token, or as POSTERN_TOKEN");
+            return ExitCodes.Success;
+        }
+        catch (PosternException e)
+        {
+            throw new CommandFailedException(Failure.From(e, saved.Loaded));
+        }
+    }
+
+    /// <summary><c>token list</c>: every token the user may see, as one JSON array (no keys: the server has none).</summary>
+    public static async Task<int> ListTokensAsync(CommandContext context, string? baseUrl, CancellationToken ct)
+    {
+        await using var saved = await OpenByBackendAsync(context, baseUrl, ct);
+        try
+        {
+            var tokens = new List<ApiTokenInfo>();
+            await foreach (var token in saved.Session.ListTokensAsync(ct))
+                tokens.Add(token);
+            new JsonPrinter(context.Terminal.Out, context.Terminal.Colors).Write(JsonSerializer.SerializeToElement(tokens, PosternSession.Json));
+            return ExitCodes.Success;
+        }
+        catch (PosternException e)
+        {
+            throw new CommandFailedException(Failure.From(e, saved.Loaded));
+        }
+    }
+
+    /// <summary><c>token revoke ID|URL</c>: the token stops working at once.</summary>
+    public static async Task<int> RevokeTokenAsync(CommandContext context, string token, string? baseUrl, CancellationToken ct)
+    {
+        await using var saved = await OpenByBackendAsync(context, baseUrl ?? (SavedSession.AbsoluteUrl(token) is { } url
+            ? url.GetLeftPart(UriPartial.Authority) : null), ct);
+        try
+        {
+            await saved.Session.RevokeTokenAsync(token, ct);
+        }
+        catch (PosternException e)
+        {
+            throw new CommandFailedException(Failure.From(e, saved.Loaded));
+        }
+        await context.Terminal.Error.WriteLineAsync($"postern: revoked token {token}");
+        return ExitCodes.Success;
+    }
+
     private static async Task<string> ReadPasswordAsync(
         Terminal terminal, bool fromStdin, string username, Uri backend, CancellationToken ct)
     {
@@ -114,9 +216,11 @@ public static class Commands
         {
             throw new CommandFailedException(Failure.From(e, saved.Loaded));
         }
+        var byToken = saved.Session.ApiToken is not null;
         context.Store.Remove(saved.File);
         saved.Discarded = true;
-        await context.Terminal.Error.WriteLineAsync($"postern: logged out of {saved.Session.BaseAddress} (removed {saved.File})");
+        await context.Terminal.Error.WriteLineAsync($"postern: logged out of {saved.Session.BaseAddress} (removed {saved.File})"
+            + (byToken ? "; the API token itself still works until revoked (postern token revoke ID)" : ""));
         return ExitCodes.Success;
     }
 

@@ -11,6 +11,8 @@ public sealed record Failure(int ExitCode, string Message)
     public static Failure From(PosternException error, bool resumed) => error switch
     {
         TransportException => new(ExitCodes.TransportFailure, error.Message),
+        InvalidTokenException => new(ExitCodes.ClientError,
+            $"{Status(error)}: API token refused: {error.Detail ?? "Invalid token."} (make a new one, then postern login BASE_URL --token)"),
         SessionExpiredException => Expired(),
         NotAuthenticatedException when resumed => Expired(),
         NotAuthenticatedException =>

@@ -7,7 +7,7 @@ using Postern.Client;
 namespace Postern.Cli;
 
 /// <summary>
-/// <c>postern login | get | post | put | patch | delete | whoami | logout</c>. Exit codes: 0 success,
+/// <c>postern login | get | post | put | patch | delete | whoami | logout | token</c>. Exit codes: 0 success,
 /// 1 usage, 2 HTTP 4xx, 3 HTTP 5xx, 4 no answer (<see cref="ExitCodes"/>); every failure is one line on stderr.
 /// </summary>
 public static class PosternCommandLine
@@ -47,21 +47,45 @@ public static class PosternCommandLine
             terminal,
             SessionStore.FromEnvironment(terminal.Environment),
             new SessionChoice(parse.GetValue(sessionName), parse.GetValue(sessionFile)),
-            new PosternClientOptions { Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) });
+            new PosternClientOptions
+            {
+                Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                // A script's token, instead of the saved session's cookies; never for a password login (a token cannot log in).
+                ApiToken = parse.CommandResult.Command.Name == "login" ? null
+                    : terminal.Environment(Commands.EnvironmentToken) is { Length: > 0 } key ? key.Trim() : null,
+            });
 
         // login
         var baseUrl = new Argument<string>("BASE_URL") { Description = "The backend, e.g. http://127.0.0.1:8000" };
-        var username = new Argument<string>("USERNAME");
+        var username = new Argument<string?>("USERNAME") { Description = "Who to log in as (not with --token)", Arity = ArgumentArity.ZeroOrOne };
         var passwordStdin = new Option<bool>("--password-stdin")
         {
             Description = "Read the password from the first line of standard input",
         };
-        var login = new Command("login", "Log in and save the session (per host, or --session NAME / --session-file PATH)")
+        var token = new Option<string?>("--token")
         {
-            baseUrl, username, passwordStdin,
+            Description = "Log in with an API token instead: KEY, or without it POSTERN_TOKEN, else standard input, else a prompt",
+            HelpName = "KEY",
+            Arity = ArgumentArity.ZeroOrOne,
         };
-        login.SetAction((parse, ct) => Guarded(terminal, c => Commands.LoginAsync(
-            context(parse), parse.GetValue(baseUrl)!, parse.GetValue(username)!, parse.GetValue(passwordStdin), c), ct));
+        var login = new Command("login",
+            "Log in (USERNAME and a password, or --token) and save the session (per host, or --session NAME / --session-file PATH)")
+        {
+            baseUrl, username, passwordStdin, token,
+        };
+        login.SetAction((parse, ct) => Guarded(terminal, c =>
+        {
+            var name = parse.GetValue(username);
+            if (parse.GetResult(token) is not null)
+            {
+                return name is not null || parse.GetValue(passwordStdin)
+                    ? throw new UsageException("--token logs in without a username or password")
+                    : Commands.LoginWithTokenAsync(context(parse), parse.GetValue(baseUrl)!, parse.GetValue(token), c);
+            }
+            return name is null
+                ? throw new UsageException("login needs a USERNAME (or --token)")
+                : Commands.LoginAsync(context(parse), parse.GetValue(baseUrl)!, name, parse.GetValue(passwordStdin), c);
+        }, ct));
         root.Subcommands.Add(login);
 
         // get, post, put, patch, delete
@@ -123,6 +147,23 @@ public static class PosternCommandLine
         var logout = new Command("logout", "End the session on the server and remove its file") { optionalBase };
         logout.SetAction((parse, ct) => Guarded(terminal, c => Commands.LogoutAsync(context(parse), parse.GetValue(optionalBase), c), ct));
         root.Subcommands.Add(logout);
+
+        // token create | list | revoke
+        var tokenCommand = new Command("token", "Create, list and revoke API tokens (for scripts: postern login BASE_URL --token)");
+        var tokenName = new Argument<string>("NAME") { Description = "What the token is for" };
+        var create = new Command("create", "Create an API token and print it, its key included (shown this once)") { tokenName, optionalBase };
+        create.SetAction((parse, ct) => Guarded(terminal, c => Commands.CreateTokenAsync(
+            context(parse), parse.GetValue(tokenName)!, parse.GetValue(optionalBase), c), ct));
+        var list = new Command("list", "List your API tokens (staff: everyone's) as one JSON array") { optionalBase };
+        list.SetAction((parse, ct) => Guarded(terminal, c => Commands.ListTokensAsync(context(parse), parse.GetValue(optionalBase), c), ct));
+        var tokenId = new Argument<string>("ID|URL") { Description = "The token's id or url, as token list shows it" };
+        var revoke = new Command("revoke", "Revoke an API token at once") { tokenId, optionalBase };
+        revoke.SetAction((parse, ct) => Guarded(terminal, c => Commands.RevokeTokenAsync(
+            context(parse), parse.GetValue(tokenId)!, parse.GetValue(optionalBase), c), ct));
+        tokenCommand.Subcommands.Add(create);
+        tokenCommand.Subcommands.Add(list);
+        tokenCommand.Subcommands.Add(revoke);
+        root.Subcommands.Add(tokenCommand);
 
         ShowOptionalArgumentsInTheCommandList(root);
 

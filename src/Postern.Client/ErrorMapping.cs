@@ -26,6 +26,10 @@ internal static class ErrorMapping
             return new CsrfFailedException(message, status, detail ?? "CSRF verification failed.");
         return status switch
         {
+            // DRF's challenge names the scheme that failed: the token, not a session or a password.
+            HttpStatusCode.Unauthorized when response.Headers.WwwAuthenticate.Any(h => h.Scheme.Equals(
+                    Protocol.ApiToken.Keyword, StringComparison.OrdinalIgnoreCase)) =>
+                new InvalidTokenException($"{where}: the API token was refused: {detail ?? "Invalid token."}", status, detail),
             HttpStatusCode.Unauthorized when login =>
                 new InvalidCredentialsException(detail ?? "Invalid username or password.", status, detail),
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden

@@ -52,6 +52,15 @@ public sealed class PosternClientOptions
     public LoginMode LoginMode { get; set; } = LoginMode.Auto;
     public CrossOriginPolicy CrossOrigin { get; set; } = CrossOriginPolicy.SendWithoutCredentials;
 
+    /// <summary>
+    /// An API token (DRF's TokenAuthentication): every request to the backend sends <c>Authorization: Token &lt;key&gt;</c>
+    /// instead of cookies, with no CSRF token, and no login is needed. Also <see cref="PosternSession.WithToken"/>.
+    /// </summary>
+    public string? ApiToken { get; set; }
+
+    /// <summary>The API tokens collection (<see cref="PosternSession.CreateTokenAsync"/> and its siblings).</summary>
+    public string TokensPath { get; set; } = Protocol.ApiToken.ListPath;
+
     /// <summary>When set, an expired session is logged in again once and the request retried.</summary>
     public CredentialProvider? Credentials { get; set; }
 
@@ -97,6 +106,8 @@ internal static class PosternClientOptionsCopy
         LoginMode = options.LoginMode,
         CrossOrigin = options.CrossOrigin,
         Credentials = options.Credentials,
+        ApiToken = options.ApiToken,
+        TokensPath = options.TokensPath,
         Timeout = options.Timeout,
         TrustedCertificate = options.TrustedCertificate,
     };

@@ -57,6 +57,13 @@ public sealed class NotAuthenticatedException(string message, HttpStatusCode? st
 public sealed class SessionExpiredException(string message, HttpStatusCode? status, string? detail)
     : PosternException(message, status, detail);
 
+/// <summary>
+/// The API token was refused (401 with <c>WWW-Authenticate: Token</c>): revoked, ended by a password change, its user
+/// deactivated, or not a token at all. DRF's words are in <see cref="PosternException.Detail"/>.
+/// </summary>
+public sealed class InvalidTokenException(string message, HttpStatusCode? status, string? detail)
+    : PosternException(message, status, detail);
+
 /// <summary>Wrong username or password (or an inactive user).</summary>
 public sealed class InvalidCredentialsException(string message, HttpStatusCode? status, string? detail)
     : PosternException(message, status, detail);

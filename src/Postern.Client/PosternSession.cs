@@ -73,6 +73,22 @@ public sealed partial class PosternSession : IDisposable
     /// <summary>The current CSRF token (the <c>csrftoken</c> cookie), if any.</summary>
     public string? CsrfToken => _handler.CsrfCookie(BaseAddress);
 
+    /// <summary>The API token this session authenticates with, if any (<see cref="WithToken"/>).</summary>
+    public string? ApiToken => _handler.ApiTokenKey;
+
+    /// <summary>
+    /// Authenticates every request from now on with an API token (<c>Authorization: Token &lt;key&gt;</c>) instead of
+    /// cookies: no login, no CSRF token. Returns this session, to chain.
+    /// </summary>
+    public PosternSession WithToken(string key)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        if (key.Any(char.IsWhiteSpace))
+            throw new ArgumentException("An API token has no spaces.", nameof(key));
+        _handler.ApiTokenKey = key;
+        return this;
+    }
+
     /// <summary>Whether the jar holds a session cookie (it may still have expired server-side).</summary>
     public bool HasSession => _handler.Cookies.Jar.GetCookies(BaseAddress)[CookieNames.Session] is { Value.Length: > 0 };
 
@@ -137,9 +153,17 @@ public sealed partial class PosternSession : IDisposable
     [GeneratedRegex("name=[\"']csrfmiddlewaretoken[\"'] value=[\"'](?<token>[^\"']+)[\"']")]
     private static partial Regex CsrfField();
 
-    /// <summary>Ends the session server-side (POST with the token pair, or GET if the backend only takes that).</summary>
+    /// <summary>
+    /// Ends the session server-side (POST with the token pair, or GET if the backend only takes that). A session
+    /// authenticated by an API token only forgets the token: revoke it with <see cref="RevokeTokenAsync"/>.
+    /// </summary>
     public async Task LogoutAsync(CancellationToken ct = default)
     {
+        if (_handler.ApiTokenKey is not null)
+        {
+            _handler.ApiTokenKey = null;
+            return;
+        }
         using var response = await SendRawAsync(HttpMethod.Post, _options.LogoutPath, null, ct);
         if (response.StatusCode == HttpStatusCode.MethodNotAllowed)
         {
@@ -347,14 +371,16 @@ public sealed partial class PosternSession : IDisposable
     // ---- persistence
 
     /// <summary>Saves the cookie jar to a JSON file readable by its owner only (mode 0600).</summary>
+    /// <remarks>A session authenticated by an API token saves the token too: the file is then as secret as the token.</remarks>
     public Task SaveAsync(string path, CancellationToken ct = default) =>
-        SessionFile.SaveAsync(path, BaseAddress, _handler.Cookies.Jar, ct);
+        SessionFile.SaveAsync(path, BaseAddress, _handler.Cookies.Jar, _handler.ApiTokenKey, ct);
 
     /// <summary>Resumes a saved session.</summary>
     public static async Task<PosternSession> LoadAsync(string path, PosternClientOptions? options = null, CancellationToken ct = default)
     {
-        var (baseAddress, cookies) = await SessionFile.LoadAsync(path, ct);
+        var (baseAddress, cookies, apiToken) = await SessionFile.LoadAsync(path, ct);
         var effective = WithBase(options, baseAddress);
+        effective.ApiToken ??= apiToken;
         return new PosternSession(effective, disposeInner: true, cookies);
     }
 

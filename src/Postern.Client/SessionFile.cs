@@ -4,12 +4,15 @@ using System.Text.Json.Serialization;
 
 namespace Postern.Client;
 
-/// <summary>A saved session: the backend's address and the cookie jar, as JSON in a file only its owner can read.</summary>
+/// <summary>
+/// A saved session: the backend's address and the cookie jar (or an API token), as JSON in a file only its owner can read.
+/// </summary>
 internal static class SessionFile
 {
     private sealed record SavedCookie(string Name, string Value, string Domain, string Path, DateTime? Expires, bool Secure, bool HttpOnly);
 
-    private sealed record Saved(Uri BaseAddress, List<SavedCookie> Cookies);
+    /// <param name="ApiToken">The API token of a session authenticated by one; left out of the file otherwise.</param>
+    private sealed record Saved(Uri BaseAddress, List<SavedCookie> Cookies, string? ApiToken = null);
 
     private static readonly JsonSerializerOptions Format = new()
     {
@@ -18,7 +21,7 @@ internal static class SessionFile
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static async Task SaveAsync(string path, Uri baseAddress, CookieContainer jar, CancellationToken ct)
+    public static async Task SaveAsync(string path, Uri baseAddress, CookieContainer jar, string? apiToken, CancellationToken ct)
     {
         var cookies = jar.GetAllCookies().Where(c => !c.Expired)
             .Select(c => new SavedCookie(c.Name, c.Value, c.Domain, c.Path,
@@ -33,13 +36,13 @@ internal static class SessionFile
         if (!OperatingSystem.IsWindows())
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         await using (var stream = new FileStream(temporary, options))
-            await JsonSerializer.SerializeAsync(stream, new Saved(baseAddress, cookies), Format, ct);
+            await JsonSerializer.SerializeAsync(stream, new Saved(baseAddress, cookies, apiToken), Format, ct);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(temporary, path, overwrite: true);
     }
 
-    public static async Task<(Uri BaseAddress, CookieContainer Jar)> LoadAsync(string path, CancellationToken ct)
+    public static async Task<(Uri BaseAddress, CookieContainer Jar, string? ApiToken)> LoadAsync(string path, CancellationToken ct)
     {
         Saved saved;
         try
@@ -59,6 +62,6 @@ internal static class SessionFile
                 cookie.Expires = expires;
             jar.Add(cookie);
         }
-        return (saved.BaseAddress, jar);
+        return (saved.BaseAddress, jar, saved.ApiToken);
     }
 }

@@ -18,6 +18,9 @@ internal sealed class SessionHandler(
 
     public CookieHeaderCache Cookies => cookies;
 
+    /// <summary>The API token every request to the backend carries instead of cookies; null for a cookie session.</summary>
+    public string? ApiTokenKey { get; set; } = options.ApiToken;
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("A request needs a URI.");
@@ -29,7 +32,16 @@ internal sealed class SessionHandler(
                     + $"{baseAddress.GetLeftPart(UriPartial.Authority)}); not following.");
             request.Headers.Remove("Cookie");
             request.Headers.Remove(HeaderNames.CsrfToken);
+            request.Headers.Authorization = null;
             request.Headers.Referrer = null;
+            return base.SendAsync(request, ct);
+        }
+        if (ApiTokenKey is { } key)
+        {
+            // A token stands alone: no cookie, so no CSRF token either (the backend checks none for a token request).
+            request.Headers.Remove("Cookie");
+            request.Headers.Remove(HeaderNames.CsrfToken);
+            request.Headers.TryAddWithoutValidation("Authorization", ApiToken.HeaderValue(key));
             return base.SendAsync(request, ct);
         }
         // A safe request is never refused for CSRF, so it needs no retry.

@@ -101,11 +101,12 @@ public sealed class CommandLineTests : IDisposable
     {
         var help = await _home.RunAsync("--help");
         Assert.Equal(0, help.ExitCode);
-        foreach (var command in new[] { "login", "get", "post", "put", "patch", "delete", "whoami", "logout" })
+        foreach (var command in new[] { "login", "get", "post", "put", "patch", "delete", "whoami", "logout", "token" })
             Assert.Contains(command, help.Stdout);
         // The list of commands marks optional arguments as their own usage lines do.
         var lines = help.Stdout.Split('\n').Select(l => l.Trim()).ToList();
-        Assert.Contains(lines, l => l.StartsWith("login <BASE_URL> <USERNAME> ", StringComparison.Ordinal));
+        // USERNAME is left out with --token.
+        Assert.Contains(lines, l => l.StartsWith("login <BASE_URL> [<USERNAME>] ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("get <URL|PATH> [<ITEMS>...] ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("whoami [<BASE_URL>] ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("logout [<BASE_URL>] ", StringComparison.Ordinal));

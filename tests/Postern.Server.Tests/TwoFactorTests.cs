@@ -251,6 +251,42 @@ public sealed class TwoFactorTests
     }
 
     [Fact]
+    public async Task ATokenNeedsARecentSessionToBeMadeAndCannotActInItsPlace()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock);
+        await server.CreateUserAsync("alice", Password);
+        var alice = await SignedInAsync(server);
+        var created = await PostJsonAsync(alice, ApiToken.ListPath, """{"name": "script"}""");
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        var key = created.Json().GetProperty("key").GetString()!;
+
+        clock.Now += TimeSpan.FromSeconds(301);
+        var stale = await PostJsonAsync(alice, ApiToken.ListPath, """{"name": "another"}""");
+        Assert.Equal(HttpStatusCode.Unauthorized, stale.Status);
+        Assert.Equal("""{"detail":"Reauthentication required.","reauthentication_required":true}""", stale.Body);
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync(ApiToken.ListPath)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PostJsonAsync(alice, EndpointPaths.Reauthenticate, $$"""{"password": "{{Password}}"}""")).Status);
+        Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync(alice, ApiToken.ListPath, """{"name": "another"}""")).Status);
+
+        // A token never reauthenticates, so it cannot do what needs it, nor manage the second factor.
+        var client = server.CreateRawClient();
+        (string, string)[] token = [("Authorization", ApiToken.HeaderValue(key))];
+        var user = await client.SendAsync(HttpMethod.Get, EndpointPaths.User, token);
+        Assert.Equal(HttpStatusCode.OK, user.Status);
+        Assert.Equal(0, user.Json().GetProperty("reauthentication_seconds_left").GetInt32());
+        foreach (var (method, path) in ((HttpMethod, string)[])[
+                     (HttpMethod.Get, EndpointPaths.Mfa), (HttpMethod.Post, EndpointPaths.TotpSetup),
+                     (HttpMethod.Delete, EndpointPaths.Totp), (HttpMethod.Post, EndpointPaths.RecoveryCodes),
+                     (HttpMethod.Post, EndpointPaths.Reauthenticate), (HttpMethod.Post, "/api/sessions/revoke-others/")])
+        {
+            var refused = await client.SendAsync(method, path, token, method == HttpMethod.Post ? RawHttp.Json("{}") : null);
+            Assert.True(refused.Status == HttpStatusCode.Forbidden, $"{method} {path}: {refused.Status} {refused.Body}");
+            Assert.Equal("An API token cannot do this: sign in with a session.", refused.Detail);
+        }
+    }
+
+    [Fact]
     public async Task APasswordChangeEndsThePendingLoginAndWrongOldPasswordsLockTheAccount()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);

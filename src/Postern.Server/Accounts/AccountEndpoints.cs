@@ -24,6 +24,7 @@ public static class AccountEndpoints
     public const string EmailVerified = "E-mail address verified.";
     public const string VerificationSent = "Verification e-mail sent.";
     public const string UsernameTaken = "A user with that username already exists.";
+    public const string TokenCannotChangePassword = "An API token cannot change the password: sign in with a session.";
 
     /// <summary>Django's forms.EmailField on PasswordResetForm and on a user: at most 254 characters.</summary>
     public const int MaxEmailLength = 254;
@@ -42,6 +43,7 @@ public static class AccountEndpoints
             + "(read the csrftoken cookie again); every other session of the user ends at once. The old password is the "
             + "reauthentication: wrong ones count toward the account's lockout.",
         RequiresSignIn = true,
+        TokenRefusal = TokenCannotChangePassword,
         Fields =
         [
             new("old_password", FormFieldKind.Password),

@@ -27,9 +27,9 @@ public sealed record CurrentUserBody(
         var services = context.RequestServices;
         var verified = user.Email.Length > 0
             && await services.GetRequiredService<Storage.IUserStore>().FindVerifiedEmailAsync(user.Id, context.RequestAborted) == user.Email;
-        var session = await context.GetRequestSession().GetCurrentAsync();
-        var windowLeft = session is not null && session.User.Id == user.Id
-            ? AccountEndpoint.ReauthenticationSecondsLeft(context, session.Session)
+        // A request by API token has no session, and never a reauthentication window.
+        var windowLeft = await context.GetRequestUser().GetAsync() is { Session: { } session } current && current.User.Id == user.Id
+            ? AccountEndpoint.ReauthenticationSecondsLeft(context, session)
             : 0;
         await JsonResponses.WriteAsync(context, status,
             new CurrentUserBody(services.GetRequiredService<IUserLinks>().UserUrl(context.Request, user.Id),
@@ -56,6 +56,8 @@ internal sealed partial class AccountsJsonContext : JsonSerializerContext
 public static class AuthEndpoints
 {
     public const string NotAuthenticated = "Authentication credentials were not provided.";
+    public const string TokenCannotLogIn = "A request authenticated by an API token cannot log in.";
+    public const string TokenCannotLogOut = "An API token is not a session: revoke it with DELETE /api/tokens/{id}/ instead.";
 
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
@@ -89,6 +91,11 @@ public static class AuthEndpoints
         if (context.Request.Method != "POST")
         {
             await JsonResponses.WriteMethodNotAllowedAsync(context, "POST");
+            return;
+        }
+        if (await context.GetRequestUser().IsByTokenAsync())
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, TokenCannotLogIn);
             return;
         }
         var credentials = await LoginRequest.ReadAsync(context.Request, context.RequestAborted);
@@ -152,6 +159,12 @@ public static class AuthEndpoints
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, CsrfProtection.RefusalPrefix + reason);
             return;
         }
+        // A token is not a session: it ends by its revocation, and its request must not end a session a cookie names.
+        if (await context.GetRequestUser().IsByTokenAsync())
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, TokenCannotLogOut);
+            return;
+        }
         await context.GetRequestSession().LogoutAsync();
         await JsonResponses.WriteDetailAsync(context, StatusCodes.Status200OK, "Successfully logged out.");
     }
@@ -172,7 +185,7 @@ public static class AuthEndpoints
             await JsonResponses.WriteMethodNotAllowedAsync(context, "GET, PATCH");
             return;
         }
-        var user = await context.GetRequestSession().GetUserAsync();
+        var user = await context.GetRequestUser().GetUserAsync();
         if (user is null)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, NotAuthenticated);
@@ -193,6 +206,8 @@ public static class AuthEndpoints
         Summary = "Change your e-mail address or names",
         Description = "Only the fields sent change. A new address is unverified until its link is followed.",
         RequiresSignIn = true,
+        // The address is where password resets go: changing it is changing the password, one e-mail later.
+        TokenRefusal = "An API token cannot change the e-mail address or names: sign in with a session.",
         Partial = true,
         Fields =
         [

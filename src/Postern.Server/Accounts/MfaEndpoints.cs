@@ -40,6 +40,7 @@ public static class MfaEndpoints
         Summary = "What you have of two-factor authentication",
         Description = "Whether TOTP is on, since when, and how many recovery codes are left.",
         RequiresSignIn = true,
+        TokenRefusal = AccountEndpoint.TokenCannotReauthenticate,
         Answers =
         [
             new(200, "The state.")
@@ -64,6 +65,7 @@ public static class MfaEndpoints
         Description = "A new secret, as text, as an otpauth:// URL and as a QR code (SVG); nothing changes for logins until "
             + "POST /auth/mfa/totp/activate confirms it with a code. Setting up again replaces a secret not yet confirmed.",
         RequiresSignIn = true,
+        TokenRefusal = AccountEndpoint.TokenCannotReauthenticate,
         Answers =
         [
             new(200, "The secret.")
@@ -89,6 +91,7 @@ public static class MfaEndpoints
         Description = "The code the app shows for the secret just set up. Logins then ask for a code; the answer carries the "
             + "first recovery codes.",
         RequiresSignIn = true,
+        TokenRefusal = AccountEndpoint.TokenCannotReauthenticate,
         Fields = [new("code") { MaxLength = 64, Description = "The 6-digit code the app shows." }],
         Answers =
         [
@@ -155,6 +158,7 @@ public static class MfaEndpoints
             + "Postern:Accounts:ReauthSeconds for the sensitive actions. The session goes on under a new key. Wrong answers "
             + "count toward the account's lockout.",
         RequiresSignIn = true,
+        TokenRefusal = AccountEndpoint.TokenCannotReauthenticate,
         Fields =
         [
             new("password", FormFieldKind.Password) { Required = false },

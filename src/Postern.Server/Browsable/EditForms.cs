@@ -121,6 +121,9 @@ public sealed class EditForms
             html.Raw(" id=\"").Raw(id).Raw("\"");
         if (next is not null)
             html.Raw(" data-next=\"").Text(next).Raw("\"");
+        // An answer that shows something once (a new token's key) stays on the page rather than going to the new object.
+        if (method == "POST" && _route.Kind == RouteKind.List && _route.Resource is { HasFieldsShownOnlyOnCreate: true })
+            html.Raw(" data-stay");
         // The server validates (and its messages are the ones to see): the browser's own checks would stop the request.
         html.Raw(" novalidate><div class=\"form-errors\" role=\"alert\" hidden></div>");
     }

@@ -113,6 +113,7 @@ public static class PosternApplication
             ResolveSecretKey(provider), provider.GetRequiredService<IOptions<SecretOptions>>().Value.SecretKeyFallbacks));
         services.AddSingleton<SessionAuthHash>();
         services.AddSingleton<SessionManager>();
+        services.AddSingleton<ApiTokenAuthentication>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton(provider =>
             PasswordValidation.From(provider.GetRequiredService<IOptions<PasswordValidationOptions>>().Value));
@@ -178,6 +179,7 @@ public static class PosternApplication
         services.AddSingleton<IUserStore, UserStore>();
         services.AddSingleton<IGroupStore, GroupStore>();
         services.AddSingleton<ISessionStore, SessionStore>();
+        services.AddSingleton<ApiTokenStore>();
         services.AddSingleton<IStoreAdministration, StoreAdministration>();
     }
 

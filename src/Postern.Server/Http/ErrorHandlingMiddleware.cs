@@ -29,6 +29,12 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             // Kestrel's chunked-body reader overflowing on a chunk size of more than 64 bits: the client's malformed body.
             await RespondAsync(context, StatusCodes.Status400BadRequest, "Malformed request.");
         }
+        catch (AuthenticationFailedException e) when (!context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            context.Response.Headers.WWWAuthenticate = e.Challenge;
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status401Unauthorized, e.Detail);
+        }
         catch (StoreUnavailableException e) when (!context.Response.HasStarted)
         {
             logger.StorageUnavailable(e, context.Request.Method, context.Request.Path.Value ?? "");

@@ -51,9 +51,13 @@ internal sealed class AccountEndpointDescriptions(OpenApiDocument document, Oper
         {
             OperationId = endpoint.OperationId,
             Summary = endpoint.Summary,
-            Description = endpoint.Description,
+            Description = endpoint.TokenRefusal is { } refusal
+                ? $"{endpoint.Description} Refused to an API token (403): \"{refusal}\""
+                : endpoint.Description,
             Tags = new HashSet<OpenApiTagReference> { new(AccountsTag, document) },
-            Security = parts.Security(endpoint.RequiresSignIn ? [OperationParts.SessionAndTokenPair] : [OperationParts.TokenPair]),
+            Security = !endpoint.RequiresSignIn ? parts.Security(OperationParts.TokenPair)
+                : endpoint.TokenRefusal is null ? parts.Security(OperationParts.SessionAndTokenPair, OperationParts.ApiToken)
+                : parts.Security(OperationParts.SessionAndTokenPair),
             Responses = [],
         };
         if (endpoint.Fields.Count > 0)
@@ -81,6 +85,8 @@ internal sealed class AccountEndpointDescriptions(OpenApiDocument document, Oper
             operation.Responses.TryAdd("400", parts.Detail("A malformed body.", ("malformed", AccountCall.MalformedBody)));
             operation.Responses["413"] = parts.TooLarge();
         }
+        if (endpoint.RequiresSignIn || endpoint.RequiresRecentAuthentication)
+            operation.Responses.TryAdd("401", parts.BadToken());
         if (endpoint.RateLimits.Count > 0)
             operation.Responses["429"] = parts.Throttled();
         operation.Responses["503"] = parts.Unavailable();

@@ -115,7 +115,9 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
             Responses = [],
         };
         var signIn = unsafeMethod ? OperationParts.SessionAndTokenPair : OperationParts.Session;
-        operation.Security = audience == Audience.Anyone ? parts.Security(signIn, OperationParts.None) : parts.Security(signIn);
+        operation.Security = audience == Audience.Anyone
+            ? parts.Security(signIn, OperationParts.ApiToken, OperationParts.None)
+            : parts.Security(signIn, OperationParts.ApiToken);
 
         var input = InputOf(route, method);
         if (route.Kind == RouteKind.List && method == "GET")
@@ -142,6 +144,7 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
                 },
             };
         }
+        operation.Responses["401"] = parts.BadToken();
         operation.Responses["403"] = Forbidden(audience, unsafeMethod);
         operation.Responses["404"] = NotFound(route, method);
         operation.Responses["406"] = parts.NotAcceptable();
@@ -239,7 +242,7 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
                 break;
             case (RouteKind.List, "POST"):
                 var created = OperationParts.JsonAnswer($"Created: the new {resource!.Name.ToLowerInvariant()}.",
-                    Schemas.Object(resource));
+                    Schemas.Created(resource));
                 var location = OperationParts.Header("The new object's absolute URL (its url field).", OperationParts.Url(absolute: true));
                 created.Headers = new Dictionary<string, IOpenApiHeader> { ["Location"] = location };
                 responses["201"] = created;
@@ -326,7 +329,7 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
     private static Audience AudienceOf(ApiRoute route, string method, RouteTable routes)
     {
         var context = new DefaultHttpContext();
-        bool Allows(SessionWithUser? who) =>
+        bool Allows(Sessions.Authenticated? who) =>
             route.Permissions.All(p => p.HasPermission(new ApiRequest(context, who, method, routes)));
         if (Allows(null))
             return Audience.Anyone;
@@ -335,11 +338,11 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
         return Allows(Someone(staff: true)) ? Audience.Staff : Audience.Nobody;
     }
 
-    private static SessionWithUser Someone(bool staff)
+    private static Sessions.Authenticated Someone(bool staff)
     {
         var at = DateTimeOffset.UnixEpoch;
-        return new SessionWithUser(
-            new SessionRecord("", 0, "", at, at, at, null),
-            new User(0, "", "", "", IsActive: true, IsStaff: staff, IsSuperuser: false, at, null));
+        return new Sessions.Authenticated(
+            new User(0, "", "", "", IsActive: true, IsStaff: staff, IsSuperuser: false, at, null),
+            new SessionRecord("", 0, "", at, at, at, null), null);
     }
 }

@@ -23,6 +23,7 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
     public const string SessionScheme = "sessionCookie";
     public const string CsrfCookieScheme = "csrfCookie";
     public const string CsrfHeaderScheme = "csrfHeader";
+    public const string ApiTokenScheme = "tokenAuth";
 
     public const string Json = "application/json";
     public const string UrlEncoded = "application/x-www-form-urlencoded";
@@ -33,7 +34,10 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
 
     public ResourceSchemas Schemas => schemas;
 
-    /// <summary>The three schemes: a client sends the session cookie, and on unsafe methods the CSRF cookie and header together.</summary>
+    /// <summary>
+    /// The schemes: a browser sends the session cookie, and on unsafe methods the CSRF cookie and header together; any other
+    /// client may send an API token instead, alone.
+    /// </summary>
     public IDictionary<string, IOpenApiSecurityScheme> SecuritySchemes() => new Dictionary<string, IOpenApiSecurityScheme>
     {
         [SessionScheme] = new OpenApiSecurityScheme
@@ -60,6 +64,14 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
             Description = "The CSRF token (the cookie's value, or the masked token GET /auth/csrf returns), on every POST, PUT, "
                 + "PATCH and DELETE. A form may send it as the csrfmiddlewaretoken field instead.",
         },
+        [ApiTokenScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = "Authorization",
+            Description = $"{Protocol.ApiToken.Keyword} <key>: an API token from POST /api/tokens/ (DRF's TokenAuthentication). "
+                + "Needs no cookie and no CSRF token; cannot create tokens or change the password. A bad token is a 401.",
+        },
     };
 
     /// <summary>Any one of <paramref name="alternatives"/>, each a set of schemes sent together; an empty set: none needed.</summary>
@@ -78,6 +90,7 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
     public static readonly string[] Session = [SessionScheme];
     public static readonly string[] TokenPair = [CsrfCookieScheme, CsrfHeaderScheme];
     public static readonly string[] SessionAndTokenPair = [SessionScheme, CsrfCookieScheme, CsrfHeaderScheme];
+    public static readonly string[] ApiToken = [ApiTokenScheme];
 
     /// <summary>A <c>{"detail": ...}</c> answer, with DRF's words for each case as examples.</summary>
     public OpenApiResponse Detail(string description, params (string Name, string Detail)[] examples)
@@ -120,6 +133,20 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
         response.Headers = new Dictionary<string, IOpenApiHeader>
         {
             ["Retry-After"] = Header("Seconds until the lock ends.", new OpenApiSchema { Type = JsonSchemaType.Integer }),
+        };
+        return response;
+    });
+
+    /// <summary>A request whose Authorization header names a token that does not authenticate, in DRF's words.</summary>
+    public IOpenApiResponse BadToken() => Shared("InvalidToken", () =>
+    {
+        var response = Detail("The Authorization header names the Token scheme, but no valid token (revoked, ended by a password "
+                + "change, or its user deactivated).",
+            ("invalidToken", Protocol.ApiToken.InvalidToken), ("userInactive", Protocol.ApiToken.UserInactive),
+            ("noCredentials", Protocol.ApiToken.NoCredentials), ("spaces", Protocol.ApiToken.ContainsSpaces));
+        response.Headers = new Dictionary<string, IOpenApiHeader>
+        {
+            ["WWW-Authenticate"] = Header($"\"{Protocol.ApiToken.Keyword}\".", new OpenApiSchema { Type = JsonSchemaType.String }),
         };
         return response;
     });

@@ -19,7 +19,18 @@ internal sealed class ResourceSchemas(OpenApiDocument document)
     private readonly OpenApiJsonReader _reader = new();
 
     public OpenApiSchemaReference Object(ApiResource resource) =>
-        Register(resource.Name, () => ObjectSchema(resource.DeclaredFields, $"A {resource.Name.ToLowerInvariant()} as the API shows it."));
+        Register(resource.Name, () => ObjectSchema(resource.DeclaredFields.Where(f => !f.ShownOnlyOnCreate),
+            $"A {resource.Name.ToLowerInvariant()} as the API shows it."));
+
+    /// <summary>
+    /// What a create answers: the object, and for a resource with fields shown only then, <c>{Name}Created</c>, the object
+    /// with those fields too.
+    /// </summary>
+    public OpenApiSchemaReference Created(ApiResource resource) => !resource.HasFieldsShownOnlyOnCreate
+        ? Object(resource)
+        : Register(resource.Name + "Created", () => ObjectSchema(resource.DeclaredFields,
+            $"A new {resource.Name.ToLowerInvariant()}, with what only this answer shows ("
+            + string.Join(", ", resource.DeclaredFields.Where(f => f.ShownOnlyOnCreate).Select(f => f.Name)) + ")."));
 
     /// <summary>What a create or PUT sends; null when nothing is writable.</summary>
     public OpenApiSchemaReference? Request(string name, IReadOnlyList<Field> fields, bool partial)

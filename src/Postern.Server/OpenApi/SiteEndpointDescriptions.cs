@@ -190,7 +190,8 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
 
     private OpenApiOperation CurrentUser()
     {
-        var operation = Operation("currentUser", AuthTag, "Who is signed in", "The session's user.", [OperationParts.Session]);
+        var operation = Operation("currentUser", AuthTag, "Who is signed in", "The session's user, or the API token's.",
+            [OperationParts.Session, OperationParts.ApiToken]);
         var user = Schemas.Register(CurrentUserSchemaId, () => new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
@@ -218,6 +219,7 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
             },
         });
         operation.Responses!["200"] = OperationParts.JsonAnswer("The signed-in user.", user);
+        operation.Responses["401"] = parts.BadToken();
         operation.Responses["403"] = parts.Detail("Not signed in.", ("notSignedIn", ApiPipeline.NotAuthenticated));
         operation.Responses["503"] = parts.Unavailable();
         return operation;

@@ -91,3 +91,21 @@ public sealed class DuplicateGroupNameException(string name)
 /// </summary>
 public sealed class MissingReferenceException(Exception inner)
     : Exception("A user or group this write refers to does not exist.", inner);
+
+/// <summary>
+/// An API token: a name its user gave it, the SHA-256 of its key (the key itself is shown once, at creation, and never
+/// stored), the key's first characters to recognise it by, and <see cref="AuthHash"/>, which ties it to the password it was
+/// made under as a session's does.
+/// </summary>
+public sealed record ApiTokenRecord(
+    long Id,
+    long UserId,
+    string Name,
+    string KeyHash,
+    string Prefix,
+    string AuthHash,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? LastUsedAt);
+
+/// <summary>A token together with the user it belongs to, read in one query.</summary>
+public sealed record ApiTokenWithUser(ApiTokenRecord Token, User User);

@@ -23,11 +23,14 @@ public interface IUserStore
 
     /// <summary>
     /// Sets the encoded password and, in the same transaction, ends every session of the user but
-    /// <paramref name="kept"/>, which is re-tied to the new password (Django's update_session_auth_hash).
+    /// <paramref name="kept"/>, which is re-tied to the new password (Django's update_session_auth_hash), and every API token.
     /// </summary>
     Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default);
 
-    /// <summary>Activates or deactivates; deactivation ends every session of the user in the same transaction.</summary>
+    /// <summary>
+    /// Activates or deactivates; deactivation ends every session of the user in the same transaction. API tokens stay, refused
+    /// while the user is inactive (DRF's "User inactive or deleted."), as DRF keeps a deactivated user's token.
+    /// </summary>
     Task SetActiveAsync(long userId, bool isActive, CancellationToken ct = default);
 
     /// <summary>Deletes the user, their sessions and memberships.</summary>

@@ -181,6 +181,9 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
             await db.Command("UPDATE users SET password = @encodedPassword WHERE id = @userId;", tx)
                 .With("@userId", userId).With("@encodedPassword", encodedPassword).ExecuteAsync();
             await SessionStore.DeleteSessionsOfUserExcept(db, tx, userId, kept?.Key).ExecuteAsync();
+            // A token is tied to the password it was made under: a new password ends them all (a token cannot be re-tied:
+            // nobody holding one is asking).
+            await ApiTokenStore.DeleteTokensOfUser(db, tx, userId).ExecuteAsync();
             if (kept is not null)
             {
                 await db.Command("UPDATE sessions SET auth_hash = @AuthHash WHERE session_key = @Key AND user_id = @userId;", tx)
@@ -221,6 +224,10 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
             await db.Command("UPDATE users SET last_login = @now, password = @EncodedPassword WHERE id = @userId;", tx)
                 .With("@userId", userId).With("@now", now).With("@EncodedPassword", upgrade.EncodedPassword).ExecuteAsync();
             await db.Command("UPDATE sessions SET auth_hash = @NewAuthHash WHERE user_id = @userId AND auth_hash = @OldAuthHash;", tx)
+                .With("@userId", userId).With("@NewAuthHash", upgrade.NewAuthHash).With("@OldAuthHash", upgrade.OldAuthHash)
+                .ExecuteAsync();
+            // The same password, re-hashed: the user's tokens go on too.
+            await db.Command("UPDATE api_tokens SET auth_hash = @NewAuthHash WHERE user_id = @userId AND auth_hash = @OldAuthHash;", tx)
                 .With("@userId", userId).With("@NewAuthHash", upgrade.NewAuthHash).With("@OldAuthHash", upgrade.OldAuthHash)
                 .ExecuteAsync();
             await tx.CommitAsync(ct);

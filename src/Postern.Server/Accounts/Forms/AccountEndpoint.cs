@@ -40,11 +40,19 @@ public sealed class AccountEndpoint
 
     /// <summary>
     /// A sensitive action: the session must have authenticated within <see cref="AccountOptions.ReauthSeconds"/> (its login,
-    /// or <c>POST /auth/reauthenticate</c>), or the answer is 401 with <c>reauthentication_required</c>. Implies sign-in.
+    /// or <c>POST /auth/reauthenticate</c>), or the answer is 401 with <c>reauthentication_required</c>. Implies sign-in, and
+    /// is refused to an API token (which never authenticates again) unless <see cref="TokenRefusal"/> says otherwise.
     /// </summary>
     public bool RequiresRecentAuthentication { get; init; }
 
     public const string ReauthenticationRequired = "Reauthentication required.";
+    public const string TokenCannotReauthenticate = "An API token cannot do this: sign in with a session.";
+
+    /// <summary>
+    /// Why a request authenticated by an API token may not use this endpoint (403 with these words); null when it may. A token
+    /// is for reading and writing data, not for taking over the account (the password, the address resets go to).
+    /// </summary>
+    public string? TokenRefusal { get; init; }
 
     /// <summary>PATCH-style: only the fields the body names are cleaned, and none is required.</summary>
     public bool Partial { get; init; }
@@ -65,13 +73,19 @@ public sealed class AccountEndpoint
         }
         // Only an endpoint for signed-in users looks at the session: the others' answers do not vary by Cookie (as Django's).
         var signInRequired = RequiresSignIn || RequiresRecentAuthentication;
-        var session = signInRequired ? await context.GetRequestSession().GetCurrentAsync() : null;
+        var session = signInRequired ? await context.GetRequestUser().GetAsync() : null;
         if (signInRequired && session is null)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, AuthEndpoints.NotAuthenticated);
             return;
         }
-        if (RequiresRecentAuthentication && !IsRecent(context, session!.Session))
+        var tokenRefusal = TokenRefusal ?? (RequiresRecentAuthentication ? TokenCannotReauthenticate : null);
+        if (session is { ByToken: true } && tokenRefusal is not null)
+        {
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, tokenRefusal);
+            return;
+        }
+        if (RequiresRecentAuthentication && !IsRecent(context, session!.Session!))
         {
             await JsonResponses.WriteFlaggedDetailAsync(
                 context, StatusCodes.Status401Unauthorized, ReauthenticationRequired, "reauthentication_required");

@@ -66,6 +66,9 @@ public abstract class ApiResource
     /// <summary>The fields, in the order they are written and validated.</summary>
     public abstract IReadOnlyList<Field> DeclaredFields { get; }
 
+    /// <summary>Whether the create's answer shows a field no other answer does (<see cref="Field.ShownOnlyOnCreate"/>).</summary>
+    public bool HasFieldsShownOnlyOnCreate => DeclaredFields.Any(f => f.ShownOnlyOnCreate);
+
     public string ListName => Name + " List";
 
     public string InstanceName => Name + " Instance";

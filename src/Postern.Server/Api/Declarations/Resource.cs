@@ -55,6 +55,8 @@ public sealed class Resource<TRecord> : ApiResource
         init
         {
             field = value;
+            if (value.FirstOrDefault(f => f.ShownOnlyOnCreate && !f.ReadOnly) is { } writable)
+                throw new InvalidOperationException($"{writable.Name} is shown only on create, so it must be read-only.");
             foreach (var url in value.OfType<UrlField<TRecord>>())
                 url.Owner = url.Owner is null || url.Owner == this
                     ? this
@@ -100,7 +102,11 @@ public sealed class Resource<TRecord> : ApiResource
     {
         var data = await Serializer.ValidateAsync(request, Fields, instance: null, partial: false);
         var created = await UniqueAsync(() => Store.CreateAsync(request, data));
-        return new ApiResponse(StatusCodes.Status201Created, Represent(request, created), request.Links.Instance(this, IdOf(created)));
+        var shown = FieldsShownTo(request);
+        if (HasFieldsShownOnlyOnCreate)
+            shown = [.. Fields.Where(f => f.ShownOnlyOnCreate || shown.Contains(f))];
+        return new ApiResponse(StatusCodes.Status201Created, new ObjectBody<TRecord>(shown, created, request.Links),
+            request.Links.Instance(this, IdOf(created)));
     }
 
     internal override async Task<ApiResponse> RetrieveAsync(ApiRequest request, string id)
@@ -199,15 +205,19 @@ public sealed class Resource<TRecord> : ApiResource
     {
         var rules = ShownToRules;
         if (rules.Length == 0)
-            return Fields;
+            return AnswerFields;
         var passed = 0;
         for (var i = 0; i < rules.Length; i++)
         {
             if (rules[i].HasPermission(request))
                 passed |= 1 << i;
         }
-        return _shownFields.GetOrAdd(passed, mask => [.. Fields.Where(f => f.ShownTo is null || (mask & (1 << Array.IndexOf(rules, f.ShownTo))) != 0)]);
+        return _shownFields.GetOrAdd(passed,
+            mask => [.. AnswerFields.Where(f => f.ShownTo is null || (mask & (1 << Array.IndexOf(rules, f.ShownTo))) != 0)]);
     }
+
+    /// <summary>The fields answers show, but for the create's: all but those shown only once, on create.</summary>
+    private IReadOnlyList<Field<TRecord>> AnswerFields => field ??= HasFieldsShownOnlyOnCreate ? [.. Fields.Where(f => !f.ShownOnlyOnCreate)] : Fields;
 
     private PermissionRule[] ShownToRules => field ??= [.. Fields.Select(f => f.ShownTo).OfType<PermissionRule>().Distinct()];
 

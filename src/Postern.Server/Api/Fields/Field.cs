@@ -42,6 +42,13 @@ public abstract class Field
     public bool WriteOnly { get; init; }
 
     /// <summary>
+    /// Shown once, in the answer to the create that made the object, and never again: not in a list, a retrieval or another
+    /// write's answer (an API token's key, of which only a hash is kept). Read-only. OPTIONS describes it, and the OpenAPI
+    /// document puts it in the create's answer only (<c>TokenCreated</c>).
+    /// </summary>
+    public bool ShownOnlyOnCreate { get; init; }
+
+    /// <summary>
     /// Who sees the field at all (in answers, OPTIONS and forms); null: everyone who may read the resource. A field hidden
     /// from a request is also not accepted from it.
     /// </summary>

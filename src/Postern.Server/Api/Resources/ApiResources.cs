@@ -13,6 +13,7 @@ public static class ApiResources
         UsersResource.Declaration,
         GroupsResource.Declaration,
         SessionsResource.Declaration,
+        TokensResource.Declaration,
     ];
 }
 

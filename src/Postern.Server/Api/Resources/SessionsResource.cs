@@ -47,10 +47,12 @@ public static class SessionsResource
         Handler = async action =>
         {
             var request = action.Request;
-            if (!Accounts.AccountEndpoint.IsRecent(request.Context, request.Session))
+            if (request.Session is not { } session)
+                return ApiResponse.Forbidden(Accounts.AccountEndpoint.TokenCannotReauthenticate);
+            if (!Accounts.AccountEndpoint.IsRecent(request.Context, session))
                 return ApiResponse.ReauthenticationRequired();
             var revoked = await request.Service<ISessionStore>()
-                .DeleteSessionsOfUserAsync(request.User.Id, request.Session.Key, request.Aborted);
+                .DeleteSessionsOfUserAsync(request.User.Id, session.Key, request.Aborted);
             return ApiResponse.Ok(new JsonObject
             {
                 ["detail"] = $"Ended {revoked} other session{(revoked == 1 ? "" : "s")}.",
@@ -83,7 +85,7 @@ public static class SessionsResource
         {
             var sessions = await request.Service<ISessionStore>()
                 .ListLiveSessionsOfUserAsync(request.User.Id, request.Time.GetUtcNow(), request.Aborted);
-            return [.. sessions.Select(s => new OwnSession(s, s.Key == request.Session.Key))];
+            return [.. sessions.Select(s => new OwnSession(s, s.Key == request.Session?.Key))];
         }
 
         public override async Task<long> CountAsync(ApiRequest request) => (await AllAsync(request)).Count;

@@ -59,6 +59,17 @@ public static class UsersResource
             SafeMethods.Contains(request.Method) || instance is not UserWithGroups { User.IsSuperuser: true } || request.User.IsSuperuser;
     }
 
+    /// <summary>An API token never sets its own user's password, as at /auth/password/change (it would also end itself).</summary>
+    public static readonly PermissionRule OwnPasswordNotByToken = new OwnPasswordGuard();
+
+    private sealed class OwnPasswordGuard : PermissionRule
+    {
+        public override string Message => Accounts.AccountEndpoints.TokenCannotChangePassword;
+
+        public override bool HasObjectPermission(ApiRequest request, object instance) =>
+            !(request.ByToken && instance is UserWithGroups { User.Id: var id } && id == request.User.Id);
+    }
+
     private static readonly PasswordField<JsonObject> NewPassword = new("password") { MaxLength = DjangoPasswordHash.MaxPasswordLength };
 
     /// <summary>
@@ -72,7 +83,7 @@ public static class UsersResource
         OnInstance = true,
         Description = "Staff only: sets the user's password (the password validators apply) and ends every session of the user.",
         Fields = [NewPassword],
-        Permissions = [ApiPermissions.IsAuthenticated, ApiPermissions.IsStaff, SuperusersChangedBySuperusersOnly],
+        Permissions = [ApiPermissions.IsAuthenticated, ApiPermissions.IsStaff, SuperusersChangedBySuperusersOnly, OwnPasswordNotByToken],
         ResultFields = [new StringField<JsonObject>("status") { ReadOnly = true, HelpText = "\"password set\"" }],
         Handler = async action =>
         {

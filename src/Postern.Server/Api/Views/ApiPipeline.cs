@@ -16,7 +16,7 @@ public interface IApiHtmlRenderer
 
 /// <summary>
 /// The DRF view pipeline, in DRF's order, for every route: content negotiation (404 for an unknown format, 406),
-/// session authentication with its CSRF check for signed-in users, permissions (403), the method (405), then the
+/// authentication (an API token, or the session with its CSRF check for signed-in users), permissions (403), the method (405), then the
 /// generic view or action, whose object lookup asks the object permissions; the answer is rendered as JSON or as
 /// the browsable page. Nothing here knows any particular resource.
 /// </summary>
@@ -52,9 +52,19 @@ public static class ApiPipeline
         ApiResponse response;
         if (outcome == ContentNegotiation.Outcome.Chosen)
         {
-            var current = await context.GetRequestSession().GetCurrentAsync();
-            request = new ApiRequest(context, current, context.Request.Method == "HEAD" ? "GET" : context.Request.Method, routes);
-            response = await RespondAsync(request, route);
+            var method = context.Request.Method == "HEAD" ? "GET" : context.Request.Method;
+            try
+            {
+                request = new ApiRequest(context, await context.GetRequestUser().GetAsync(), method, routes);
+                response = await RespondAsync(request, route);
+            }
+            catch (AuthenticationFailedException e)
+            {
+                // DRF's AuthenticationFailed, raised in initial() after negotiation: rendered like any answer, as anonymous.
+                request = new ApiRequest(context, null, method, routes);
+                context.Response.Headers.WWWAuthenticate = e.Challenge;
+                response = ApiResponse.Detail(StatusCodes.Status401Unauthorized, e.Detail);
+            }
         }
         else
         {
@@ -109,6 +119,10 @@ public static class ApiPipeline
         catch (ApiValidationException e)
         {
             return ApiResponse.Invalid(e.Errors);
+        }
+        catch (ApiRefusalException e)
+        {
+            return e.Response;
         }
     }
 

@@ -10,9 +10,9 @@ namespace Postern.Server.Api;
 /// </summary>
 public sealed class ApiRequest
 {
-    private readonly SessionWithUser? _current;
+    private readonly Authenticated? _current;
 
-    internal ApiRequest(HttpContext context, SessionWithUser? current, string method, RouteTable routes, ApiLinks? links = null)
+    internal ApiRequest(HttpContext context, Authenticated? current, string method, RouteTable routes, ApiLinks? links = null)
     {
         Context = context;
         _current = current;
@@ -35,8 +35,11 @@ public sealed class ApiRequest
     public User User =>
         _current?.User ?? throw new InvalidOperationException("An anonymous request has no user: check IsAuthenticated first.");
 
-    /// <summary>The session the request came with; only for resources whose permissions require one.</summary>
-    public SessionRecord Session => _current?.Session ?? throw new InvalidOperationException("An anonymous request has no session.");
+    /// <summary>The session the request is signed in with; null for an anonymous request and one authenticated by an API token.</summary>
+    public SessionRecord? Session => _current?.Session;
+
+    /// <summary>Whether the request is authenticated by an API token rather than a session.</summary>
+    public bool ByToken => _current?.ByToken ?? false;
 
     public CancellationToken Aborted => Context.RequestAborted;
     public T Service<T>() where T : notnull => Context.RequestServices.GetRequiredService<T>();

@@ -102,3 +102,12 @@ public sealed class PageBody<TRecord>(IReadOnlyList<Field<TRecord>> fields, Page
         writer.WriteEndObject();
     }
 }
+
+/// <summary>
+/// Thrown by a store or handler that must refuse once it knows more than a permission could (a create that needs a recent
+/// sign-in): the pipeline sends <see cref="Response"/> as it is.
+/// </summary>
+public sealed class ApiRefusalException(ApiResponse response) : Exception("The request was refused.")
+{
+    public ApiResponse Response { get; } = response;
+}

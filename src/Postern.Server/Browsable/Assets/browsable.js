@@ -124,7 +124,8 @@
       setBusy(form, true);
       fetch(url, init).then(function (response) {
         return response.text().then(function (text) {
-          var next = response.ok ? response.headers.get('Location') || form.dataset.next : null;
+          var stay = form.dataset.stay !== undefined;
+          var next = response.ok && !stay ? response.headers.get('Location') || form.dataset.next : null;
           if (next) {
             window.location.assign(next);
             return;

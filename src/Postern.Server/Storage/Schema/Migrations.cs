@@ -113,5 +113,21 @@ public static class Migrations
                 PRIMARY KEY (user_id, code_hash)
             );
             """),
+        // API tokens (Storage/ApiTokenStore.cs): only a SHA-256 of the key is kept (the key is 160 random bits, so no slow
+        // hash is needed), found by it on every token request (the UNIQUE constraint is its index). auth_hash ties a token to
+        // the password it was made under, as a session's does.
+        new("api tokens", sql => $"""
+            CREATE TABLE api_tokens (
+                id {sql.AutoIncrementId},
+                key_hash {sql.Text} NOT NULL UNIQUE,
+                prefix {sql.Text} NOT NULL,
+                name {sql.Text} NOT NULL,
+                user_id {sql.BigInt} NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                auth_hash {sql.Text} NOT NULL,
+                created_at {sql.BigInt} NOT NULL,
+                last_used_at {sql.BigInt} NULL
+            );
+            CREATE INDEX api_tokens_user ON api_tokens(user_id);
+            """),
     ];
 }
