@@ -8,7 +8,7 @@ namespace Postern.Differential.Tests;
 // The hyperlinked API, played against the Django peer (DRF 3.18) and Postern. Both are seeded alike
 // (same users, groups and ids), so read answers must be equal byte for byte once each server's own
 // origin is replaced by {origin}. Deliberate differences, said where they apply:
-//  A. The API root: Postern also links "sessions" and "tokens" (its own resources); the peer's links must be a subset, equal.
+//  A. The API root: Postern also links "sessions", "tokens" and "events" (its own resources); the peer's links must be a subset, equal.
 //  B. An unknown path: the peer's HTML 404 page, Postern's JSON {"detail": "Not found."}; same status.
 //  C. Malformed JSON: the same status and "JSON parse error - " prefix; the rest is each parser's own message.
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Postern.Protocol;
 using Postern.Server.Storage;
 using Postern.Server.Tests.Support;
@@ -93,6 +94,11 @@ public static class AdminCommandTests
             Assert.Equal(HttpStatusCode.OK, user.Status);
             Assert.True(user.Json().GetProperty("is_staff").GetBoolean());
             Assert.Equal("A@x.org", user.Json().GetProperty("email").GetString());
+
+            // The audit trail has the command's creation, then the login.
+            var events = await server.Services.GetRequiredService<AuditStore>().ListAsync(new AuditEventQuery(stored.Id), 0, 10);
+            Assert.Equal([AuditEventKinds.LoginSucceeded, AuditEventKinds.UserCreated], events.Select(e => e.Kind).ToArray());
+            Assert.Equal(("", "postern createuser"), (events[1].Address, events[1].UserAgent));
         }
 
         [Fact]

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Postern.Protocol;
 using Postern.Server.Api;
+using Postern.Server.Audit;
 using Postern.Server.Csrf;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
@@ -176,6 +177,7 @@ public static class AccountEndpoints
         // cycles the key) and a new CSRF secret.
         var changed = await call.Service<AccountService>().ReplacePasswordAsync(user, call.Value("new_password1")!, call.Aborted);
         await call.SignInAsync(changed);
+        await call.Service<AuditTrail>().RecordAsync(call.Context, AuditEventKinds.PasswordChanged, changed);
         await call.DetailAsync(StatusCodes.Status200OK, PasswordSaved);
     }
 
@@ -221,6 +223,7 @@ public static class AccountEndpoints
         if (call.Errors.Any)
             return false;
         await call.Service<AccountService>().ReplacePasswordAsync(user, call.Value("new_password1")!, call.Aborted);
+        await call.Service<AuditTrail>().RecordAsync(call.Context, AuditEventKinds.PasswordReset, user);
         return true;
     }
 
@@ -280,6 +283,7 @@ public static class AccountEndpoints
             await call.InvalidAsync();
             return;
         }
+        await call.Service<AuditTrail>().RecordAsync(call.Context, AuditEventKinds.UserCreated, created, "Signed up.");
         if (options.EmailVerification != EmailVerificationMode.None)
             call.Service<AccountMailRequests>().Request(new(AccountMailKind.VerificationOfUser, created.Email, call.Origin, created.Id));
         if (options.EmailVerification != EmailVerificationMode.Mandatory)
@@ -310,8 +314,12 @@ public static class AccountEndpoints
         var timeout = TimeSpan.FromSeconds(services.GetRequiredService<IOptions<AccountOptions>>().Value.EmailVerificationTimeoutSeconds);
         var named = EmailVerificationKey.Read(
             services.GetRequiredService<SecretKeyRing>(), key, services.GetRequiredService<TimeProvider>().GetUtcNow(), timeout);
-        return named is { } address
-            && await services.GetRequiredService<IUserStore>().MarkEmailVerifiedAsync(address.UserId, address.Email, context.RequestAborted);
+        var users = services.GetRequiredService<IUserStore>();
+        if (named is not { } address || !await users.MarkEmailVerifiedAsync(address.UserId, address.Email, context.RequestAborted))
+            return false;
+        if (await users.FindUserByIdAsync(address.UserId, context.RequestAborted) is { } user)
+            await services.GetRequiredService<AuditTrail>().RecordAsync(context, AuditEventKinds.EmailVerified, user, address.Email);
+        return true;
     }
 
     private static async Task ResendVerificationAsync(AccountCall call)

@@ -165,7 +165,8 @@ public static class AuthEndpoints
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, TokenCannotLogOut);
             return;
         }
-        await context.GetRequestSession().LogoutAsync();
+        if (await context.GetRequestSession().LogoutAsync() is { } user)
+            await context.RequestServices.GetRequiredService<Audit.AuditTrail>().RecordAsync(context, AuditEventKinds.Logout, user);
         await JsonResponses.WriteDetailAsync(context, StatusCodes.Status200OK, "Successfully logged out.");
     }
 
@@ -244,6 +245,8 @@ public static class AuthEndpoints
         {
             call.Service<AccountMailRequests>().Request(new(AccountMailKind.VerificationOfUser, email, call.Origin, user.Id));
         }
+        if (email is not null && email != user.Email)
+            await call.Service<Audit.AuditTrail>().RecordAsync(call.Context, AuditEventKinds.EmailChanged, updated.User, $"From {user.Email} to {email}.");
         await CurrentUserBody.WriteAsync(call.Context, StatusCodes.Status200OK, updated.User);
     }
 }

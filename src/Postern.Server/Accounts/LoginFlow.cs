@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Postern.Protocol;
+using Postern.Server.Audit;
 using Postern.Server.Csrf;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
@@ -52,7 +53,7 @@ public readonly record struct LoginResult(LoginOutcome Outcome, Storage.User? Us
 /// </summary>
 public sealed class LoginFlow(
     AccountService accounts, IUserStore users, LoginThrottle throttle, MfaStore mfa, PendingMfaLogins pendingLogins, SecondFactor secondFactor,
-    IOptions<AccountOptions> options)
+    AuditTrail audit, IOptions<AccountOptions> options)
 {
     public const string EmailNotVerified = "E-mail is not verified.";
     public const string MfaRequired = "Two-factor authentication required.";
@@ -70,16 +71,20 @@ public sealed class LoginFlow(
         var user = await accounts.AuthenticateAsync(username, password, ct,
             options.Value.EmailVerification == EmailVerificationMode.Mandatory ? IsVerifiedAsync : null);
         if (ReferenceEquals(user, AccountService.NotAdmitted))
+        {
+            await RecordFailureAsync(context, username, LoginFlow.EmailNotVerified, counts: false);
             return new(LoginOutcome.EmailNotVerified);
+        }
         if (user is null)
         {
-            await throttle.RecordFailureAsync(username, address, ct);
+            await RecordFailureAsync(context, username, "Invalid username or password.");
             return new(LoginOutcome.Refused);
         }
         // The count is not cleared yet: a password known to an attacker must not reset the count of wrong codes.
         if (await mfa.IsActiveAsync(user.Id, ct))
         {
             pendingLogins.Begin(context, user);
+            await audit.RecordAsync(context, AuditEventKinds.MfaRequired, user, Via(context));
             return new(LoginOutcome.MfaRequired, user);
         }
         return await OpenSessionAsync(context, user, username, counted);
@@ -104,23 +109,50 @@ public sealed class LoginFlow(
             return new(LoginOutcome.Throttled, RetryAfterSeconds: wait);
         if (!await secondFactor.VerifyAsync(user, code, ct))
         {
-            await throttle.RecordFailureAsync(user.Username, address, ct);
+            await audit.RecordAsync(context, AuditEventKinds.MfaFailed, user, Via(context));
+            await RecordLockAsync(context, user.Username, await throttle.RecordFailureAsync(user.Username, address, ct));
             return new(LoginOutcome.Refused);
         }
+        await audit.RecordAsync(context, AuditEventKinds.MfaPassed, user, Via(context));
         var result = await OpenSessionAsync(context, user, user.Username, counted);
         if (result.Outcome == LoginOutcome.SignedIn)
             pendingLogins.End(context);
         return result;
     }
 
+    /// <summary>
+    /// A refused login, recorded under the user it names when there is one (so that users see attempts on their account)
+    /// or the username tried. Locked or throttled attempts are not recorded one by one (the lock is, once): refusing them must
+    /// stay as cheap as it is, or a flood of them would cost the server a write each.
+    /// </summary>
+    private async Task RecordFailureAsync(HttpContext context, string username, string why, bool counts = true)
+    {
+        var named = await users.FindUserByUsernameAsync(username, context.RequestAborted);
+        await audit.RecordAsync(context, AuditEventKinds.LoginFailed, named?.Id, named?.Username ?? username, $"{why} {Via(context)}");
+        if (counts)
+            await RecordLockAsync(context, username, await throttle.RecordFailureAsync(username, context.Connection.RemoteIpAddress, context.RequestAborted));
+    }
+
+    private async Task RecordLockAsync(HttpContext context, string username, int lockedSeconds)
+    {
+        if (lockedSeconds <= 0)
+            return;
+        var named = await users.FindUserByUsernameAsync(username, context.RequestAborted);
+        await audit.RecordAsync(context, AuditEventKinds.LoginLocked, named?.Id, named?.Username ?? username,
+            $"Locked for {lockedSeconds} seconds after repeated failures.");
+    }
+
+    private static string Via(HttpContext context) => $"({context.Request.Method} {context.Request.Path})";
+
     private async Task<LoginResult> OpenSessionAsync(HttpContext context, User user, string username, bool counted)
     {
         // A user deleted between the password check and the session's creation fails as an unknown user.
         if (!await context.GetRequestSession().LoginAsync(user))
         {
-            await throttle.RecordFailureAsync(username, context.Connection.RemoteIpAddress, context.RequestAborted);
+            await RecordFailureAsync(context, username, "Invalid username or password.");
             return new(LoginOutcome.Refused);
         }
+        await audit.RecordAsync(context, AuditEventKinds.LoginSucceeded, user, Via(context));
         if (counted)
             await throttle.ClearAsync(username, context.RequestAborted);
         context.GetCsrfCookie().Rotate();

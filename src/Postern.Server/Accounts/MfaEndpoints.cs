@@ -1,4 +1,5 @@
 using Postern.Protocol;
+using Postern.Server.Audit;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
@@ -259,6 +260,7 @@ public static class MfaEndpoints
             await call.DetailAsync(StatusCodes.Status409Conflict, AlreadyOn);
             return;
         }
+        await call.Service<AuditTrail>().RecordAsync(call.Context, AuditEventKinds.MfaEnabled, user, "TOTP");
         await WriteCodesAsync(call, TurnedOn, codes);
     }
 
@@ -269,6 +271,7 @@ public static class MfaEndpoints
             await call.DetailAsync(StatusCodes.Status409Conflict, NotOn);
             return;
         }
+        await call.Service<AuditTrail>().RecordAsync(call.Context, AuditEventKinds.MfaDisabled, call.User!, "TOTP");
         await call.DetailAsync(StatusCodes.Status200OK, TurnedOff);
     }
 
@@ -281,6 +284,7 @@ public static class MfaEndpoints
             await call.DetailAsync(StatusCodes.Status409Conflict, NotOn);
             return;
         }
+        await call.Service<AuditTrail>().RecordAsync(call.Context, AuditEventKinds.RecoveryCodesGenerated, call.User!);
         await WriteCodesAsync(call, detail: null, codes);
     }
 
@@ -374,6 +378,8 @@ public static class MfaEndpoints
             await call.DetailAsync(StatusCodes.Status403Forbidden, AuthEndpoints.NotAuthenticated);
             return;
         }
+        await call.Service<AuditTrail>().RecordAsync(context, AuditEventKinds.Reauthenticated, user,
+            password is not null ? "With the password." : "With a code.");
         var left = call.Service<Microsoft.Extensions.Options.IOptions<AccountOptions>>().Value.ReauthSeconds;
         context.Response.StatusCode = StatusCodes.Status200OK;
         await JsonResponses.SendAsync(context, left, static (writer, seconds) =>

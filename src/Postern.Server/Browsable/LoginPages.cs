@@ -84,7 +84,8 @@ public static class LoginPages
             await JsonResponses.WriteMethodNotAllowedAsync(context, "POST");
             return;
         }
-        await context.GetRequestSession().LogoutAsync();
+        if (await context.GetRequestSession().LogoutAsync() is { } user)
+            await context.RequestServices.GetRequiredService<Audit.AuditTrail>().RecordAsync(context, Protocol.AuditEventKinds.Logout, user);
         context.Response.StatusCode = StatusCodes.Status302Found;
         context.Response.Headers.Location = Html.SafeNext(context.Request.Query["next"].LastOrDefault(), "/api/");
         context.Response.ContentLength = 0;

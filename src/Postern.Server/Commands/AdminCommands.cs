@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
+using Postern.Protocol;
 using Postern.Server.Accounts;
+using Postern.Server.Audit;
 using Postern.Server.Hosting;
 using Postern.Server.Storage;
 
@@ -17,7 +19,7 @@ public static class AdminCommands
 
     public static Task<int> CreateUserAsync(HostSettings settings, string username, string email, bool staff, bool superuser,
         bool passwordFromStdin, bool force, CancellationToken ct) =>
-        WithAccountsAsync(settings, async (accounts, users, validation) =>
+        WithAccountsAsync(settings, async (accounts, users, validation, audit) =>
         {
             if (AccountService.ValidateUsername(username) is { } problem)
                 return Fail(problem);
@@ -28,15 +30,16 @@ public static class AdminCommands
             var choice = new NewPasswordChoice(validation, new PasswordUserAttributes(username, email), passwordFromStdin, force);
             if (choice.ForNewUser() is not { } password)
                 return 1;
-            await accounts.CreateUserAsync(username, password, email, staff || superuser, superuser, bypassPasswordValidation: true,
-                ct: ct);
+            var created = await accounts.CreateUserAsync(username, password, email, staff || superuser, superuser,
+                bypassPasswordValidation: true, ct: ct);
+            await audit.RecordCommandAsync("createuser", AuditEventKinds.UserCreated, created, "Created by the command line.", ct);
             Console.WriteLine($"Created user '{username}'.");
             return 0;
         }, ct);
 
     public static Task<int> ChangePasswordAsync(HostSettings settings, string username, bool passwordFromStdin, bool force,
         CancellationToken ct) =>
-        WithAccountsAsync(settings, async (accounts, users, validation) =>
+        WithAccountsAsync(settings, async (accounts, users, validation, audit) =>
         {
             var user = await users.FindUserByUsernameAsync(username, ct);
             if (user is null)
@@ -45,6 +48,7 @@ public static class AdminCommands
             if (choice.ForExistingUser(username) is not { } password)
                 return 1;
             await accounts.ChangePasswordAsync(user, password, bypassPasswordValidation: true, ct: ct);
+            await audit.RecordCommandAsync("changepassword", AuditEventKinds.PasswordChanged, user, "Set by the command line.", ct);
             Console.WriteLine($"Changed the password of '{username}'; their sessions have ended.");
             return 0;
         }, ct);
@@ -63,9 +67,10 @@ public static class AdminCommands
         }, ct);
 
     private static Task<int> WithAccountsAsync(
-        HostSettings settings, Func<AccountService, IUserStore, PasswordValidation, Task<int>> work, CancellationToken ct) =>
+        HostSettings settings, Func<AccountService, IUserStore, PasswordValidation, AuditTrail, Task<int>> work, CancellationToken ct) =>
         WithPreparedStoreAsync(settings, services => work(services.GetRequiredService<AccountService>(),
-            services.GetRequiredService<IUserStore>(), services.GetRequiredService<PasswordValidation>()), ct);
+            services.GetRequiredService<IUserStore>(), services.GetRequiredService<PasswordValidation>(),
+            services.GetRequiredService<AuditTrail>()), ct);
 
     /// <summary>
     /// Runs <paramref name="work"/> on a migrated store; refused input, refused settings and an unusable database are one

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Postern.Server.Accounts;
 using Postern.Server.Api;
 using Postern.Server.Api.Resources;
+using Postern.Server.Audit;
 using Postern.Server.Browsable;
 using Postern.Server.Csrf;
 using Postern.Server.Email;
@@ -73,6 +74,7 @@ public static class PosternApplication
         services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TwoFactorOptions>().BindConfiguration(TwoFactorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.Section);
         services.AddOptions<PasswordValidationOptions>().ValidateOnStart();
@@ -180,6 +182,8 @@ public static class PosternApplication
         services.AddSingleton<IGroupStore, GroupStore>();
         services.AddSingleton<ISessionStore, SessionStore>();
         services.AddSingleton<ApiTokenStore>();
+        services.AddSingleton<AuditStore>();
+        services.AddSingleton<AuditTrail>();
         services.AddSingleton<IStoreAdministration, StoreAdministration>();
     }
 
@@ -275,11 +279,11 @@ public static class PosternApplication
 }
 
 /// <summary>
-/// Deletes expired sessions hourly, so the table holds only live ones (Django leaves this to a cron job), and failed-login
-/// counts that have gone quiet.
+/// Deletes expired sessions hourly, so the table holds only live ones (Django leaves this to a cron job), failed-login
+/// counts that have gone quiet, and audit events past Postern:Audit:RetentionDays.
 /// </summary>
 public sealed class ExpiredSessionSweeper(ISessionStore sessions, DatabaseThrottleStore throttles, IOptions<ThrottlingOptions> throttling,
-    TimeProvider time, ILogger<ExpiredSessionSweeper> logger)
+    AuditStore audit, IOptions<AuditOptions> auditOptions, TimeProvider time, ILogger<ExpiredSessionSweeper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -298,6 +302,8 @@ public sealed class ExpiredSessionSweeper(ISessionStore sessions, DatabaseThrott
                 var kept = TimeSpan.FromSeconds(Math.Max(throttling.Value.AccountWindowSeconds, 60));
                 await throttles.DeleteQuietAsync(now - (kept > throttling.Value.LongestRatePeriod() ? kept : throttling.Value.LongestRatePeriod()),
                     stoppingToken);
+                if (auditOptions.Value.RetentionDays > 0)
+                    await audit.DeleteOlderThanAsync(now.AddDays(-auditOptions.Value.RetentionDays), stoppingToken);
             }
             catch (StoreUnavailableException e)
             {

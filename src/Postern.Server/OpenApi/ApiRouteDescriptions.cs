@@ -124,6 +124,16 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
         {
             operation.Parameters.Add(new OpenApiParameterReference(PageParameter, document));
             operation.Parameters.Add(new OpenApiParameterReference(PageSizeParameter, document));
+            foreach (var filter in resource!.Filters)
+            {
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = filter.Name,
+                    In = ParameterLocation.Query,
+                    Description = filter.Description,
+                    Schema = filter.Schema(),
+                });
+            }
         }
         if (input is { } body)
             operation.RequestBody = body;

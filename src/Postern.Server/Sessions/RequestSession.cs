@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using Postern.Protocol;
+using Postern.Server.Audit;
 using Postern.Server.Http;
 using Postern.Server.Storage;
 
@@ -54,7 +56,10 @@ public sealed class RequestSession(HttpContext context, SessionManager manager, 
         var userAgent = context.Request.Headers.UserAgent.ToString();
         try
         {
-            _opened = await manager.OpenAsync(user, cookieValue, userAgent.Length == 0 ? null : userAgent, context.RequestAborted);
+            (_opened, var trimmed) = await manager.OpenAsync(user, cookieValue, userAgent.Length == 0 ? null : userAgent, context.RequestAborted);
+            if (trimmed > 0)
+                await context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(context, AuditEventKinds.SessionsTrimmed, user,
+                    $"Ended the {trimmed} oldest session{(trimmed == 1 ? "" : "s")}: at most {manager.MaxPerUser} are kept.");
         }
         catch (MissingReferenceException)
         {
@@ -70,14 +75,17 @@ public sealed class RequestSession(HttpContext context, SessionManager manager, 
     /// with a 503 (the database or Redis down) leaves the browser its cookie, so that it can try again, rather than
     /// forgetting a session that still works (Django's 500 deletes the cookie there).
     /// </summary>
-    public async Task LogoutAsync()
+    /// <returns>The user whose session ended, if the request had one.</returns>
+    public async Task<User?> LogoutAsync()
     {
         Accessed = true;
+        var user = (await GetCurrentAsync())?.User;
         var key = _opened?.Key ?? cookieValue;
         if (key is not null)
             await manager.EndAsync(key, context.RequestAborted);
         _opened = null;
         _ended = true;
+        return user;
     }
 
     /// <summary>The cookie change this response carries, decided as Django's SessionMiddleware.process_response does.</summary>

@@ -13,6 +13,9 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
 
     public int AgeSeconds => options.Value.AgeSeconds;
 
+    /// <summary>How many live sessions a user keeps at most (0: no bound).</summary>
+    public int MaxPerUser => options.Value.MaxPerUser;
+
     /// <summary>
     /// The live session behind <paramref name="key"/>, or null. A session whose user was deactivated or whose password
     /// changed is deleted on sight.
@@ -59,7 +62,8 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
     /// A brand-new session for <paramref name="user"/>. The session the request came with, if any, is
     /// deleted: keys are never reused across a login, so a key planted before login (session fixation) is worthless.
     /// </summary>
-    public async Task<SessionRecord> OpenAsync(User user, string? replacedKey, string? userAgent, CancellationToken ct)
+    /// <returns>The session, and how many of the user's oldest sessions ended to keep them within MaxPerUser.</returns>
+    public async Task<(SessionRecord Session, int Trimmed)> OpenAsync(User user, string? replacedKey, string? userAgent, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         if (userAgent is { Length: > MaxUserAgentLength })
@@ -67,9 +71,10 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
         var session = new SessionRecord(
             SessionKey.New(), user.Id, authHash.For(user.Password), now, now, now.AddSeconds(AgeSeconds), userAgent);
         await store.CreateSessionAsync(session, replacedKey is not null && SessionKey.IsWellFormed(replacedKey) ? replacedKey : null, ct);
-        if (options.Value.MaxPerUser is > 0 and var keep)
-            await store.EndOldestSessionsOfUserAsync(user.Id, keep, beyond: keep + Math.Max(1, keep / 10), ct);
-        return session;
+        var trimmed = options.Value.MaxPerUser is > 0 and var keep
+            ? await store.EndOldestSessionsOfUserAsync(user.Id, keep, beyond: keep + Math.Max(1, keep / 10), ct)
+            : 0;
+        return (session, trimmed);
     }
 
     public Task EndAsync(string key, CancellationToken ct) =>

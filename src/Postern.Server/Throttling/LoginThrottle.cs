@@ -43,10 +43,12 @@ public sealed class LoginThrottle(IThrottleStore store, IOptions<ThrottlingOptio
     }
 
     /// <summary>A wrong password (or an unknown or inactive user): counted for the account and the address.</summary>
-    public async Task RecordFailureAsync(string username, IPAddress? address, CancellationToken ct)
+    /// <returns>The seconds the account is now locked for, if this failure locked it (0 otherwise).</returns>
+    public async Task<int> RecordFailureAsync(string username, IPAddress? address, CancellationToken ct)
     {
         if (!Enabled)
-            return;
+            return 0;
+        var lockedSeconds = 0;
         var settings = options.Value;
         var now = time.GetUtcNow();
         var account = AccountKey(username);
@@ -56,12 +58,14 @@ public sealed class LoginThrottle(IThrottleStore store, IOptions<ThrottlingOptio
             var doublings = Math.Min(failures - settings.AccountFailures, 30);
             var seconds = Math.Min((double)settings.AccountMaxLockSeconds, settings.AccountLockSeconds * Math.Pow(2, doublings));
             await store.LockAsync(account, now.AddSeconds(seconds), ct);
+            lockedSeconds = (int)Math.Ceiling(seconds);
         }
         if (AddressKey(address) is { } addressKey
             && await store.CountAsync(addressKey, now, AddressWindow, ct) > settings.AddressFailuresPerMinute)
         {
             await store.LockAsync(addressKey, now + AddressWindow, ct);
         }
+        return lockedSeconds;
     }
 
     /// <summary>A successful login clears the account's count (not the address's: one good password among many guesses).</summary>

@@ -60,6 +60,9 @@ public abstract class ApiResource
 
     public Lookup Lookup { get; init; } = Lookup.NumericId;
 
+    /// <summary>Query parameters that narrow the list (django-filter's filterset_fields), checked before it is read.</summary>
+    public IReadOnlyList<ListFilter> Filters { get; init; } = [];
+
     /// <summary>Named actions beside the generic views (DRF's @action): <c>revoke-others</c>, <c>set_password</c>.</summary>
     public IReadOnlyList<ApiAction> Actions { get; init; } = [];
 

@@ -92,6 +92,14 @@ public sealed class Resource<TRecord> : ApiResource
 
     internal override async Task<ApiResponse> ListAsync(ApiRequest request)
     {
+        var filterErrors = new FieldErrors();
+        foreach (var filter in Filters)
+        {
+            if (filter.Problem(request) is { } problem)
+                filterErrors.Add(filter.Name, problem);
+        }
+        if (filterErrors.Any)
+            return ApiResponse.Invalid(filterErrors);
         if (!Pagination.TryPaginate(request.HttpRequest, await Store.CountAsync(request), request.Options, out var page))
             return ApiResponse.NotFound(Pagination.InvalidPage);
         var records = await Store.ListAsync(request, page.Offset, page.Size);

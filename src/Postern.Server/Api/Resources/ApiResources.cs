@@ -14,6 +14,7 @@ public static class ApiResources
         GroupsResource.Declaration,
         SessionsResource.Declaration,
         TokensResource.Declaration,
+        EventsResource.Declaration,
     ];
 }
 

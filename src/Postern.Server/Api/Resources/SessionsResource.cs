@@ -53,6 +53,8 @@ public static class SessionsResource
                 return ApiResponse.ReauthenticationRequired();
             var revoked = await request.Service<ISessionStore>()
                 .DeleteSessionsOfUserAsync(request.User.Id, session.Key, request.Aborted);
+            await request.Service<Audit.AuditTrail>().RecordAsync(request.Context, Protocol.AuditEventKinds.SessionRevoked, request.User,
+                $"Ended {revoked} other session{(revoked == 1 ? "" : "s")}.");
             return ApiResponse.Ok(new JsonObject
             {
                 ["detail"] = $"Ended {revoked} other session{(revoked == 1 ? "" : "s")}.",
@@ -96,7 +98,11 @@ public static class SessionsResource
         public override async Task<OwnSession?> FindAsync(ApiRequest request, string id) =>
             (await AllAsync(request)).FirstOrDefault(s => PublicId(s.Session.Key) == id);
 
-        public override Task DeleteAsync(ApiRequest request, OwnSession current) =>
-            request.Service<ISessionStore>().DeleteSessionAsync(current.Session.Key, request.Aborted);
+        public override async Task DeleteAsync(ApiRequest request, OwnSession current)
+        {
+            await request.Service<ISessionStore>().DeleteSessionAsync(current.Session.Key, request.Aborted);
+            await request.Service<Audit.AuditTrail>().RecordAsync(request.Context, Protocol.AuditEventKinds.SessionRevoked, request.User,
+                $"Ended session {PublicId(current.Session.Key)}" + (current.Current ? " (the request's own)." : "."));
+        }
     }
 }

@@ -113,10 +113,20 @@ public static class TokensResource
             if (request.Session is not { } session || !Accounts.AccountEndpoint.IsRecent(request.Context, session))
                 throw new ApiRefusalException(ApiResponse.ReauthenticationRequired());
             var (token, key) = await request.Service<ApiTokenAuthentication>().CreateAsync(request.User, data.Get(Name)!, request.Aborted);
+            await request.Service<Audit.AuditTrail>().RecordAsync(request.Context, Protocol.AuditEventKinds.TokenCreated, request.User,
+                $"\"{token.Name}\" ({token.Prefix}…)");
             return new ShownToken(token, key);
         }
 
-        public override Task DeleteAsync(ApiRequest request, ShownToken current) =>
-            Tokens(request).DeleteAsync(current.Token.Id, request.Aborted);
+        public override async Task DeleteAsync(ApiRequest request, ShownToken current)
+        {
+            await Tokens(request).DeleteAsync(current.Token.Id, request.Aborted);
+            var owner = current.Token.UserId == request.User.Id
+                ? request.User
+                : await request.Service<IUserStore>().FindUserByIdAsync(current.Token.UserId, request.Aborted);
+            if (owner is not null)
+                await request.Service<Audit.AuditTrail>().RecordAsync(request.Context, Protocol.AuditEventKinds.TokenRevoked, owner, request.User,
+                    $"\"{current.Token.Name}\" ({current.Token.Prefix}…)");
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Postern.Protocol;
 using Postern.Server.Accounts;
+using Postern.Server.Audit;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
 
@@ -102,6 +103,7 @@ public static class UsersResource
             var changed = await request.Service<AccountService>().ReplacePasswordAsync(target, password, request.Aborted);
             if (target.Id == request.User.Id)
                 await request.Context.GetRequestSession().LoginAsync(changed);
+            await request.Service<AuditTrail>().RecordAsync(request.Context, AuditEventKinds.PasswordChanged, changed, request.User, "Set by staff.");
             return ApiResponse.Ok(new JsonObject { ["status"] = "password set" });
         },
     };
@@ -170,11 +172,20 @@ public static class UsersResource
                 EmailVerified = true,
             };
             var created = await WriteAsync(() => Users(request).CreateUserAsync(user, request.Aborted));
+            var audit = request.Service<AuditTrail>();
+            await audit.RecordAsync(request.Context, AuditEventKinds.UserCreated, created, request.User, "Created by staff.");
+            if (created.IsStaff)
+                await audit.RecordAsync(request.Context, AuditEventKinds.StaffGranted, created, request.User);
+            if (created.IsSuperuser)
+                await audit.RecordAsync(request.Context, AuditEventKinds.SuperuserGranted, created, request.User);
+            if (!created.IsActive)
+                await audit.RecordAsync(request.Context, AuditEventKinds.UserDeactivated, created, request.User);
             return new UserWithGroups(created, [.. groups.Distinct().Order()]);
         }
 
-        public override Task<UserWithGroups?> UpdateAsync(ApiRequest request, UserWithGroups current, ValidatedData data) =>
-            WriteAsync(() => Users(request).UpdateUserAsync(current.User.Id,
+        public override async Task<UserWithGroups?> UpdateAsync(ApiRequest request, UserWithGroups current, ValidatedData data)
+        {
+            var updated = await WriteAsync(() => Users(request).UpdateUserAsync(current.User.Id,
                 new UserChanges(data.Get(Username), data.Get(Email), data.Has(Groups) ? data.Get(Groups) : null)
                 {
                     EmailVerified = true,
@@ -183,10 +194,33 @@ public static class UsersResource
                     IsSuperuser = data.Has(IsSuperuserFlag) ? data.Get(IsSuperuserFlag) : (bool?)null,
                 },
                 request.Aborted));
+            if (updated is not null)
+                await RecordChangesAsync(request, current.User, updated.User);
+            return updated;
+        }
+
+        /// <summary>The audit trail's record of what a staff change did to the account's standing.</summary>
+        private static async Task RecordChangesAsync(ApiRequest request, User before, User after)
+        {
+            var audit = request.Service<AuditTrail>();
+            foreach (var (was, now, granted, revoked) in ((bool, bool, string, string)[])[
+                         (before.IsActive, after.IsActive, AuditEventKinds.UserActivated, AuditEventKinds.UserDeactivated),
+                         (before.IsStaff, after.IsStaff, AuditEventKinds.StaffGranted, AuditEventKinds.StaffRevoked),
+                         (before.IsSuperuser, after.IsSuperuser, AuditEventKinds.SuperuserGranted, AuditEventKinds.SuperuserRevoked)])
+            {
+                if (was != now)
+                    await audit.RecordAsync(request.Context, now ? granted : revoked, after, request.User);
+            }
+            if (before.Email != after.Email)
+                await audit.RecordAsync(request.Context, AuditEventKinds.EmailChanged, after, request.User, $"From {before.Email} to {after.Email}.");
+        }
 
         /// <summary>Deleting a user ends their sessions with them (the store cascades).</summary>
-        public override Task DeleteAsync(ApiRequest request, UserWithGroups current) =>
-            Users(request).DeleteUserAsync(current.User.Id, request.Aborted);
+        public override async Task DeleteAsync(ApiRequest request, UserWithGroups current)
+        {
+            await Users(request).DeleteUserAsync(current.User.Id, request.Aborted);
+            await request.Service<AuditTrail>().RecordAsync(request.Context, AuditEventKinds.UserDeleted, current.User, request.User);
+        }
 
         /// <summary>What validation said a moment before, if another request took the name or deleted a group in between.</summary>
         private static async Task<T> WriteAsync<T>(Func<Task<T>> write)

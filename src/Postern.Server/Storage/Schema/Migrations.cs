@@ -129,5 +129,23 @@ public static class Migrations
             );
             CREATE INDEX api_tokens_user ON api_tokens(user_id);
             """),
+        // The audit trail (Audit/): one row per security event, never updated. No foreign key to users: the events of a
+        // deleted user are kept (its id and name are copied into the row), and ids are never reused by either database.
+        new("audit events", sql => $"""
+            CREATE TABLE audit_events (
+                id {sql.AutoIncrementId},
+                at {sql.BigInt} NOT NULL,
+                kind {sql.Text} NOT NULL,
+                user_id {sql.BigInt} NULL,
+                username {sql.Text} NOT NULL,
+                actor {sql.Text} NOT NULL,
+                address {sql.Text} NOT NULL,
+                user_agent {sql.Text} NOT NULL,
+                detail {sql.Text} NOT NULL
+            );
+            CREATE INDEX audit_events_user ON audit_events(user_id, id);
+            CREATE INDEX audit_events_kind ON audit_events(kind, id);
+            CREATE INDEX audit_events_at ON audit_events(at);
+            """),
     ];
 }
