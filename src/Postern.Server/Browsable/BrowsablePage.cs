@@ -135,6 +135,7 @@ public sealed class BrowsablePage : IApiHtmlRenderer
         WriteHeader(html, "Allow", route.Allow);
         if (body is not null)
             WriteHeader(html, "Content-Type", "application/json");
+        WriteHeader(html, "Retry-After", context.Response.Headers.RetryAfter.ToString());
         WriteHeader(html, "Vary", context.Response.Headers.Vary.ToString());
         if (response.Location is { } location)
         {

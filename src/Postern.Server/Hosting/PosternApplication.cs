@@ -133,6 +133,7 @@ public static class PosternApplication
                 : provider.GetRequiredService<DatabaseThrottleStore>());
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<RequestRateLimiter>();
+        services.AddSingleton<ApiThrottle>();
         services.AddSingleton<NewPasswordRules>();
         services.AddSingleton<AccountMailRequests>();
         services.AddHostedService<AccountMailWorker>();

@@ -7,7 +7,8 @@ namespace Postern.Server.OpenApi;
 /// <summary>
 /// The operations of every route of the route table, from the declarations alone: each route's methods, its view name and
 /// description, its fields (request and response schemas), its lookup (the path parameter), who its permissions let in
-/// (the security requirements and the 403), and the answers DRF's pipeline gives in its order (406, 403, 404, 400/415).
+/// (the security requirements and the 403), and the answers DRF's pipeline gives in its order (406, 403, 429 when the API's
+/// rates are set, 404, 400/415).
 /// </summary>
 internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationParts parts, RouteTable routes)
 {
@@ -163,6 +164,8 @@ internal sealed class ApiRouteDescriptions(OpenApiDocument document, OperationPa
             operation.Responses["413"] = parts.TooLarge();
             operation.Responses["415"] = parts.UnsupportedMediaType();
         }
+        if (parts.Settings.ApiThrottled)
+            operation.Responses["429"] = parts.ApiThrottled();
         operation.Responses["503"] = parts.Unavailable();
         return operation;
     }

@@ -7,6 +7,7 @@ using Postern.Server.Api;
 using Postern.Server.Csrf;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
+using Postern.Server.Throttling;
 
 namespace Postern.Server.OpenApi;
 
@@ -22,11 +23,15 @@ public sealed record SerializedSchema(byte[] Bytes, string ETag)
 /// the settings, and its server URL is relative, so one copy is right for every scheme and host.
 /// </summary>
 public sealed class ApiSchemaDocument(RouteTable routes, IOptions<ServerSessionOptions> sessions, IOptions<CsrfOptions> csrf,
-    IOptions<ApiOptions> api, IOptions<AccountOptions> accounts, IOptions<LimitOptions> limits)
+    IOptions<ApiOptions> api, IOptions<AccountOptions> accounts, IOptions<LimitOptions> limits, IOptions<ThrottlingOptions> throttling)
 {
     private readonly Lazy<Task<(SerializedSchema Json, SerializedSchema Yaml)>> _serialized = new(() => SerializeAsync(Build(routes,
         new DocumentedSettings(sessions.Value.CookieName, csrf.Value.CookieName, api.Value.PageSize, api.Value.MaxPageSize,
-            accounts.Value.LogoutAllowsGet, limits.Value.MaxRequestBodyBytes))));
+            accounts.Value.LogoutAllowsGet, limits.Value.MaxRequestBodyBytes)
+        {
+            ApiAnonRate = throttling.Value.ApiAnonLimit is null ? null : throttling.Value.ApiAnonRate,
+            ApiUserRate = throttling.Value.ApiUserLimit is null ? null : throttling.Value.ApiUserRate,
+        })));
 
     public async Task<SerializedSchema> GetAsync(bool yaml)
     {
@@ -86,7 +91,7 @@ public static class ApiSchemaEndpoints
         var request = context.Request;
         var response = context.Response;
         VaryHeader.Add(response, "Accept");
-        // DRF's order: the format first, then the session's CSRF check, then the method.
+        // DRF's order: the format first, then the session's CSRF check, then the throttles, then the method.
         var format = Negotiate(request);
         if (format == Format.Unknown)
         {
@@ -101,6 +106,14 @@ public static class ApiSchemaEndpoints
         if (await context.RequestServices.GetRequiredService<CsrfProtection>().RefusalAsync(context) is { } refusal)
         {
             await JsonResponses.WriteDetailAsync(context, StatusCodes.Status403Forbidden, refusal);
+            return;
+        }
+        // The API's throttles, as DRF's schema view is throttled like any other: after the CSRF check, before the method.
+        var throttle = context.RequestServices.GetRequiredService<ApiThrottle>();
+        if (throttle.InForce && await throttle.CheckAsync(context, await context.GetRequestUser().GetUserAsync()) is > 0 and var wait)
+        {
+            response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await JsonResponses.WriteDetailAsync(context, StatusCodes.Status429TooManyRequests, LoginThrottle.Detail(wait));
             return;
         }
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))

@@ -12,7 +12,16 @@ public sealed record DocumentedSettings(
     int PageSize,
     int MaxPageSize,
     bool LogoutAllowsGet,
-    long MaxRequestBodyBytes);
+    long MaxRequestBodyBytes)
+{
+    /// <summary>The API's <c>anon</c> rate as configured (Postern:Throttling:ApiAnonRate), when in force; null: off.</summary>
+    public string? ApiAnonRate { get; init; }
+
+    /// <summary>The API's <c>user</c> rate as configured (Postern:Throttling:ApiUserRate), when in force; null: off.</summary>
+    public string? ApiUserRate { get; init; }
+
+    public bool ApiThrottled => ApiAnonRate is not null || ApiUserRate is not null;
+}
 
 /// <summary>
 /// The pieces operations are assembled from, written once: the error answers with DRF's words, the security requirements
@@ -133,6 +142,24 @@ internal sealed class OperationParts(OpenApiDocument document, ResourceSchemas s
         response.Headers = new Dictionary<string, IOpenApiHeader>
         {
             ["Retry-After"] = Header("Seconds until the lock ends.", new OpenApiSchema { Type = JsonSchemaType.Integer }),
+        };
+        return response;
+    });
+
+    /// <summary>An API request over the API's rates (Postern:Throttling:ApiAnonRate, ApiUserRate); only when one is set.</summary>
+    public IOpenApiResponse ApiThrottled() => Shared("ApiThrottled", () =>
+    {
+        var rates = new List<string>();
+        if (settings.ApiAnonRate is { } anon)
+            rates.Add($"{anon} per client address without a user (ApiAnonRate)");
+        if (settings.ApiUserRate is { } user)
+            rates.Add($"{user} per user, and per client address without one (ApiUserRate)");
+        var response = Detail($"More requests than the API's rates allow: {string.Join("; ", rates)}. Counted after "
+                + "authentication and permissions, in fixed windows shared by every instance.",
+            ("throttled", "Request was throttled. Expected available in 60 seconds."));
+        response.Headers = new Dictionary<string, IOpenApiHeader>
+        {
+            ["Retry-After"] = Header("Seconds until the rate's window ends.", new OpenApiSchema { Type = JsonSchemaType.Integer }),
         };
         return response;
     });

@@ -337,6 +337,8 @@ internal sealed class SiteEndpointDescriptions(OpenApiDocument document, Operati
         };
         operation.Responses["404"] = parts.Detail("An unknown ?format=.", ("unknownFormat", ApiResponse.NotFoundDetail));
         operation.Responses["406"] = parts.NotAcceptable();
+        if (parts.Settings.ApiThrottled)
+            operation.Responses["429"] = parts.ApiThrottled();
         return operation;
     }
 

@@ -47,12 +47,16 @@ public readonly record struct Rate(int Count, TimeSpan Per)
 public sealed class RequestRateLimiter(IThrottleStore store, IOptions<ThrottlingOptions> options, TimeProvider time)
 {
     /// <summary>Counts this request against <paramref name="rateName"/> for <paramref name="subject"/>: seconds to wait when over it, else 0.</summary>
-    public async Task<int> HitAsync(string rateName, string subject, CancellationToken ct)
+    public Task<int> HitAsync(string rateName, string subject, CancellationToken ct) =>
+        options.Value.Enabled ? HitAsync(rateName, options.Value.Rate(rateName), subject, ct) : Task.FromResult(0);
+
+    /// <summary>
+    /// Counts this request against <paramref name="rate"/>, named <paramref name="rateName"/> in its keys, for
+    /// <paramref name="subject"/>: seconds to wait when over it, else 0. For rates without a default (the API's), whose caller
+    /// has already found them in force.
+    /// </summary>
+    public async Task<int> HitAsync(string rateName, Rate rate, string subject, CancellationToken ct)
     {
-        var settings = options.Value;
-        if (!settings.Enabled)
-            return 0;
-        var rate = settings.Rate(rateName);
         var now = time.GetUtcNow();
         var periodTicks = rate.Per.Ticks;
         var window = now.UtcTicks / periodTicks;

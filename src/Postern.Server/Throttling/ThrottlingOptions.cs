@@ -45,6 +45,27 @@ public sealed class ThrottlingOptions
     /// </summary>
     public Dictionary<string, string> Rates { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// DRF's <c>anon</c> rate (AnonRateThrottle) for the API as a whole: requests under <c>/api/</c> without a user, counted
+    /// per client address. Null or empty: off, as DRF throttles nothing unless told to.
+    /// </summary>
+    public string? ApiAnonRate { get; set; }
+
+    /// <summary>
+    /// DRF's <c>user</c> rate (UserRateThrottle): requests under <c>/api/</c> counted per user (a session's or a token's),
+    /// and anonymous ones per client address, as DRF counts them. Null or empty: off.
+    /// </summary>
+    public string? ApiUserRate { get; set; }
+
+    /// <summary>The <c>anon</c> rate in force: null when not set or when throttling is off.</summary>
+    public Rate? ApiAnonLimit => InForce(ApiAnonRate);
+
+    /// <summary>The <c>user</c> rate in force: null when not set or when throttling is off.</summary>
+    public Rate? ApiUserLimit => InForce(ApiUserRate);
+
+    private Rate? InForce(string? text) =>
+        Enabled && !string.IsNullOrEmpty(text) && Throttling.Rate.TryParse(text, out var rate) ? rate : null;
+
     public Rate Rate(string name) =>
         Throttling.Rate.TryParse(Rates.TryGetValue(name, out var configured) ? configured : RateNames.Defaults[name], out var rate)
             ? rate
@@ -57,10 +78,20 @@ public sealed class ThrottlingOptions
                 : !Throttling.Rate.TryParse(pair.Value, out _)
                     ? $"{Section}:Rates:{pair.Key}: '{pair.Value}' is not a rate such as 5/m, 100/h or 1/3m."
                     : null)
+            .Concat(new[] { (Name: nameof(ApiAnonRate), Value: ApiAnonRate), (Name: nameof(ApiUserRate), Value: ApiUserRate) }
+                .Select(api => string.IsNullOrEmpty(api.Value) || Throttling.Rate.TryParse(api.Value, out _)
+                    ? null
+                    : $"{Section}:{api.Name}: '{api.Value}' is not a rate such as 100/day, 60/min or 10/s (empty: off)."))
             .OfType<string>();
 
     /// <summary>The longest period of any rate: counts older than it and the account window may be deleted.</summary>
-    public TimeSpan LongestRatePeriod() => RateNames.Defaults.Keys.Max(name => Rate(name).Per);
+    public TimeSpan LongestRatePeriod()
+    {
+        Rate?[] api = [ApiAnonLimit, ApiUserLimit];
+        return RateNames.Defaults.Keys.Select(name => Rate(name).Per)
+            .Concat(api.OfType<Rate>().Select(rate => rate.Per))
+            .Max();
+    }
 }
 
 /// <summary>Stops the server at start on a mistyped rate, naming it.</summary>

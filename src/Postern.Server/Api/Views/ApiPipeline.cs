@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Postern.Server.Csrf;
 using Postern.Server.Http;
 using Postern.Server.Sessions;
+using Postern.Server.Throttling;
 
 namespace Postern.Server.Api;
 
@@ -16,7 +17,8 @@ public interface IApiHtmlRenderer
 
 /// <summary>
 /// The DRF view pipeline, in DRF's order, for every route: content negotiation (404 for an unknown format, 406),
-/// authentication (an API token, or the session with its CSRF check for signed-in users), permissions (403), the method (405), then the
+/// authentication (an API token, or the session with its CSRF check for signed-in users), permissions (403), the throttles
+/// (429, when Postern:Throttling:ApiAnonRate or ApiUserRate is set), the method (405), then the
 /// generic view or action, whose object lookup asks the object permissions; the answer is rendered as JSON or as
 /// the browsable page. Nothing here knows any particular resource.
 /// </summary>
@@ -78,6 +80,8 @@ public static class ApiPipeline
         VaryHeader.Add(http, "Accept");
         if (response.Location is not null)
             http.Headers.Location = response.Location;
+        if (response.RetryAfterSeconds is { } retryAfter)
+            http.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (request is not null && representation == Representation.BrowsableHtml)
         {
             await context.RequestServices.GetRequiredService<IApiHtmlRenderer>().RenderAsync(context, request, route, response);
@@ -100,6 +104,10 @@ public static class ApiPipeline
             if (!permission.HasPermission(request))
                 return Denied(request, permission);
         }
+        // DRF's check_throttles, after the permissions (a refused request is not counted) and before the method and OPTIONS.
+        var throttle = request.Service<ApiThrottle>();
+        if (throttle.InForce && await throttle.CheckAsync(request.Context, request.IsAuthenticated ? request.User : null) is > 0 and var wait)
+            return ApiResponse.Throttled(wait);
         if (request.Method == "OPTIONS")
             return ApiResponse.Ok(await OptionsMetadata.DescribeAsync(request, route));
         if (!route.Methods.Contains(request.Method))

@@ -3,9 +3,12 @@ using System.Text.Json.Nodes;
 
 namespace Postern.Server.Api;
 
-/// <summary>What a view answers: a status, a body (null for none) and, for creations, a Location.</summary>
+/// <summary>What a view answers: a status, a body (null for none), for creations a Location, for a throttled request Retry-After.</summary>
 public sealed record ApiResponse(int Status, ApiBody? Body, string? Location = null)
 {
+    /// <summary>The Retry-After header, in whole seconds.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     public static ApiResponse Ok(ApiBody body) => new(StatusCodes.Status200OK, body);
     public static ApiResponse Ok(JsonNode body) => new(StatusCodes.Status200OK, new NodeBody(body));
     public static ApiResponse Detail(int status, string detail) => new(status, new DetailBody(detail));
@@ -13,6 +16,10 @@ public sealed record ApiResponse(int Status, ApiBody? Body, string? Location = n
     public static ApiResponse Invalid(FieldErrors errors) => new(StatusCodes.Status400BadRequest, new NodeBody(errors.ToJson()));
     public static ApiResponse NotFound(string detail = NotFoundDetail) => Detail(StatusCodes.Status404NotFound, detail);
     public static ApiResponse Forbidden(string detail) => Detail(StatusCodes.Status403Forbidden, detail);
+
+    /// <summary>DRF's Throttled: 429, its message, and Retry-After.</summary>
+    public static ApiResponse Throttled(int waitSeconds) =>
+        Detail(StatusCodes.Status429TooManyRequests, Throttling.LoginThrottle.Detail(waitSeconds)) with { RetryAfterSeconds = waitSeconds };
 
     /// <summary>A sensitive action asked of a session whose last authentication is too old (Accounts/Forms/AccountEndpoint.cs).</summary>
     public static ApiResponse ReauthenticationRequired() => new(StatusCodes.Status401Unauthorized, new NodeBody(new JsonObject
