@@ -43,6 +43,9 @@ INSTALLED_APPS = [
 ]
 if NEW:
     INSTALLED_APPS += ["allauth.mfa", "allauth.headless"]
+else:
+    # 0.51's account templates load the socialaccount tag library (no provider is configured).
+    INSTALLED_APPS += ["allauth.socialaccount"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -124,6 +127,14 @@ if NEW:
     HEADLESS_ONLY = False
     HEADLESS_SERVE_SPECIFICATION = True  # /_allauth/openapi.json, .yaml and .html
     MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+
+# Server errors go to the server's output, with their tracebacks.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
