@@ -41,7 +41,11 @@ env -u PYTHONPATH /usr/bin/python3 -c \
 [ -n "$only_old" ] && exit 0
 
 [ -f "$django_cache/site-packages.path" ] || fail "Django 5.2 is missing from $django_cache (tests/django-backend/install.sh failed?)"
-[ -f "$cache/pythonpath" ] && exit 0
+# Done before, and still importable (the Django 5.2 tree under it may have been reinstalled).
+if [ -f "$cache/pythonpath" ] && PYTHONPATH="$(cat "$cache/pythonpath")" /usr/bin/python3 -c \
+    'import allauth.headless, allauth.mfa, django, rest_framework' 2>/dev/null; then
+  exit 0
+fi
 
 # A private apt (state, lists, cache and sources of its own) that knows the newer suites of the archive this
 # machine already uses; nothing of it touches /var/lib/apt or /etc/apt.
