@@ -23,6 +23,8 @@ fi
 # What the tests run, from Debian's archive:
 # the Django reference backend (tests/django-backend/install.sh): Django 3.2 + DRF + gunicorn from Debian 12, and
 #   Django 5.2 LTS + DRF from Debian's newer suites, unpacked into a cache folder (the system's Python stays as it is)
+# the django-allauth peer (tests/allauth-site/install.sh): Debian 12's django-allauth 0.51 (apt-get), and the newest
+#   django-allauth from Debian's newer suites with the fido2 and qrcode it needs, unpacked into a cache folder
 # chromium: the browsable API's browser tests (Playwright drives Debian's Chromium; no browser download)
 # curl: the README walkthrough's test runs the README's own curl commands
 # nginx, openssl: the HTTPS tests put the backends behind Debian's nginx with a self-signed certificate
@@ -53,14 +55,15 @@ if [ "$(id -u)" = 0 ]; then
       || { echo "scripts/test.sh: could not install ${need[*]} with apt-get" >&2; exit 1; }
   fi
   bash "$here/tests/django-backend/install.sh"
+  bash "$here/tests/allauth-site/install.sh"
   # Debian's packages may also start a system nginx on port 80, a system PostgreSQL cluster on 5432 and a
   # system Redis on 6379: the tests never use them (their own configs, data folders and ports).
 elif [ ${#need[@]} -gt 0 ]; then
   echo "scripts/test.sh: not root, and these Debian packages are missing: ${need[*]}" >&2
-  echo "  run it as root (it installs them), or: sudo apt-get install ${need[*]} && sudo tests/django-backend/install.sh" >&2
+  echo "  run it as root (it installs them), or: sudo apt-get install ${need[*]} && sudo tests/django-backend/install.sh && sudo tests/allauth-site/install.sh" >&2
   exit 1
 else
-  echo "not root: assuming the Django reference backend is installed (tests/django-backend/install.sh)"
+  echo "not root: assuming the Django reference backend and the allauth peer are installed (tests/django-backend/install.sh, tests/allauth-site/install.sh)"
 fi
 if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 17) ? 0 : 1)'; then
   echo "scripts/test.sh: Node.js 18.17 or later is required (the OpenAPI validator); this one is $(node --version)" >&2
