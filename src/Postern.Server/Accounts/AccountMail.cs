@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
@@ -21,7 +22,11 @@ public static class AccountPagePaths
 
 /// <summary>Which account e-mail a request asked for, and for what address.</summary>
 /// <param name="Origin">The site as the request named it, for Postern's own pages when the frontend has none.</param>
-public sealed record AccountMailRequest(AccountMailKind Kind, string Email, string Origin, long? UserId = null);
+public sealed record AccountMailRequest(AccountMailKind Kind, string Email, string Origin, long? UserId = null)
+{
+    /// <summary>When it was asked for, in <see cref="AccountMailRequests"/>' order of events.</summary>
+    internal long Sequence { get; init; }
+}
 
 public enum AccountMailKind
 {
@@ -46,10 +51,42 @@ public sealed class AccountMailRequests
     private readonly Channel<AccountMailRequest> _requests =
         Channel.CreateBounded<AccountMailRequest>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
 
+    // Users whose password changed while requests waited, with when: Django makes a reset token at the request, from the
+    // password of that moment, so a change before the e-mail is written must spend it (the worker sends none).
+    private readonly ConcurrentDictionary<long, long> _passwordChanges = new();
+    private long _sequence;
+    private int _unfinished;
+
     internal ChannelReader<AccountMailRequest> Reader => _requests.Reader;
 
     /// <summary>Queues the request; when thousands wait already (a flood), it is dropped rather than hold memory.</summary>
-    public void Request(AccountMailRequest request) => _requests.Writer.TryWrite(request);
+    public void Request(AccountMailRequest request)
+    {
+        Interlocked.Increment(ref _unfinished);
+        if (!_requests.Writer.TryWrite(request with { Sequence = Interlocked.Increment(ref _sequence) }))
+            Interlocked.Decrement(ref _unfinished);
+    }
+
+    /// <summary>Called on every new password, so that a reset request still waiting sends no token for the old one.</summary>
+    public void PasswordChanged(long userId)
+    {
+        if (Volatile.Read(ref _unfinished) > 0)
+            _passwordChanges[userId] = Interlocked.Increment(ref _sequence);
+    }
+
+    internal bool PasswordChangedSince(long userId, AccountMailRequest request) =>
+        _passwordChanges.TryGetValue(userId, out var changed) && changed > request.Sequence;
+
+    /// <summary>Forgets changes older than every request still waiting (those after <paramref name="done"/>).</summary>
+    internal void Done(AccountMailRequest done)
+    {
+        Interlocked.Decrement(ref _unfinished);
+        foreach (var (userId, changed) in _passwordChanges)
+        {
+            if (changed < done.Sequence)
+                _passwordChanges.TryRemove(new KeyValuePair<long, long>(userId, changed));
+        }
+    }
 }
 
 /// <summary>Turns <see cref="AccountMailRequests"/>'s requests into e-mails in the outbox, with their links.</summary>
@@ -75,6 +112,7 @@ public sealed partial class AccountMailWorker(
             {
                 LogFailed(logger, request.Kind, e);
             }
+            queue.Done(request);
         }
     }
 
@@ -95,7 +133,7 @@ public sealed partial class AccountMailWorker(
                 continue;
             if (request.Kind == AccountMailKind.PasswordReset)
             {
-                if (!DjangoPasswordHash.IsUsable(user.Password))
+                if (!DjangoPasswordHash.IsUsable(user.Password) || queue.PasswordChangedSince(user.Id, request))
                     continue;
                 await outbox.EnqueueAsync(EmailTemplate.PasswordReset, user.Email, new Dictionary<string, string>
                 {

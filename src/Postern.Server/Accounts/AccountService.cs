@@ -11,7 +11,7 @@ public sealed class InvalidAccountInputException(string message) : Exception(mes
 /// <summary>Account rules shared by the admin commands and the API: who may exist, and what a password change ends.</summary>
 public sealed partial class AccountService(
     IUserStore users, IGroupStore groups, PasswordHasher hasher, PasswordValidation passwordValidation, SessionAuthHash authHash,
-    TimeProvider time)
+    AccountMailRequests mailRequests, TimeProvider time)
 {
     /// <summary>Django's username field: at most 150 characters of letters, digits and @/./+/-/_.</summary>
     public const int MaxUsernameLength = 150;
@@ -79,6 +79,7 @@ public sealed partial class AccountService(
         var encoded = await hasher.HashAsync(password, ct);
         var kept = keepSessionKey is null ? null : new KeptSession(keepSessionKey, authHash.For(encoded));
         await users.SetPasswordAsync(user.Id, encoded, kept, ct);
+        mailRequests.PasswordChanged(user.Id);
     }
 
     /// <summary>What <see cref="AuthenticateAsync"/> returns for a right password that <c>admit</c> refused.</summary>
@@ -92,8 +93,8 @@ public sealed partial class AccountService(
     public async Task<User?> AuthenticateAsync(string username, string password, CancellationToken ct,
         Func<User, Task<bool>>? admit = null)
     {
-        // No stored username is that long or holds NUL (PostgreSQL cannot even compare such text): such names are unknown users.
-        var user = username.Length <= MaxUsernameLength && !username.Contains('\0', StringComparison.Ordinal)
+        // No stored username is that long: such names are unknown users without a query.
+        var user = username.Length <= MaxUsernameLength
             ? await users.FindUserByUsernameAsync(username, ct)
             : null;
         var check = await hasher.CheckAsync(user?.Password, password, ct);
@@ -124,6 +125,7 @@ public sealed partial class AccountService(
     {
         var encoded = await hasher.HashAsync(password, ct);
         await users.SetPasswordAsync(user.Id, encoded, kept: null, ct);
+        mailRequests.PasswordChanged(user.Id);
         return user with { Password = encoded };
     }
 

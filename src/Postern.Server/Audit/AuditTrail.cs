@@ -1,3 +1,4 @@
+using System.Text;
 using Postern.Server.Storage;
 
 namespace Postern.Server.Audit;
@@ -47,7 +48,27 @@ public sealed partial class AuditTrail(AuditStore store, TimeProvider time, ILog
         ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
         : "";
 
-    private static string Cut(string text, int length) => text.Length > length ? text[..length] : text;
+    /// <summary>
+    /// At most <paramref name="length"/> characters that any database stores: an attacker's username may hold NUL or a lone
+    /// surrogate (valid JSON escapes), which PostgreSQL's text refuses; each becomes U+FFFD rather than lose the event.
+    /// </summary>
+    internal static string Cut(string text, int length)
+    {
+        if (text.Length > length)
+            text = text[..(char.IsHighSurrogate(text[length - 1]) ? length - 1 : length)];
+        if (!text.Contains('\0', StringComparison.Ordinal) && !text.Any(char.IsSurrogate))
+            return text;
+        var storable = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                storable.Append(c).Append(text[++i]);
+            else
+                storable.Append(c == '\0' || char.IsSurrogate(c) ? '\uFFFD' : c);
+        }
+        return storable.ToString();
+    }
 
     [LoggerMessage(100, LogLevel.Information,
         "Audit {Kind}: user {Username} (id {UserId}), actor {Actor}, address {Address}: {Detail}")]

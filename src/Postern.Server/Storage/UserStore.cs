@@ -17,8 +17,10 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
     private static readonly CachedQuery Paged = new("user page");
     private static readonly CachedQuery VerifiedEmail = new("verified e-mail by user id");
 
-    public Task<User?> FindUserByUsernameAsync(string username, CancellationToken ct = default) =>
-        database.ReadCachedAsync(new ReadKey(ByName, Text: username), db =>
+    // No stored username holds NUL (none may), and PostgreSQL cannot even compare such text: a name with one is nobody's.
+    public Task<User?> FindUserByUsernameAsync(string username, CancellationToken ct = default) => username.Contains('\0', StringComparison.Ordinal)
+        ? Task.FromResult<User?>(null)
+        : database.ReadCachedAsync(new ReadKey(ByName, Text: username), db =>
             db.Command($"SELECT {UserColumns} FROM users WHERE username = @username;").With("@username", username)
                 .ReadFirstOrDefaultAsync(ReadUser), ct);
 
