@@ -43,7 +43,7 @@ public static class PosternServer
 
     private static async Task SeedThroughApiAsync(Uri baseAddress)
     {
-        using var staff = new PosternSession(baseAddress, new PosternClientOptions { LoginMode = LoginMode.Json });
+        using var staff = new PosternSession(baseAddress, new PosternClientOptions { LoginMode = LoginMode.Seed });
         await staff.LoginAsync(SeedData.StaffUsername, SeedData.StaffPassword);
         foreach (var group in SeedData.Groups)
             Expect((await staff.PostAsync<GroupResource>("/api/groups/", new { name = group.Name })).Url, $"/api/groups/{group.Id}/");

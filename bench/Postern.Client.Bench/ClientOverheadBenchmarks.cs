@@ -73,7 +73,7 @@ public class ClientOverheadBenchmarks
             : Directory.CreateTempSubdirectory("postern-client-bench-").FullName;
         // bench/run.sh --client runs this process on every core but the last; the server gets that one.
         _server = await PosternServer.StartAsync(_folder, Environment.GetEnvironmentVariable("POSTERN_BENCH_SERVER_CPUS"));
-        var options = new PosternClientOptions { LoginMode = LoginMode.Json };
+        var options = new PosternClientOptions { LoginMode = LoginMode.Seed };
         _session = new PosternSession(_server.BaseAddress, options);
         await _session.LoginAsync(SeedData.StaffUsername, SeedData.StaffPassword);
         // The raw client's own session: signed in once (by a PosternSession, which is not what is measured), then carried by hand.

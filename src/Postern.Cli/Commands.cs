@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Postern.Client;
+using Postern.Protocol;
 
 namespace Postern.Cli;
 
@@ -11,30 +12,61 @@ public static class Commands
     /// <summary>Redirects worth following for a GET (Django's APPEND_SLASH, a moved page), within reason.</summary>
     private const int MaxRedirects = 10;
 
-    public static async Task<int> LoginAsync(
-        CommandContext context, string baseUrl, string username, bool passwordFromStdin, CancellationToken ct)
+    public static async Task<int> LoginAsync(CommandContext context, LoginCommand login, CancellationToken ct)
     {
-        var backend = BackendAddress(baseUrl);
-        var password = await ReadPasswordAsync(context.Terminal, passwordFromStdin, username, backend, ct);
+        var (backend, loginPage) = LoginTarget(login.Url, login.Mode);
+        var options = context.Options;
+        options.LoginMode = login.Mode;
+        options.LoginPageUrl = login.LoginUrl ?? loginPage;
+        options.WhoAmIPath = login.WhoAmIUrl;
+        var password = await ReadPasswordAsync(context.Terminal, login.PasswordFromStdin, login.Username, backend, ct);
+        // The code is asked for only once the password was right, and only from a terminal (a script passes --otp).
+        options.TwoFactorCode = (_, _) => ValueTask.FromResult(login.Otp ?? (context.Terminal.InputIsTerminal
+            ? context.Terminal.ReadSecret($"Two-factor code for {login.Username} at {backend}: ")
+            : null));
         if (context.Choice.File is null)
             context.Store.CreateSessionsFolder();
-        await using var saved = await SavedSession.OpenForLoginAsync(context.Store, context.Choice, backend, context.Options, ct);
+        await using var saved = await SavedSession.OpenForLoginAsync(context.Store, context.Choice, backend, options, ct);
         try
         {
-            await saved.Session.LoginAsync(username, password, ct);
+            await saved.Session.LoginAsync(login.Username, password, ct);
         }
         catch (PosternException e)
         {
             saved.Discarded = !saved.Loaded;
-            throw new CommandFailedException(Failure.From(e, resumed: false));
+            throw new CommandFailedException(e is TwoFactorRequiredException
+                ? new Failure(ExitCodes.ClientError, $"{e.Request}: two-factor authentication required: pass the code with --otp CODE")
+                : Failure.From(e, resumed: false));
         }
         await saved.SaveIfChangedAsync(ct);
         // Paths without --session go to the last host logged into; named sessions are used only when named.
         if (context.Choice is { Name: null, File: null })
             context.Store.MakeCurrent(saved.File!);
-        await context.Terminal.Error.WriteLineAsync($"postern: logged in to {backend} as {username} (session saved in {saved.File})");
+        await context.Terminal.Error.WriteLineAsync(
+            $"postern: logged in to {backend} as {login.Username} ({ProfileName(saved.Session.Mode)}; session saved in {saved.File})");
         return ExitCodes.Success;
     }
+
+    /// <summary>
+    /// The backend, and the login page when the URL names one: <c>http://host/accounts/login/</c> is that page on
+    /// <c>http://host/</c>. A path is a page unless the seed's JSON login is asked for (then it is the backend's prefix).
+    /// </summary>
+    private static (Uri Backend, string? LoginPage) LoginTarget(string url, LoginMode mode)
+    {
+        var given = BackendAddress(url);
+        if (given.AbsolutePath == "/" || mode == LoginMode.Seed)
+            return (given, null);
+        var page = SavedSession.AbsoluteUrl(url.Contains("://", StringComparison.Ordinal) ? url : "http://" + url)!;
+        return (new Uri(given.GetLeftPart(UriPartial.Authority) + "/"), page.PathAndQuery);
+    }
+
+    private static string ProfileName(LoginMode mode) => mode switch
+    {
+        LoginMode.AllauthHeadless => "allauth's headless API",
+        LoginMode.DjangoForm => "the login form",
+        LoginMode.DrfApiAuth => "DRF's login form",
+        _ => "the JSON login",
+    };
 
     /// <summary>
     /// <c>login BASE_URL --token[=KEY]</c>: no password, no session on the server; the key (the option's value, else
@@ -85,13 +117,86 @@ public static class Commands
     /// <summary>An API token to use instead of the saved session's cookies, for scripts (<c>POSTERN_TOKEN</c>).</summary>
     public const string EnvironmentToken = "POSTERN_TOKEN";
 
+    /// <summary>
+    /// Runs a sensitive action; when the backend wants the password confirmed first (a login older than its limit), asks
+    /// for it on the terminal, confirms it, and runs the action once more.
+    /// </summary>
+    private static async Task<T> WithReauthenticationAsync<T>(
+        Terminal terminal, PosternSession session, Func<Task<T>> action, CancellationToken ct, string? password = null)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (ReauthenticationRequiredException e)
+        {
+            password ??= terminal.InputIsTerminal
+                ? terminal.ReadSecret($"Confirm your password for {session.BaseAddress}: ")
+                : throw new CommandFailedException(new Failure(ExitCodes.ClientError,
+                    $"{e.Request}: reauthentication required: log in again (postern login), then retry within the site's limit"));
+            await session.ReauthenticateAsync(password, ct);
+            return await action();
+        }
+    }
+
+    /// <summary><c>password change</c>: the current password and the new one (prompted twice, or two lines of stdin).</summary>
+    public static async Task<int> ChangePasswordAsync(CommandContext context, string? baseUrl, bool fromStdin, CancellationToken ct)
+    {
+        var terminal = context.Terminal;
+        string current, replacement;
+        if (fromStdin)
+        {
+            current = await terminal.In.ReadLineAsync(ct) ?? throw new UsageException("--password-stdin: standard input was empty");
+            replacement = await terminal.In.ReadLineAsync(ct)
+                ?? throw new UsageException("--password-stdin: give the current password, then the new one, on two lines");
+        }
+        else
+        {
+            if (!terminal.InputIsTerminal)
+                throw new UsageException("cannot prompt for passwords: standard input is not a terminal (use --password-stdin)");
+            current = terminal.ReadSecret("Current password: ");
+            replacement = terminal.ReadSecret("New password: ");
+            if (terminal.ReadSecret("New password (again): ") != replacement)
+                throw new UsageException("the two new passwords differ");
+        }
+        await using var saved = await OpenByBackendAsync(context, baseUrl, ct);
+        try
+        {
+            await WithReauthenticationAsync(terminal, saved.Session,
+                () => saved.Session.ChangePasswordAsync(current, replacement, ct), ct, password: current);
+        }
+        catch (PosternException e)
+        {
+            throw new CommandFailedException(Failure.From(e, saved.Loaded));
+        }
+        await terminal.Error.WriteLineAsync($"postern: password changed at {saved.Session.BaseAddress}; other sessions have been ended");
+        return ExitCodes.Success;
+    }
+
+    /// <summary><c>password reset EMAIL</c>: asks the backend to mail a reset link.</summary>
+    public static async Task<int> RequestPasswordResetAsync(CommandContext context, string email, string? baseUrl, CancellationToken ct)
+    {
+        await using var saved = await OpenByBackendAsync(context, baseUrl, ct);
+        try
+        {
+            await saved.Session.RequestPasswordResetAsync(email, ct);
+        }
+        catch (PosternException e)
+        {
+            throw new CommandFailedException(Failure.From(e, saved.Loaded));
+        }
+        await context.Terminal.Error.WriteLineAsync(
+            $"postern: asked {saved.Session.BaseAddress} to send a reset link to {email} (if it has an account there)");
+        return ExitCodes.Success;
+    }
+
     /// <summary><c>token create NAME</c>: prints the new token, its key included (shown this once).</summary>
     public static async Task<int> CreateTokenAsync(CommandContext context, string name, string? baseUrl, CancellationToken ct)
     {
         await using var saved = await OpenByBackendAsync(context, baseUrl, ct);
         try
         {
-            var created = await saved.Session.CreateTokenAsync(name, ct);
+            var created = await WithReauthenticationAsync(context.Terminal, saved.Session, () => saved.Session.CreateTokenAsync(name, ct), ct);
             new JsonPrinter(context.Terminal.Out, context.Terminal.Colors).Write(JsonSerializer.SerializeToElement(created, PosternSession.Json));
             await context.Terminal.Error.WriteLineAsync(
                 "postern: the key is shown this once; use it with postern login BASE_URL --token, or as POSTERN_TOKEN");
@@ -190,8 +295,13 @@ public static class Commands
         await using var saved = await OpenByBackendAsync(context, baseUrl, ct);
         try
         {
-            return await SendAndPrintAsync(
-                context.Terminal, saved.Session, HttpMethod.Get, context.Options.WhoAmIPath, body: null, print, ct);
+            // The seed's /auth/user is printed as it came (with --print h, its headers too); other profiles' users as JSON.
+            if (saved.Session.Mode == LoginMode.Seed || saved.Session.ApiToken is not null)
+                return await SendAndPrintAsync(
+                    context.Terminal, saved.Session, HttpMethod.Get, context.Options.WhoAmIPath ?? EndpointPaths.User, body: null, print, ct);
+            var user = await saved.Session.WhoAmIJsonAsync(ct);
+            new JsonPrinter(context.Terminal.Out, context.Terminal.Colors).Write(user);
+            return ExitCodes.Success;
         }
         catch (PosternException e)
         {
@@ -211,6 +321,11 @@ public static class Commands
         catch (PosternException e) when (e is SessionExpiredException or NotAuthenticatedException)
         {
             // The server had already ended it: the file is just as useless.
+        }
+        catch (LogoutNotConfirmedException e)
+        {
+            throw new CommandFailedException(new Failure(ExitCodes.ClientError,
+                $"{e.Message} The session may still work: its file is kept ({saved.File})."));
         }
         catch (PosternException e)
         {

@@ -7,11 +7,21 @@ using Postern.Client;
 namespace Postern.Cli;
 
 /// <summary>
-/// <c>postern login | get | post | put | patch | delete | whoami | logout | token</c>. Exit codes: 0 success,
+/// <c>postern login | get | post | put | patch | delete | whoami | logout | token | password</c>. Exit codes: 0 success,
 /// 1 usage, 2 HTTP 4xx, 3 HTTP 5xx, 4 no answer (<see cref="ExitCodes"/>); every failure is one line on stderr.
 /// </summary>
 public static class PosternCommandLine
 {
+    /// <summary><c>--mode</c>'s words.</summary>
+    private static readonly Dictionary<string, LoginMode> LoginModes = new(StringComparer.Ordinal)
+    {
+        ["auto"] = LoginMode.Auto,
+        ["seed"] = LoginMode.Seed,
+        ["allauth"] = LoginMode.AllauthHeadless,
+        ["form"] = LoginMode.DjangoForm,
+        ["drf"] = LoginMode.DrfApiAuth,
+    };
+
     public static async Task<int> RunAsync(string[] args, Terminal terminal)
     {
         var sessionName = new Option<string?>("--session")
@@ -68,10 +78,34 @@ public static class PosternCommandLine
             HelpName = "KEY",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var login = new Command("login",
-            "Log in (USERNAME and a password, or --token) and save the session (per host, or --session NAME / --session-file PATH)")
+        var mode = new Option<string>("--mode")
         {
-            baseUrl, username, passwordStdin, token,
+            Description = "How the site logs in: auto (find out), seed (/auth/login), allauth (allauth's headless API), "
+                + "form (a login form: Django, allauth), drf (/api-auth/login/)",
+            HelpName = "auto|seed|allauth|form|drf",
+            DefaultValueFactory = _ => "auto",
+        };
+        mode.AcceptOnlyFromAmong(LoginModes.Keys.ToArray());
+        var loginUrl = new Option<string?>("--login-url")
+        {
+            Description = "The login page (or allauth's API base) when the site's is not where it is usually (also: give it as the URL)",
+            HelpName = "PATH",
+        };
+        var whoAmIUrl = new Option<string?>("--whoami-url")
+        {
+            Description = "What says who is signed in, for sites without their own (e.g. /api/me/); saved with the session",
+            HelpName = "PATH",
+        };
+        var otp = new Option<string?>("--otp")
+        {
+            Description = "The two-factor code (TOTP or recovery code), if the site asks for one; else it is prompted for",
+            HelpName = "CODE",
+        };
+        var login = new Command("login",
+            "Log in (USERNAME and a password, or --token) and save the session (per host, or --session NAME / --session-file PATH); "
+            + "BASE_URL may be the login page itself (http://host/accounts/login/)")
+        {
+            baseUrl, username, passwordStdin, token, mode, loginUrl, whoAmIUrl, otp,
         };
         login.SetAction((parse, ct) => Guarded(terminal, c =>
         {
@@ -84,7 +118,8 @@ public static class PosternCommandLine
             }
             return name is null
                 ? throw new UsageException("login needs a USERNAME (or --token)")
-                : Commands.LoginAsync(context(parse), parse.GetValue(baseUrl)!, name, parse.GetValue(passwordStdin), c);
+                : Commands.LoginAsync(context(parse), new LoginCommand(parse.GetValue(baseUrl)!, name, parse.GetValue(passwordStdin),
+                    LoginModes[parse.GetValue(mode)!], parse.GetValue(loginUrl), parse.GetValue(whoAmIUrl), parse.GetValue(otp)), c);
         }, ct));
         root.Subcommands.Add(login);
 
@@ -164,6 +199,29 @@ public static class PosternCommandLine
         tokenCommand.Subcommands.Add(list);
         tokenCommand.Subcommands.Add(revoke);
         root.Subcommands.Add(tokenCommand);
+
+        // password change | reset
+        var passwordCommand = new Command("password", "Change your password, or ask for a reset e-mail");
+        var changeStdin = new Option<bool>("--password-stdin")
+        {
+            Description = "Read the current password, then the new one, from the first two lines of standard input",
+        };
+        var change = new Command("change", "Change the signed-in user's password (asks for the current one and the new one)")
+        {
+            optionalBase, changeStdin,
+        };
+        change.SetAction((parse, ct) => Guarded(terminal, c => Commands.ChangePasswordAsync(
+            context(parse), parse.GetValue(optionalBase), parse.GetValue(changeStdin), c), ct));
+        var email = new Argument<string>("EMAIL") { Description = "The account's e-mail address" };
+        var reset = new Command("reset", "Ask for a password reset e-mail (the same answer whether or not the address has an account)")
+        {
+            email, optionalBase,
+        };
+        reset.SetAction((parse, ct) => Guarded(terminal, c => Commands.RequestPasswordResetAsync(
+            context(parse), parse.GetValue(email)!, parse.GetValue(optionalBase), c), ct));
+        passwordCommand.Subcommands.Add(change);
+        passwordCommand.Subcommands.Add(reset);
+        root.Subcommands.Add(passwordCommand);
 
         ShowOptionalArgumentsInTheCommandList(root);
 
@@ -299,6 +357,10 @@ public sealed class CommandFailedException(Failure failure) : Exception(failure.
 
 /// <summary>What every command needs: the streams, where sessions live, which one was asked for, and the client's options.</summary>
 public sealed record CommandContext(Terminal Terminal, SessionStore Store, SessionChoice Choice, PosternClientOptions Options);
+
+/// <summary><c>login</c> as the command line gave it.</summary>
+public sealed record LoginCommand(
+    string Url, string Username, bool PasswordFromStdin, LoginMode Mode, string? LoginUrl, string? WhoAmIUrl, string? Otp);
 
 /// <summary>One request as the command line gave it.</summary>
 public sealed record RequestCommand(

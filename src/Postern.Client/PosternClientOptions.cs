@@ -4,24 +4,34 @@ using Postern.Protocol;
 
 namespace Postern.Client;
 
-/// <summary>How to log in.</summary>
+/// <summary>Which kind of Django authentication stack to log in to (the login profile).</summary>
 public enum LoginMode
 {
     /// <summary>
-    /// Try the JSON endpoint (<see cref="PosternClientOptions.LoginPath"/>); if the backend has none, fall back to the
-    /// form.
+    /// Find out: allauth's headless <c>config</c>, then the seed's <c>/auth/csrf</c>, then a login form at
+    /// <see cref="PosternClientOptions.LoginPageUrl"/> (tried first when given), then DRF's <c>/api-auth/login/</c>, then
+    /// Django's <c>/accounts/login/</c>. The profile found is kept (and saved with the session).
     /// </summary>
     Auto,
 
-    /// <summary>The seed's JSON login: <c>POST /auth/login</c> with <c>X-CSRFToken</c>.</summary>
-    Json,
+    /// <summary>The seed's JSON login (Postern, the Django reference backend): <c>POST /auth/login</c> with <c>X-CSRFToken</c>.</summary>
+    Seed,
+
+    /// <summary>django-allauth's headless API for browsers, <c>/_allauth/browser/v1/</c>.</summary>
+    AllauthHeadless,
 
     /// <summary>
-    /// Django's stock <c>LoginView</c> (<c>/accounts/login/</c>, DRF's <c>/api-auth/login/</c>): GET the form, POST it
-    /// with <c>csrfmiddlewaretoken</c>, follow the 302.
+    /// A login form read from its page: Django's <c>LoginView</c>, allauth's <c>/accounts/login/</c> (the default page)
+    /// or any other at <see cref="PosternClientOptions.LoginPageUrl"/>.
     /// </summary>
     DjangoForm,
+
+    /// <summary>DRF's browsable API login form, <c>/api-auth/login/</c>.</summary>
+    DrfApiAuth,
 }
+
+/// <summary>Asked for a one-time code when a login needs a second factor; null gives up (<see cref="TwoFactorRequiredException"/>).</summary>
+public delegate ValueTask<string?> TwoFactorCodeProvider(Uri baseAddress, CancellationToken ct);
 
 /// <summary>What to do with a link to another origin.</summary>
 public enum CrossOriginPolicy
@@ -41,13 +51,24 @@ public sealed class PosternClientOptions
     /// <summary>The backend, e.g. <c>http://backend/</c>. Relative paths resolve against it.</summary>
     public Uri? BaseAddress { get; set; }
 
+    /// <summary>The seed's endpoints (<see cref="LoginMode.Seed"/>).</summary>
     public string CsrfPath { get; set; } = EndpointPaths.Csrf;
+
     public string LoginPath { get; set; } = EndpointPaths.Login;
     public string LogoutPath { get; set; } = EndpointPaths.Logout;
-    public string WhoAmIPath { get; set; } = EndpointPaths.User;
 
-    /// <summary>The form login page for <see cref="LoginMode.DjangoForm"/>.</summary>
-    public string FormLoginPath { get; set; } = "/api-auth/login/";
+    /// <summary>
+    /// What says who is signed in, when not the profile's own (<c>/auth/user</c>, allauth's <c>auth/session</c>); a form
+    /// site has none of its own, so give one there (e.g. an API endpoint that returns the user).
+    /// </summary>
+    public string? WhoAmIPath { get; set; }
+
+    /// <summary>
+    /// Where to log in: a login form's page (<see cref="LoginMode.DjangoForm"/>, default <c>/accounts/login/</c>), or
+    /// allauth's headless base (<see cref="LoginMode.AllauthHeadless"/>, default <c>/_allauth/browser/v1/</c>). With
+    /// <see cref="LoginMode.Auto"/>, tried first.
+    /// </summary>
+    public string? LoginPageUrl { get; set; }
 
     public LoginMode LoginMode { get; set; } = LoginMode.Auto;
     public CrossOriginPolicy CrossOrigin { get; set; } = CrossOriginPolicy.SendWithoutCredentials;
@@ -60,6 +81,9 @@ public sealed class PosternClientOptions
 
     /// <summary>The API tokens collection (<see cref="PosternSession.CreateTokenAsync"/> and its siblings).</summary>
     public string TokensPath { get; set; } = Protocol.ApiToken.ListPath;
+
+    /// <summary>When set, a login that needs a second factor asks it for the code and finishes.</summary>
+    public TwoFactorCodeProvider? TwoFactorCode { get; set; }
 
     /// <summary>When set, an expired session is logged in again once and the request retried.</summary>
     public CredentialProvider? Credentials { get; set; }
@@ -102,7 +126,8 @@ internal static class PosternClientOptionsCopy
         LoginPath = options.LoginPath,
         LogoutPath = options.LogoutPath,
         WhoAmIPath = options.WhoAmIPath,
-        FormLoginPath = options.FormLoginPath,
+        LoginPageUrl = options.LoginPageUrl,
+        TwoFactorCode = options.TwoFactorCode,
         LoginMode = options.LoginMode,
         CrossOrigin = options.CrossOrigin,
         Credentials = options.Credentials,

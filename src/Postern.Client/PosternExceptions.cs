@@ -28,6 +28,9 @@ public class PosternException : Exception
 
     public HttpStatusCode? Status { get; }
 
+    /// <summary>The request that failed, as <c>POST http://host/accounts/login/</c>, when there was one.</summary>
+    public string? Request { get; internal set; }
+
     /// <summary>DRF's <c>{"detail": ...}</c>, when the backend sent one.</summary>
     public string? Detail { get; }
 
@@ -91,3 +94,34 @@ public sealed class TransportException(string message, Exception? inner) : Poste
 
 /// <summary>A link led to another origin and the options say not to follow it.</summary>
 public sealed class CrossOriginException(string message) : PosternException(message);
+
+/// <summary>
+/// 429 (or allauth's "Too many failed login attempts"): the backend throttles this client or account. Wait
+/// <see cref="RetryAfter"/> (the backend's <c>Retry-After</c>, when it sent one) before trying again.
+/// </summary>
+public sealed class ThrottledException(string message, HttpStatusCode? status, string? detail, TimeSpan? retryAfter)
+    : PosternException(message, status, detail)
+{
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>
+/// The password was right and the backend wants a second factor: Postern's <c>mfa_required</c>, allauth's
+/// <c>mfa_authenticate</c> flow or its two-factor form. The login is pending in this session: finish it with
+/// <see cref="PosternSession.CompleteTwoFactorAsync"/> (or give <see cref="PosternClientOptions.TwoFactorCode"/>).
+/// </summary>
+public sealed class TwoFactorRequiredException(string message, HttpStatusCode? status, string? detail)
+    : PosternException(message, status, detail);
+
+/// <summary>
+/// A sensitive action needs a recent login (Postern's <c>reauthentication_required</c>, allauth's <c>reauthenticate</c>
+/// flow): call <see cref="PosternSession.ReauthenticateAsync"/> with the password, then try again.
+/// </summary>
+public sealed class ReauthenticationRequiredException(string message, HttpStatusCode? status, string? detail)
+    : PosternException(message, status, detail);
+
+/// <summary>
+/// Logout was sent but the backend did not end the session (it kept the session cookie alive): the session may still
+/// be usable by whoever holds the cookie.
+/// </summary>
+public sealed class LogoutNotConfirmedException(string message) : PosternException(message);

@@ -18,14 +18,15 @@ public sealed partial class PosternSession
     /// </summary>
     /// <exception cref="ValidationException">Wrong old password, a mismatch, or the password validators' messages.</exception>
     /// <exception cref="NotAuthenticatedException">Not signed in.</exception>
+    /// <remarks>The profile's way: the seed's <c>/auth/password/change</c>, or allauth's <c>auth/password/change</c>.</remarks>
+    /// <exception cref="ReauthenticationRequiredException">The backend wants the password confirmed first (<see cref="ReauthenticateAsync"/>).</exception>
     public Task<DetailAnswer> ChangePasswordAsync(string oldPassword, string newPassword, CancellationToken ct = default) =>
-        PostAsync<DetailAnswer>(EndpointPaths.PasswordChange,
-            new { old_password = oldPassword, new_password1 = newPassword, new_password2 = newPassword }, ct);
+        Profile.ChangePasswordAsync(oldPassword, newPassword, ct);
 
     /// <summary>Asks for a reset e-mail; the same answer whether or not anyone has the address.</summary>
     /// <exception cref="ValidationException">Not an e-mail address.</exception>
     public Task<DetailAnswer> RequestPasswordResetAsync(string email, CancellationToken ct = default) =>
-        PostAsync<DetailAnswer>(EndpointPaths.PasswordReset, new { email }, ct);
+        Profile.RequestPasswordResetAsync(email, ct);
 
     /// <summary>Sets a new password with the <paramref name="uid"/> and <paramref name="token"/> of a reset link.</summary>
     /// <exception cref="ValidationException">A bad uid or token (<c>uid</c>/<c>token</c>: "Invalid value"), or the password's problems.</exception>
@@ -58,7 +59,7 @@ public sealed partial class PosternSession
             body["first_name"] = changes.FirstName;
         if (changes.LastName is not null)
             body["last_name"] = changes.LastName;
-        return PatchAsync<CurrentUser>(_options.WhoAmIPath, body, ct);
+        return PatchAsync<CurrentUser>(_options.WhoAmIPath ?? EndpointPaths.User, body, ct);
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Postern.Client.Profiles;
 using Postern.Protocol;
 
 namespace Postern.Client;
@@ -90,73 +91,114 @@ public sealed partial class PosternSession : IDisposable
     }
 
     /// <summary>Whether the jar holds a session cookie (it may still have expired server-side).</summary>
-    public bool HasSession => _handler.Cookies.Jar.GetCookies(BaseAddress)[CookieNames.Session] is { Value.Length: > 0 };
+    public bool HasSession => SessionCookie is not null;
 
     // ---- authentication
 
+    private LoginProfile? _profile;
+
     /// <summary>
-    /// Logs in: bootstraps the CSRF cookie if needed, posts the credentials with the token, keeps the session and the
-    /// rotated token.
+    /// The login profile in use: the one <see cref="PosternClientOptions.LoginMode"/> names, or the one
+    /// <see cref="LoginMode.Auto"/> found at login (saved with the session). Before any login, Auto means the seed's.
     /// </summary>
-    /// <exception cref="InvalidCredentialsException">Wrong username or password.</exception>
+    public LoginMode Mode => Profile.Mode;
+
+    /// <summary>The login page or allauth base the profile uses, when it has one (saved with the session).</summary>
+    public string? LoginPageUrl => Profile.LoginUrl;
+
+    private LoginProfile Profile => _profile ??= ProfileFor(_options.LoginMode == LoginMode.Auto ? LoginMode.Seed : _options.LoginMode);
+
+    private LoginProfile ProfileFor(LoginMode mode, string? loginUrl = null)
+    {
+        LoginProfile profile = mode switch
+        {
+            LoginMode.AllauthHeadless => new AllauthHeadlessProfile(this, loginUrl ?? _options.LoginPageUrl ?? AllauthHeadlessProfile.DefaultBasePath),
+            LoginMode.DjangoForm => new FormProfile(this, mode, loginUrl ?? _options.LoginPageUrl ?? FormProfile.DjangoLoginPath, _options.WhoAmIPath),
+            LoginMode.DrfApiAuth => new FormProfile(this, mode, loginUrl ?? _options.LoginPageUrl ?? FormProfile.DrfLoginPath, _options.WhoAmIPath),
+            _ => new SeedProfile(this, _options),
+        };
+        _handler.CsrfSource = profile.CsrfSource;
+        return profile;
+    }
+
+    /// <summary>
+    /// Logs in with the profile <see cref="PosternClientOptions.LoginMode"/> names (or finds one: <see cref="LoginMode.Auto"/>),
+    /// keeping the session and the rotated CSRF token. When the backend asks for a second factor, the code comes from
+    /// <see cref="PosternClientOptions.TwoFactorCode"/>; without one, the login stays pending and
+    /// <see cref="TwoFactorRequiredException"/> says so (finish it with <see cref="CompleteTwoFactorAsync"/>).
+    /// </summary>
+    /// <exception cref="InvalidCredentialsException">Wrong username or password (the site's own words).</exception>
+    /// <exception cref="ThrottledException">Too many attempts: wait <see cref="ThrottledException.RetryAfter"/>.</exception>
+    /// <exception cref="NotFoundException">Nothing there to log in with (Auto tried every profile).</exception>
     public async Task LoginAsync(string username, string password, CancellationToken ct = default)
     {
-        if (_options.LoginMode == LoginMode.DjangoForm)
+        if (_options.LoginMode == LoginMode.Auto && _profile is null or { Mode: LoginMode.Seed })
+            _profile = await DiscoverAsync(ct);
+        try
         {
-            await FormLoginAsync(username, password, ct);
-            return;
+            await Profile.LoginAsync(username, password, ct);
         }
-        if (CsrfToken is null)
+        catch (TwoFactorRequiredException) when (_options.TwoFactorCode is not null)
         {
-            using var csrf = await GetPageAsync(_options.CsrfPath, ct);
-            if (_options.LoginMode == LoginMode.Auto && csrf.StatusCode == HttpStatusCode.NotFound)
-            {
-                await FormLoginAsync(username, password, ct);
-                return;
-            }
+            var code = await _options.TwoFactorCode(BaseAddress, ct);
+            if (string.IsNullOrEmpty(code))
+                throw;
+            await Profile.CompleteTwoFactorAsync(code, ct);
         }
-        using var response = await SendRawAsync(HttpMethod.Post, _options.LoginPath, JsonContent.Create(new { username, password }), ct);
-        if (_options.LoginMode == LoginMode.Auto && response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
-        {
-            await FormLoginAsync(username, password, ct);
-            return;
-        }
-        if (response.StatusCode == HttpStatusCode.Unauthorized)
-            throw await ErrorMapping.ToExceptionAsync(response, hadSession: false, login: true, ct);
-        await ErrorMapping.EnsureSuccessAsync(response, hadSession: false, ct);
     }
 
-    /// <summary>Django's LoginView: GET the form, POST it back with <c>csrfmiddlewaretoken</c>; a 302 means success.</summary>
-    private async Task FormLoginAsync(string username, string password, CancellationToken ct)
-    {
-        using var form = await GetPageAsync(_options.FormLoginPath, ct);
-        await ErrorMapping.EnsureSuccessAsync(form, hadSession: false, ct);
-        var html = await form.Content.ReadAsStringAsync(ct);
-        var token = CsrfField().Match(html) is { Success: true } match
-            ? WebUtility.HtmlDecode(match.Groups["token"].Value)
-            : CsrfToken ?? "";
-        var fields = new Dictionary<string, string>
-        {
-            [FormFields.CsrfToken] = token,
-            [FormFields.Username] = username,
-            [FormFields.Password] = password,
-            ["next"] = "/",
-        };
-        using var response = await SendRawAsync(HttpMethod.Post, _options.FormLoginPath, new FormUrlEncodedContent(fields), ct);
-        if (response.StatusCode is HttpStatusCode.Found or HttpStatusCode.SeeOther && HasSession)
-            return;
-        if (response.StatusCode == HttpStatusCode.OK)
-            throw new InvalidCredentialsException("Please enter a correct username and password.", response.StatusCode, null);
-        await ErrorMapping.EnsureSuccessAsync(response, hadSession: false, ct);
-    }
+    /// <summary>Finishes a login that <see cref="TwoFactorRequiredException"/> left pending, with a TOTP or recovery code.</summary>
+    /// <exception cref="InvalidCredentialsException">A wrong or spent code (the login stays pending).</exception>
+    public Task CompleteTwoFactorAsync(string code, CancellationToken ct = default) => Profile.CompleteTwoFactorAsync(code, ct);
 
-    [GeneratedRegex("name=[\"']csrfmiddlewaretoken[\"'] value=[\"'](?<token>[^\"']+)[\"']")]
-    private static partial Regex CsrfField();
+    /// <summary>Confirms the password so that a sensitive action (<see cref="ReauthenticationRequiredException"/>) may go on.</summary>
+    public Task ReauthenticateAsync(string password, CancellationToken ct = default) => Profile.ReauthenticateAsync(password, ct);
 
     /// <summary>
-    /// Ends the session server-side (POST with the token pair, or GET if the backend only takes that). A session
-    /// authenticated by an API token only forgets the token: revoke it with <see cref="RevokeTokenAsync"/>.
+    /// Which profile the backend speaks, asked in the order of <see cref="LoginMode.Auto"/>. Every probe is a GET;
+    /// only an unreachable backend fails here, anything else moves on to the next.
     /// </summary>
+    private async Task<LoginProfile> DiscoverAsync(CancellationToken ct)
+    {
+        var tried = new List<string>();
+        if (_options.LoginPageUrl is { } page)
+        {
+            if (await FormProfile.ReadLoginFormAsync(this, page, ct) is not null)
+                return ProfileFor(IsDrfLogin(page) ? LoginMode.DrfApiAuth : LoginMode.DjangoForm, page);
+            var asAllauth = (AllauthHeadlessProfile)ProfileFor(LoginMode.AllauthHeadless, page);
+            if (await asAllauth.ConfigAsync(ct) is not null)
+                return asAllauth;
+            tried.Add($"a login form or allauth's API at {Resolve(page)}");
+        }
+        var allauth = (AllauthHeadlessProfile)ProfileFor(LoginMode.AllauthHeadless, AllauthHeadlessProfile.DefaultBasePath);
+        if (await allauth.ConfigAsync(ct) is not null)
+            return allauth;
+        tried.Add($"allauth's {Resolve(AllauthHeadlessProfile.DefaultBasePath + "config")}");
+        using (var csrf = await SendPageAsync(HttpMethod.Get, _options.CsrfPath, null, ct))
+        {
+            if (csrf.IsSuccessStatusCode && CsrfToken is not null)
+                return ProfileFor(LoginMode.Seed);
+        }
+        tried.Add($"{Resolve(_options.CsrfPath)}");
+        foreach (var (mode, path) in new[] { (LoginMode.DrfApiAuth, FormProfile.DrfLoginPath), (LoginMode.DjangoForm, FormProfile.DjangoLoginPath) })
+        {
+            if (await FormProfile.ReadLoginFormAsync(this, path, ct) is not null)
+                return ProfileFor(mode, path);
+            tried.Add($"{Resolve(path)}");
+        }
+        throw new NotFoundException($"{BaseAddress}: found no way to log in (tried {string.Join(", ", tried)}); "
+            + "name the login page (PosternClientOptions.LoginPageUrl).", HttpStatusCode.NotFound, null)
+        { Request = $"GET {BaseAddress}" };
+    }
+
+    private bool IsDrfLogin(string page) => Resolve(page).AbsolutePath.EndsWith(FormProfile.DrfLoginPath, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Ends the session on the server, the profile's way (the seed's <c>/auth/logout</c>, allauth's <c>DELETE
+    /// auth/session</c>, a form site's logout form). A session authenticated by an API token only forgets the token:
+    /// revoke it with <see cref="RevokeTokenAsync"/>.
+    /// </summary>
+    /// <exception cref="LogoutNotConfirmedException">The server answered but kept the session.</exception>
     public async Task LogoutAsync(CancellationToken ct = default)
     {
         if (_handler.ApiTokenKey is not null)
@@ -164,17 +206,27 @@ public sealed partial class PosternSession : IDisposable
             _handler.ApiTokenKey = null;
             return;
         }
-        using var response = await SendRawAsync(HttpMethod.Post, _options.LogoutPath, null, ct);
-        if (response.StatusCode == HttpStatusCode.MethodNotAllowed)
-        {
-            using var viaGet = await SendRawAsync(HttpMethod.Get, _options.LogoutPath, null, ct);
-            await ErrorMapping.EnsureSuccessAsync(viaGet, hadSession: false, ct);
-        }
-        else
-        {
-            await ErrorMapping.EnsureSuccessAsync(response, hadSession: false, ct);
-        }
-        // Whatever the backend said about the cookie, this session is over.
+        await Profile.LogoutAsync(ct);
+        ForgetSessionCookie();
+    }
+
+    /// <summary>Who is signed in (the seed's <c>/auth/user</c>, allauth's <c>data.user</c>, or <see cref="PosternClientOptions.WhoAmIPath"/>).</summary>
+    /// <exception cref="NotAuthenticatedException">Nobody.</exception>
+    public async Task<CurrentUser> WhoAmIAsync(CancellationToken ct = default) =>
+        (await WhoAmIJsonAsync(ct)).Deserialize<CurrentUser>(Json)
+        ?? throw new PosternException("The backend described no user.");
+
+    /// <summary>The signed-in user as the backend describes them: the user object itself, without allauth's envelope.</summary>
+    public Task<JsonElement> WhoAmIJsonAsync(CancellationToken ct = default) =>
+        _handler.ApiTokenKey is not null ? GetJsonAsync(_options.WhoAmIPath ?? EndpointPaths.User, ct) : Profile.WhoAmIAsync(ct);
+
+    internal string? SessionCookie => _handler.Cookies.Jar.GetCookies(BaseAddress)[CookieNames.Session]?.Value is { Length: > 0 } value
+        ? value
+        : null;
+
+    /// <summary>Whatever the backend said about the cookie, this session is over.</summary>
+    internal void ForgetSessionCookie()
+    {
         foreach (Cookie cookie in _handler.Cookies.Jar.GetCookies(BaseAddress))
         {
             if (cookie.Name == CookieNames.Session)
@@ -182,10 +234,6 @@ public sealed partial class PosternSession : IDisposable
         }
         _handler.Cookies.Changed();
     }
-
-    /// <summary>Who is signed in.</summary>
-    /// <exception cref="NotAuthenticatedException">Nobody.</exception>
-    public Task<CurrentUser> WhoAmIAsync(CancellationToken ct = default) => GetAsync<CurrentUser>(_options.WhoAmIPath, ct);
 
     // ---- JSON requests
 
@@ -282,10 +330,16 @@ public sealed partial class PosternSession : IDisposable
         return request;
     }
 
-    /// <summary>A GET as a browser would send it (no JSON Accept), for the CSRF bootstrap and Django's login form.</summary>
-    private async Task<HttpResponseMessage> GetPageAsync(string path, CancellationToken ct)
+    /// <summary>
+    /// A request as a browser sends it for a page or a form (HTML <c>Accept</c>, never JSON: allauth would answer a form
+    /// post as AJAX), with a same-origin <c>Referer</c> when given.
+    /// </summary>
+    internal async Task<HttpResponseMessage> SendPageAsync(
+        HttpMethod method, string urlOrPath, HttpContent? content, CancellationToken ct, Uri? referer = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Resolve(path));
+        using var request = new HttpRequestMessage(method, Resolve(urlOrPath)) { Content = content };
+        request.Headers.TryAddWithoutValidation("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8");
+        request.Headers.Referrer = referer;
         return await SendAsync(request, ct);
     }
 
@@ -373,14 +427,24 @@ public sealed partial class PosternSession : IDisposable
     /// <summary>Saves the cookie jar to a JSON file readable by its owner only (mode 0600).</summary>
     /// <remarks>A session authenticated by an API token saves the token too: the file is then as secret as the token.</remarks>
     public Task SaveAsync(string path, CancellationToken ct = default) =>
-        SessionFile.SaveAsync(path, BaseAddress, _handler.Cookies.Jar, _handler.ApiTokenKey, ct);
+        SessionFile.SaveAsync(path, new SavedSessionState(BaseAddress, _handler.Cookies.Jar, _handler.ApiTokenKey,
+            _profile?.Mode ?? (_options.LoginMode == LoginMode.Auto ? null : _options.LoginMode), _profile?.LoginUrl ?? _options.LoginPageUrl,
+            _options.WhoAmIPath), ct);
 
     /// <summary>Resumes a saved session.</summary>
     public static async Task<PosternSession> LoadAsync(string path, PosternClientOptions? options = null, CancellationToken ct = default)
     {
-        var (baseAddress, cookies, apiToken) = await SessionFile.LoadAsync(path, ct);
-        var effective = WithBase(options, baseAddress);
-        effective.ApiToken ??= apiToken;
+        var saved = await SessionFile.LoadAsync(path, ct);
+        var effective = WithBase(options, saved.BaseAddress);
+        effective.ApiToken ??= saved.ApiToken;
+        // The profile the login used, unless the caller names another.
+        if (effective.LoginMode == LoginMode.Auto && effective.LoginPageUrl is null && saved.Mode is { } mode)
+        {
+            effective.LoginMode = mode;
+            effective.LoginPageUrl ??= saved.LoginUrl;
+        }
+        effective.WhoAmIPath ??= saved.WhoAmIUrl;
+        var cookies = saved.Jar;
         return new PosternSession(effective, disposeInner: true, cookies);
     }
 

@@ -4,15 +4,22 @@ using System.Text.Json.Serialization;
 
 namespace Postern.Client;
 
+/// <summary>What a session file holds: the backend, its cookies or API token, and how the login was made.</summary>
+internal sealed record SavedSessionState(
+    Uri BaseAddress, CookieContainer Jar, string? ApiToken, LoginMode? Mode, string? LoginUrl, string? WhoAmIUrl);
+
 /// <summary>
-/// A saved session: the backend's address and the cookie jar (or an API token), as JSON in a file only its owner can read.
+/// A saved session: the backend's address and the cookie jar (or an API token), and the login profile that made it, as
+/// JSON in a file only its owner can read.
 /// </summary>
 internal static class SessionFile
 {
     private sealed record SavedCookie(string Name, string Value, string Domain, string Path, DateTime? Expires, bool Secure, bool HttpOnly);
 
     /// <param name="ApiToken">The API token of a session authenticated by one; left out of the file otherwise.</param>
-    private sealed record Saved(Uri BaseAddress, List<SavedCookie> Cookies, string? ApiToken = null);
+    /// <param name="Mode">The login profile (<see cref="LoginMode"/>'s name); absent in files written before profiles.</param>
+    private sealed record Saved(Uri BaseAddress, List<SavedCookie> Cookies, string? ApiToken = null, string? Mode = null,
+        string? LoginUrl = null, string? WhoAmIUrl = null);
 
     private static readonly JsonSerializerOptions Format = new()
     {
@@ -21,9 +28,9 @@ internal static class SessionFile
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static async Task SaveAsync(string path, Uri baseAddress, CookieContainer jar, string? apiToken, CancellationToken ct)
+    public static async Task SaveAsync(string path, SavedSessionState state, CancellationToken ct)
     {
-        var cookies = jar.GetAllCookies().Where(c => !c.Expired)
+        var cookies = state.Jar.GetAllCookies().Where(c => !c.Expired)
             .Select(c => new SavedCookie(c.Name, c.Value, c.Domain, c.Path,
                 c.Expires == DateTime.MinValue ? null : c.Expires.ToUniversalTime(), c.Secure, c.HttpOnly))
             .ToList();
@@ -36,13 +43,14 @@ internal static class SessionFile
         if (!OperatingSystem.IsWindows())
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         await using (var stream = new FileStream(temporary, options))
-            await JsonSerializer.SerializeAsync(stream, new Saved(baseAddress, cookies, apiToken), Format, ct);
+            await JsonSerializer.SerializeAsync(stream, new Saved(state.BaseAddress, cookies, state.ApiToken,
+                state.Mode?.ToString(), state.LoginUrl, state.WhoAmIUrl), Format, ct);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(temporary, path, overwrite: true);
     }
 
-    public static async Task<(Uri BaseAddress, CookieContainer Jar, string? ApiToken)> LoadAsync(string path, CancellationToken ct)
+    public static async Task<SavedSessionState> LoadAsync(string path, CancellationToken ct)
     {
         Saved saved;
         try
@@ -62,6 +70,7 @@ internal static class SessionFile
                 cookie.Expires = expires;
             jar.Add(cookie);
         }
-        return (saved.BaseAddress, jar, saved.ApiToken);
+        LoginMode? mode = Enum.TryParse<LoginMode>(saved.Mode, out var known) && known != LoginMode.Auto ? known : null;
+        return new SavedSessionState(saved.BaseAddress, jar, saved.ApiToken, mode, saved.LoginUrl, saved.WhoAmIUrl);
     }
 }

@@ -21,6 +21,9 @@ internal sealed class SessionHandler(
     /// <summary>The API token every request to the backend carries instead of cookies; null for a cookie session.</summary>
     public string? ApiTokenKey { get; set; } = options.ApiToken;
 
+    /// <summary>Where the login profile gets a fresh <c>csrftoken</c> cookie (the seed's <c>/auth/csrf</c>, allauth's config, a login page).</summary>
+    public string? CsrfSource { get; set; }
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("A request needs a URI.");
@@ -133,7 +136,7 @@ internal sealed class SessionHandler(
 
     private async Task RefreshCsrfCookieAsync(CancellationToken ct)
     {
-        foreach (var path in new[] { options.CsrfPath, options.FormLoginPath })
+        foreach (var path in new[] { CsrfSource, options.CsrfPath }.OfType<string>().Distinct())
         {
             using var refresh = new HttpRequestMessage(HttpMethod.Get, new Uri(baseAddress, path));
             refresh.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));

@@ -171,7 +171,7 @@ public sealed class PosternOnlyTests(PosternBackend backend) : IDisposable
         // name:=[1] sends a list, not the string "[1]": the server's validation says so.
         var list = await _home.RunAsync("post", "/api/groups/", "name:=[1]");
         Assert.Equal(2, list.ExitCode);
-        Assert.StartsWith("postern: 400 Bad Request: name: ", list.Stderr);
+        Assert.StartsWith($"postern: POST {backend.BaseAddress}api/groups/: 400 Bad Request: name: ", list.Stderr);
 
         var fromFile = Path.Combine(_home.Folder, "group.json");
         var name = "file-" + Guid.NewGuid().ToString("N")[..8];

@@ -83,7 +83,7 @@ public abstract class CommandsAgainstABackend(Backend backend) : IDisposable
 
         var duplicate = await _home.RunAsync("post", "/api/groups/", "--json", $$"""{"name": "{{name}}"}""");
         Assert.Equal(2, duplicate.ExitCode);
-        Assert.StartsWith("postern: 400 Bad Request: name: ", duplicate.Stderr);
+        Assert.StartsWith($"postern: POST {backend.BaseAddress}api/groups/: 400 Bad Request: name: ", duplicate.Stderr);
 
         var deleted = await _home.RunAsync("delete", url);
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
@@ -91,7 +91,7 @@ public abstract class CommandsAgainstABackend(Backend backend) : IDisposable
 
         var gone = await _home.RunAsync("get", url);
         Assert.Equal(2, gone.ExitCode);
-        Assert.StartsWith("postern: 404 Not Found", gone.Stderr);
+        Assert.StartsWith($"postern: GET {url}: 404 Not Found", gone.Stderr);
         Assert.Equal("", gone.Stdout);
         Assert.Single(gone.Stderr.TrimEnd('\n').Split('\n'));
     }
@@ -102,7 +102,8 @@ public abstract class CommandsAgainstABackend(Backend backend) : IDisposable
         await SignedInAsync("bob");
         var refused = await _home.RunAsync("post", "/api/groups/", "name=not-for-bob");
         Assert.Equal(2, refused.ExitCode);
-        Assert.Equal($"postern: 403 Forbidden: {PermissionDenied}\n", refused.Stderr);
+        // Every error line names the request that failed.
+        Assert.Equal($"postern: POST {backend.BaseAddress}api/groups/: 403 Forbidden: {PermissionDenied}\n", refused.Stderr);
         Assert.Equal("", refused.Stdout);
     }
 

@@ -220,6 +220,7 @@ public sealed class SessionTests(Backends backends)
         using var session = NewSession(backend,
             new PosternClientOptions { CsrfPath = "/no-json-login/csrf", LoginPath = "/no-json-login/login" });
         await session.LoginAsync("bob", "bob-password");
+        Assert.Equal(LoginMode.DrfApiAuth, session.Mode);
         Assert.Equal("bob", (await session.GetJsonAsync("/auth/user")).GetProperty("username").GetString());
     }
 
@@ -228,12 +229,12 @@ public sealed class SessionTests(Backends backends)
     public async Task StockDjangoFormLogin(string backend)
     {
         using var session = NewSession(backend,
-            new PosternClientOptions { LoginMode = LoginMode.DjangoForm, FormLoginPath = "/api-auth/login/" });
+            new PosternClientOptions { LoginMode = LoginMode.DjangoForm, LoginPageUrl = "/api-auth/login/" });
         await session.LoginAsync("alice", "alice-password");
         Assert.Equal("alice", (await session.GetJsonAsync("/auth/user")).GetProperty("username").GetString());
         await Assert.ThrowsAsync<InvalidCredentialsException>(async () =>
         {
-            using var wrong = NewSession(backend, new PosternClientOptions { LoginMode = LoginMode.DjangoForm });
+            using var wrong = NewSession(backend, new PosternClientOptions { LoginMode = LoginMode.DrfApiAuth });
             await wrong.LoginAsync("alice", "nope");
         });
     }
