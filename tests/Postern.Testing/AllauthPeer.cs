@@ -189,7 +189,7 @@ public sealed class AllauthPeer : IAsyncDisposable
             $"The allauth peer ({Release}) did not serve /accounts/login/ on port {port} within {StartTimeout.TotalSeconds} s:\n{ServerOutput}");
     }
 
-    private static IReadOnlyList<string> ReadRecoveryCodes(string siteDirectory, AllauthRelease release)
+    private static string[] ReadRecoveryCodes(string siteDirectory, AllauthRelease release)
     {
         if (release != AllauthRelease.Newest)
             return [];
