@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Postern.Testing;
+
+namespace Postern.Cli.Tests;
+
+/// <summary>The two django-allauth peer sites, started once for the CLI's tests against them.</summary>
+public sealed class AllauthBackends : IAsyncLifetime
+{
+    public AllauthPeer Newest { get; private set; } = null!;
+    public AllauthPeer Debian12 { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var newest = AllauthPeer.StartAsync(AllauthRelease.Newest);
+        var debian12 = AllauthPeer.StartAsync(AllauthRelease.Debian12);
+        try
+        {
+            await Task.WhenAll(newest, debian12);
+        }
+        catch
+        {
+            foreach (var started in new[] { newest, debian12 }.Where(start => start.IsCompletedSuccessfully))
+                await started.Result.DisposeAsync();
+            throw;
+        }
+        Newest = newest.Result;
+        Debian12 = debian12.Result;
+    }
+
+    public AllauthPeer this[AllauthRelease release] => release == AllauthRelease.Newest ? Newest : Debian12;
+
+    public async Task DisposeAsync()
+    {
+        await Newest.DisposeAsync();
+        await Debian12.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AllauthGroup : ICollectionFixture<AllauthBackends>
+{
+    public const string Name = "allauth";
+}
+
+/// <summary><c>postern</c> against real django-allauth: its headless API, its forms, its two-factor step.</summary>
+[Collection(AllauthGroup.Name)]
+public sealed class AllauthCommandTests(AllauthBackends sites) : IDisposable
+{
+    private readonly CliHome _home = new();
+
+    public static TheoryData<AllauthRelease> Releases => [AllauthRelease.Newest, AllauthRelease.Debian12];
+
+    [Fact]
+    public async Task AutoLogsInThroughTheHeadlessApiAndLogoutEndsIt()
+    {
+        var site = sites.Newest.BaseAddress;
+        var login = await _home.LoginAsync(site, "alice");
+        Assert.True(login.ExitCode == 0, login.ToString());
+        Assert.Contains("allauth's headless API", login.Stderr, StringComparison.Ordinal);
+
+        var whoami = await _home.RunAsync("whoami");
+        Assert.True(whoami.ExitCode == 0, whoami.ToString());
+        Assert.Equal("alice", JsonDocument.Parse(whoami.Stdout).RootElement.GetProperty("username").GetString());
+        var all = await _home.RunAsync("get", "/api/users/", "--all");
+        Assert.Equal(33, JsonDocument.Parse(all.Stdout).RootElement.GetArrayLength());
+
+        var logout = await _home.RunAsync("logout");
+        Assert.True(logout.ExitCode == 0, logout.ToString());
+        Assert.False(File.Exists(_home.HostSessionFile(site)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Releases))]
+    public async Task TheLoginPageAsTheUrlIsThatForm(AllauthRelease release)
+    {
+        var site = sites[release].BaseAddress;
+        var login = await _home.RunAsync(["login", new Uri(site, "/accounts/login/").ToString(), "bob", "--password-stdin",
+            "--whoami-url", "/api/me/"], stdin: "bob-password\n");
+        Assert.True(login.ExitCode == 0, login.ToString());
+        Assert.Contains("the login form", login.Stderr, StringComparison.Ordinal);
+        var whoami = await _home.RunAsync("whoami");
+        Assert.Equal("bob", JsonDocument.Parse(whoami.Stdout).RootElement.GetProperty("username").GetString());
+
+        var logout = await _home.RunAsync("logout");
+        Assert.True(logout.ExitCode == 0, logout.ToString());
+        var after = await _home.RunAsync("get", new Uri(site, "/api/me/").ToString());
+        Assert.Equal(2, after.ExitCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Releases))]
+    public async Task AWrongPasswordIsTheFormsOwnWords(AllauthRelease release)
+    {
+        var wrong = await _home.RunAsync(["login", new Uri(sites[release].BaseAddress, "/accounts/login/").ToString(), "alice",
+            "--password-stdin"], stdin: "not-hers\n");
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Equal("postern: login failed: The username and/or password you specified are not correct.\n", wrong.Stderr);
+    }
+
+    [Fact]
+    public async Task TwoFactorWithOtpAndWithout()
+    {
+        var site = sites.Newest.BaseAddress;
+        var without = await _home.RunAsync(["login", site.ToString(), "carol", "--password-stdin"], stdin: "carol-password\n");
+        Assert.Equal(2, without.ExitCode);
+        Assert.Contains("two-factor authentication required: pass the code with --otp CODE", without.Stderr, StringComparison.Ordinal);
+
+        var with = await _home.RunAsync(["login", site.ToString(), "carol", "--password-stdin", "--otp",
+            await sites.Newest.NextUnusedTotpAsync()], stdin: "carol-password\n");
+        Assert.True(with.ExitCode == 0, with.ToString());
+        var whoami = await _home.RunAsync("whoami");
+        Assert.Equal("carol", JsonDocument.Parse(whoami.Stdout).RootElement.GetProperty("username").GetString());
+    }
+
+    [Fact]
+    public async Task AnErrorLineNamesTheRequestThatFailed()
+    {
+        var site = sites.Debian12.BaseAddress;
+        var seed = await _home.RunAsync(["login", site.ToString(), "alice", "--password-stdin", "--mode", "seed"], stdin: "alice-password\n");
+        Assert.Equal(2, seed.ExitCode);
+        Assert.StartsWith($"postern: GET {site}auth/csrf: 404 Not Found", seed.Stderr, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _home.Dispose();
+}
