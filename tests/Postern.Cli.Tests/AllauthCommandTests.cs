@@ -3,48 +3,15 @@ using Postern.Testing;
 
 namespace Postern.Cli.Tests;
 
-/// <summary>The two django-allauth peer sites, started once for the CLI's tests against them.</summary>
-public sealed class AllauthBackends : IAsyncLifetime
-{
-    public AllauthPeer Newest { get; private set; } = null!;
-    public AllauthPeer Debian12 { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        var newest = AllauthPeer.StartAsync(AllauthRelease.Newest);
-        var debian12 = AllauthPeer.StartAsync(AllauthRelease.Debian12);
-        try
-        {
-            await Task.WhenAll(newest, debian12);
-        }
-        catch
-        {
-            foreach (var started in new[] { newest, debian12 }.Where(start => start.IsCompletedSuccessfully))
-                await started.Result.DisposeAsync();
-            throw;
-        }
-        Newest = newest.Result;
-        Debian12 = debian12.Result;
-    }
-
-    public AllauthPeer this[AllauthRelease release] => release == AllauthRelease.Newest ? Newest : Debian12;
-
-    public async Task DisposeAsync()
-    {
-        await Newest.DisposeAsync();
-        await Debian12.DisposeAsync();
-    }
-}
-
 [CollectionDefinition(Name)]
-public sealed class AllauthGroup : ICollectionFixture<AllauthBackends>
+public sealed class AllauthGroup : ICollectionFixture<AllauthSites>
 {
     public const string Name = "allauth";
 }
 
 /// <summary><c>postern</c> against real django-allauth: its headless API, its forms, its two-factor step.</summary>
 [Collection(AllauthGroup.Name)]
-public sealed class AllauthCommandTests(AllauthBackends sites) : IDisposable
+public sealed class AllauthCommandTests(AllauthSites sites) : IDisposable
 {
     private readonly CliHome _home = new();
 

@@ -1,8 +1,8 @@
-using Postern.Testing;
+using Xunit;
 
-namespace Postern.Client.Tests;
+namespace Postern.Testing;
 
-/// <summary>The two django-allauth peer sites: the newest allauth (forms, headless API, MFA) and Debian 12's 0.51 (forms).</summary>
+/// <summary>The two django-allauth peer sites, started side by side for a test collection: the newest allauth (forms, headless API, MFA) and Debian 12's 0.51 (forms).</summary>
 public sealed class AllauthSites : IAsyncLifetime
 {
     public AllauthPeer Newest { get; private set; } = null!;
@@ -34,10 +34,4 @@ public sealed class AllauthSites : IAsyncLifetime
         await Newest.DisposeAsync();
         await Debian12.DisposeAsync();
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class AllauthSitesGroup : ICollectionFixture<AllauthSites>
-{
-    public const string Name = "allauth";
 }
