@@ -18,15 +18,16 @@ public sealed partial class PosternSession
     /// </summary>
     /// <exception cref="ValidationException">Wrong old password, a mismatch, or the password validators' messages.</exception>
     /// <exception cref="NotAuthenticatedException">Not signed in.</exception>
-    /// <remarks>The profile's way: the seed's <c>/auth/password/change</c>, or allauth's <c>auth/password/change</c>.</remarks>
+    /// <remarks>The profile's way: the seed's <c>/auth/password/change</c>, or allauth's <c>account/password/change</c>.</remarks>
     /// <exception cref="ReauthenticationRequiredException">The backend wants the password confirmed first (<see cref="ReauthenticateAsync"/>).</exception>
     public Task<DetailAnswer> ChangePasswordAsync(string oldPassword, string newPassword, CancellationToken ct = default) =>
         Profile.ChangePasswordAsync(oldPassword, newPassword, ct);
 
     /// <summary>Asks for a reset e-mail; the same answer whether or not anyone has the address.</summary>
     /// <exception cref="ValidationException">Not an e-mail address.</exception>
-    public Task<DetailAnswer> RequestPasswordResetAsync(string email, CancellationToken ct = default) =>
-        Profile.RequestPasswordResetAsync(email, ct);
+    /// <remarks>Needs no login: with <see cref="LoginMode.Auto"/> the backend's profile is found first, as a login would.</remarks>
+    public async Task<DetailAnswer> RequestPasswordResetAsync(string email, CancellationToken ct = default) =>
+        await (await FoundProfileAsync(ct)).RequestPasswordResetAsync(email, ct);
 
     /// <summary>Sets a new password with the <paramref name="uid"/> and <paramref name="token"/> of a reset link.</summary>
     /// <exception cref="ValidationException">A bad uid or token (<c>uid</c>/<c>token</c>: "Invalid value"), or the password's problems.</exception>

@@ -108,6 +108,14 @@ public sealed partial class PosternSession : IDisposable
 
     private LoginProfile Profile => _profile ??= ProfileFor(_options.LoginMode == LoginMode.Auto ? LoginMode.Seed : _options.LoginMode);
 
+    /// <summary>The profile, found first by <see cref="LoginMode.Auto"/>'s discovery when no login has found it yet.</summary>
+    private async Task<LoginProfile> FoundProfileAsync(CancellationToken ct)
+    {
+        if (_options.LoginMode == LoginMode.Auto && _profile is null)
+            _profile = await DiscoverAsync(ct);
+        return Profile;
+    }
+
     private LoginProfile ProfileFor(LoginMode mode, string? loginUrl = null)
     {
         LoginProfile profile = mode switch

@@ -74,6 +74,9 @@ public sealed class AllauthLoginTests(AllauthSites sites)
         Assert.Equal(LoginMode.DjangoForm, session.Mode);
         Assert.Equal("alice", (await session.WhoAmIAsync()).Username);
         Assert.Equal(33, await CountUsersAsync(session));
+        // A form login knows no account endpoints: said plainly, nothing sent.
+        var unavailable = await Assert.ThrowsAsync<PosternException>(() => session.ChangePasswordAsync(AllauthPeer.AlicePassword, "Another-0ne!"));
+        Assert.Contains("use the site's own pages", unavailable.Message, StringComparison.Ordinal);
         await session.LogoutAsync();
         await Assert.ThrowsAsync<NotAuthenticatedException>(() => session.GetJsonAsync("/api/me/"));
 

@@ -121,7 +121,7 @@ internal sealed class AllauthHeadlessProfile(PosternSession session, string base
 
     public override async Task<DetailAnswer> ChangePasswordAsync(string oldPassword, string newPassword, CancellationToken ct)
     {
-        using var response = await Session.SendRawAsync(HttpMethod.Post, Url("auth/password/change"),
+        using var response = await Session.SendRawAsync(HttpMethod.Post, Url("account/password/change"),
             JsonContent.Create(new { current_password = oldPassword, new_password = newPassword }), ct);
         if (!response.IsSuccessStatusCode)
             throw await ErrorMapping.ToExceptionAsync(response, Session.HasSession, login: false, ct);

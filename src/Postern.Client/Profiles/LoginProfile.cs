@@ -67,6 +67,15 @@ internal abstract class LoginProfile(PosternSession session)
         }
     }
 
+    /// <summary>
+    /// Postern answers a wrong code or password with DRF's field error (<c>{"code": ["Incorrect code."]}</c>); to the
+    /// caller that is a refused credential, as allauth's and a login's wrong password are, not a form to correct.
+    /// </summary>
+    protected static PosternException AsRefusedSecret(PosternException error, string field) =>
+        error is ValidationException && error.FieldErrors.TryGetValue(field, out var messages) && messages.Count > 0
+            ? new InvalidCredentialsException(messages[0], error.Status, messages[0]) { Request = error.Request }
+            : error;
+
     /// <summary>The logout was answered; it counts only if the session cookie is gone, as the server ends it.</summary>
     protected void EnsureSessionEnded(HttpResponseMessage response)
     {

@@ -31,7 +31,7 @@ internal sealed class SeedProfile(PosternSession session, PosternClientOptions o
     {
         using var response = await Session.SendRawAsync(HttpMethod.Post, EndpointPaths.MfaAuthenticate, JsonContent.Create(new { code }), ct);
         if (!response.IsSuccessStatusCode)
-            throw await ErrorMapping.ToExceptionAsync(response, hadSession: false, login: true, ct);
+            throw AsRefusedSecret(await ErrorMapping.ToExceptionAsync(response, hadSession: false, login: true, ct), "code");
     }
 
     public override Task<JsonElement> WhoAmIAsync(CancellationToken ct) => UserFromAsync(options.WhoAmIPath ?? EndpointPaths.User, ct);
@@ -56,7 +56,7 @@ internal sealed class SeedProfile(PosternSession session, PosternClientOptions o
     {
         using var response = await Session.SendRawAsync(HttpMethod.Post, EndpointPaths.Reauthenticate, JsonContent.Create(new { password }), ct);
         if (!response.IsSuccessStatusCode)
-            throw await ErrorMapping.ToExceptionAsync(response, hadSession: true, login: false, ct);
+            throw AsRefusedSecret(await ErrorMapping.ToExceptionAsync(response, hadSession: true, login: false, ct), "password");
     }
 
     public override Task<DetailAnswer> ChangePasswordAsync(string oldPassword, string newPassword, CancellationToken ct) =>
