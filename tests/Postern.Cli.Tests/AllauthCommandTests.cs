@@ -88,5 +88,46 @@ public sealed class AllauthCommandTests(AllauthSites sites) : IDisposable
         Assert.StartsWith($"postern: GET {site}auth/csrf: 404 Not Found", seed.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task PasswordChangeAndResetThroughTheHeadlessApi()
+    {
+        var site = sites.Newest;
+        const string changed = "Bob-changed-Passw0rd";
+        Assert.Equal(0, (await _home.LoginAsync(site.BaseAddress, "bob")).ExitCode);
+        var change = await _home.RunAsync(["password", "change", "--password-stdin"], stdin: $"{AllauthPeer.BobPassword}\n{changed}\n");
+        try
+        {
+            Assert.True(change.ExitCode == 0, change.ToString());
+            using var other = new CliHome();
+            var withNew = await other.RunAsync(["login", site.BaseAddress.ToString(), "bob", "--password-stdin"], stdin: changed + "\n");
+            Assert.True(withNew.ExitCode == 0, withNew.ToString());
+        }
+        finally
+        {
+            // bob is every test's: his password goes back whatever happened above.
+            if (change.ExitCode == 0)
+                Assert.Equal(0, (await _home.RunAsync(["password", "change", "--password-stdin"], stdin: $"{changed}\n{AllauthPeer.BobPassword}\n")).ExitCode);
+        }
+
+        var reset = await _home.RunAsync("password", "reset", "bob@example.com");
+        Assert.True(reset.ExitCode == 0, reset.ToString());
+        // Django's console backend prints what the site sent.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!site.ServerOutput.Contains("To: bob@example.com", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.Contains("To: bob@example.com", site.ServerOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFormLoginHasNoPasswordCommands()
+    {
+        var site = sites.Debian12.BaseAddress;
+        Assert.Equal(0, (await _home.LoginAsync(site, "bob")).ExitCode);
+        var change = await _home.RunAsync(["password", "change", "--password-stdin"], stdin: "bob-password\nAnother-Passw0rd\n");
+        Assert.NotEqual(0, change.ExitCode);
+        Assert.Contains("not available through a", change.Stderr, StringComparison.Ordinal);
+        Assert.Contains("use the site's own pages", change.Stderr, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _home.Dispose();
 }

@@ -85,6 +85,24 @@ public sealed class CliHome : IDisposable
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Whether <see cref="RunInTerminalAsync"/> can run here (util-linux's <c>script</c> makes the pseudo-terminal).</summary>
+    public static bool HasTerminal => !OperatingSystem.IsWindows() && File.Exists("/usr/bin/script");
+
+    /// <summary>
+    /// Runs postern with stdin, stdout and stderr on one pseudo-terminal (util-linux's <c>script</c>), typing each of
+    /// <paramref name="typedLines"/> (printf format, Enter added) two seconds after the one before, the first after a
+    /// second, as a person answering prompts would: type-ahead before a prompt would be echoed by the terminal, not by
+    /// us. What the terminal shows comes back as Stdout.
+    /// </summary>
+    public Task<CliResult> RunInTerminalAsync(string commandLine, params string[] typedLines)
+    {
+        var postern = $"dotnet {Path.Combine(AppContext.BaseDirectory, "postern.dll")} {commandLine}";
+        var typing = string.Join("; sleep 2; ", typedLines.Select(line => $"printf '{line}\\r'"));
+        var input = typedLines.Length == 0 ? "sleep 1" : $"sleep 1; {typing}";
+        return RunAsync(["bash", "-c", $"({input}) | script --quiet --return --command '{postern}' /dev/null"],
+            stdin: null, new Dictionary<string, string> { ["TERM"] = "xterm" }, program: null);
+    }
+
     public void Dispose()
     {
         try

@@ -237,30 +237,19 @@ public sealed class TerminalTests(PosternBackend backend) : IDisposable
     [Fact]
     public async Task PromptsWithoutEchoAndShowsColoursAndProgressOnATerminal()
     {
-        if (OperatingSystem.IsWindows() || !File.Exists("/usr/bin/script"))
+        if (!CliHome.HasTerminal)
             return;
         // Typed a moment later, as a person would: what the terminal echoes of type-ahead (in cooked mode, before the prompt) is not ours.
-        var login = await InTerminalAsync($"login {backend.BaseAddress} alice", typed: "alice-password\\r");
+        var login = await _home.RunInTerminalAsync($"login {backend.BaseAddress} alice", "alice-password");
         Assert.True(login.ExitCode == 0, login.ToString());
         var prompt = login.Stdout.IndexOf("Password for alice at ", StringComparison.Ordinal);
         Assert.True(prompt >= 0, login.ToString());
         Assert.DoesNotContain("alice-password", login.Stdout[prompt..]);
         Assert.True(File.Exists(_home.HostSessionFile(backend.BaseAddress)));
 
-        var all = await InTerminalAsync("get /api/users/ --all", typed: "");
+        var all = await _home.RunInTerminalAsync("get /api/users/ --all");
         Assert.True(all.ExitCode == 0, all.ToString());
         Assert.Contains("postern: page 3, 27 of 27 results", all.Stdout);
         Assert.Contains("\u001b[34;1m\"username\"", all.Stdout);
-    }
-
-    /// <summary>
-    /// Runs postern with stdin, stdout and stderr on one pseudo-terminal, typing <paramref name="typed"/> (printf
-    /// format) after a second; what it shows comes back as Stdout.
-    /// </summary>
-    private Task<CliResult> InTerminalAsync(string commandLine, string typed)
-    {
-        var postern = $"dotnet {Path.Combine(AppContext.BaseDirectory, "postern.dll")} {commandLine}";
-        return _home.RunAsync(["bash", "-c", $"(sleep 1; printf '{typed}') | script --quiet --return --command '{postern}' /dev/null"],
-            stdin: null, new Dictionary<string, string> { ["TERM"] = "xterm" }, program: null);
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using OtpNet;
 using Postern.Protocol;
 using Postern.Testing;
 
@@ -33,22 +32,6 @@ public sealed class GuardedBackends : IAsyncLifetime
         RateLimitedAllauth = await allauth;
     }
 
-    /// <summary>A user of Postern's with TOTP on; its secret, and the time step its activation spent (codes must come later).</summary>
-    public async Task<(string Username, string Password, byte[] Secret)> TwoFactorUserAsync(string username)
-    {
-        const string password = "guarded-Passw0rd";
-        await Postern.CreateUserAsync(username, password);
-        using var session = new PosternSession(Postern.BaseAddress);
-        await session.LoginAsync(username, password);
-        var setup = await session.PostAsync<JsonElement>(EndpointPaths.TotpSetup, new { });
-        var secret = Base32Encoding.ToBytes(setup.GetProperty("secret").GetString()!);
-        // The step before now (the server accepts one step either side): the later logins each have a step of their own.
-        await session.PostAsync<JsonElement>(EndpointPaths.TotpActivate, new { code = CodeAt(secret, DateTimeOffset.UtcNow.AddSeconds(-30)) });
-        return (username, password, secret);
-    }
-
-    public static string CodeAt(byte[] secret, DateTimeOffset time) => new Totp(secret).ComputeTotp(time.UtcDateTime);
-
     public async Task DisposeAsync()
     {
         await Postern.DisposeAsync();
@@ -65,7 +48,8 @@ public sealed class GuardedLoginTests(GuardedBackends backends) : IClassFixture<
     [Fact]
     public async Task PosternsTwoFactorLoginPendsUntilTheCodeOrAsksTheProvider()
     {
-        var (username, password, secret) = await backends.TwoFactorUserAsync("client-mfa");
+        var user = await TwoFactorUser.CreateAsync(backends.Postern, "client-mfa");
+        var (username, password) = (user.Username, user.Password);
         var now = DateTimeOffset.UtcNow;
 
         using var pending = new PosternSession(backends.Postern.BaseAddress);
@@ -76,14 +60,14 @@ public sealed class GuardedLoginTests(GuardedBackends backends) : IClassFixture<
         // A wrong code is a refused credential, in the server's words; the login stays pending.
         var wrong = await Assert.ThrowsAsync<InvalidCredentialsException>(() => pending.CompleteTwoFactorAsync("000000"));
         Assert.Equal("Incorrect code.", wrong.Detail);
-        await pending.CompleteTwoFactorAsync(GuardedBackends.CodeAt(secret, now));
+        await pending.CompleteTwoFactorAsync(user.CodeAt(now));
         Assert.Equal(username, (await pending.WhoAmIAsync()).Username);
 
         // With a provider, one call: it is asked once, only after the password was right.
         var asked = 0;
         using var provided = new PosternSession(backends.Postern.BaseAddress, new PosternClientOptions
         {
-            TwoFactorCode = (_, _) => ValueTask.FromResult<string?>(++asked == 1 ? GuardedBackends.CodeAt(secret, now.AddSeconds(30)) : null),
+            TwoFactorCode = (_, _) => ValueTask.FromResult<string?>(++asked == 1 ? user.CodeAt(now.AddSeconds(30)) : null),
         });
         await Assert.ThrowsAsync<InvalidCredentialsException>(() => provided.LoginAsync(username, "not-the-password"));
         Assert.Equal(0, asked);
@@ -94,7 +78,7 @@ public sealed class GuardedLoginTests(GuardedBackends backends) : IClassFixture<
         // A code already spent is refused, as a replayed code must be.
         using var replay = new PosternSession(backends.Postern.BaseAddress, new PosternClientOptions
         {
-            TwoFactorCode = (_, _) => ValueTask.FromResult<string?>(GuardedBackends.CodeAt(secret, now)),
+            TwoFactorCode = (_, _) => ValueTask.FromResult<string?>(user.CodeAt(now)),
         });
         await Assert.ThrowsAsync<InvalidCredentialsException>(() => replay.LoginAsync(username, password));
         Assert.False(replay.HasSession);
