@@ -1,6 +1,8 @@
 // The scenarios every backend must pass, the same for Postern and both Django releases: the seed's flow and the client's
 // promises about it (the rotated token, every page, a staff write, the CSRF retry, logout, the typed errors).
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import {
   createSession,
@@ -154,6 +156,20 @@ export function backendScenarios(name, start, traits, more) {
       await assert.rejects(session.follow("http://192.0.2.1/api/users/"), CrossOriginError);
       await assert.rejects(session.get(`${backend.baseUrl.replace(/:\d+$/, ":1")}/api/`), CrossOriginError);
       assert.equal(requests.length, sent, "nothing left");
+    });
+
+    test("examples/seed-flow.mjs runs the seed's four steps", async () => {
+      const example = fileURLToPath(new URL("../../examples/seed-flow.mjs", import.meta.url));
+      const output = await new Promise((done, fail) => {
+        const child = execFile(process.execPath, [example, backend.baseUrl, users.reader.username], (error, stdout, stderr) =>
+          error ? fail(new Error(`${error.message}\n${stderr}`)) : done(stdout));
+        child.stdin.end(`${users.reader.password}\n`);
+      });
+      const lines = output.trim().split("\n");
+      assert.deepEqual(lines.map((line) => line.slice(0, 2)), ["1.", "2.", "3.", "4."]);
+      assert.match(lines[1], /^2\. Successfully logged in\. \(bob\)/);
+      assert.match(lines[2], /^3\. Signed in as bob; \d+ users: .*alice/);
+      assert.equal(lines[3], "4. Successfully logged out.");
     });
 
     const throttles = traits.throttlesLogins;
