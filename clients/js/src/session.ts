@@ -388,11 +388,14 @@ export class PosternSession {
 
   /**
    * Replaces the session's cookies with saved ones (Node).
-   * @throws CrossOriginError they were saved for another origin.
+   * @throws CrossOriginError they were saved for another origin; TypeError not saved cookies at all.
    */
   loadCookies(json: string): void {
-    const saved = JSON.parse(json) as Partial<SavedCookies>;
-    if (saved.origin !== this.baseUrl.origin || !Array.isArray(saved.cookies)) {
+    const saved = JSON.parse(json) as Partial<SavedCookies> | null;
+    if (saved === null || typeof saved !== "object" || !Array.isArray(saved.cookies)) {
+      throw new TypeError("loadCookies: not cookies saved by saveCookies().");
+    }
+    if (saved.origin !== this.baseUrl.origin) {
       throw new CrossOriginError(`These cookies belong to ${String(saved.origin)}, not to ${this.baseUrl.origin}.`);
     }
     this.#jar("loadCookies").replaceAll(saved.cookies);

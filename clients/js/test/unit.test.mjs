@@ -63,6 +63,17 @@ describe("the cookie jar", () => {
     assert.equal(jar.get(base, "foreign"), undefined, "a Domain this host is not in is refused");
   });
 
+  test("loadCookies takes only what saveCookies wrote, for the same origin", () => {
+    const session = createSession({ baseUrl: base });
+    session.cookieJar.set(base, "sessionid", "abc");
+    const saved = session.saveCookies();
+    const other = createSession({ baseUrl: base });
+    other.loadCookies(saved);
+    assert.equal(other.cookieJar.get(base, "sessionid"), "abc");
+    assert.throws(() => other.loadCookies("[]"), TypeError);
+    assert.throws(() => createSession({ baseUrl: "http://127.0.0.1:8001" }).loadCookies(saved), CrossOriginError);
+  });
+
   test("splits Set-Cookie headers joined with commas (fetch implementations without getSetCookie)", () => {
     const joined = { get: () => "a=1; expires=Thu, 01 Jan 2037 00:00:00 GMT; Path=/, b=2; Path=/" };
     assert.deepEqual(setCookieHeaders(joined), ["a=1; expires=Thu, 01 Jan 2037 00:00:00 GMT; Path=/", "b=2; Path=/"]);
