@@ -2,7 +2,7 @@
 # Runs every test of Postern. Checks the prerequisites (the .NET 10 SDK), installs what the tests need (as root, from
 # Debian's archive: the Django reference backend's packages, Chromium, curl, nginx, Node.js and npm, openssl, PostgreSQL,
 # aiosmtpd, pyotp, Redis and wrk),
-# then builds and runs all test projects.
+# then builds and runs all test projects and the JavaScript client's tests (clients/js).
 # Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
 # exits non-zero on any failure.
 set -euo pipefail
@@ -44,7 +44,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 /usr/bin/python3 -c 'import pyotp' 2>/dev/null || need+=(python3-pyotp)
 command -v wrk >/dev/null || need+=(wrk)
 # nodejs, npm: the server tests validate the OpenAPI document with Redocly CLI, which they install with npm ci
-# (tests/openapi-validator; Redocly 1.34 runs on Debian 12's Node.js 18)
+# (tests/openapi-validator; Redocly 1.34 runs on Debian 12's Node.js 18); the JavaScript client (clients/js) is built
+# and tested with them too
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 if [ "$(id -u)" = 0 ]; then
@@ -66,7 +67,7 @@ else
   echo "not root: assuming the Django reference backend and the allauth peer are installed (tests/django-backend/install.sh, tests/allauth-site/install.sh)"
 fi
 if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 17) ? 0 : 1)'; then
-  echo "scripts/test.sh: Node.js 18.17 or later is required (the OpenAPI validator); this one is $(node --version)" >&2
+  echo "scripts/test.sh: Node.js 18.17 or later is required (the OpenAPI validator, the JavaScript client); this one is $(node --version)" >&2
   exit 1
 fi
 # screenshots and other evidence the tests leave behind
@@ -78,8 +79,33 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 say "building"
 dotnet build Postern.slnx -c Release -warnaserror -nologo -v quiet
 
+# The JavaScript client (clients/js): npm ci, its build (tsc) and its tests (node --test) against the Postern just built
+# and the Django reference backends. In the background while the formatting is checked, which is not timing-sensitive
+# (the .NET suites below are, so they run alone); its output goes to a log shown when it is done.
+js_log="$(mktemp)"
+rm -f clients/js/test-results.tap
+(cd clients/js && npm ci --no-audit --no-fund && npm run build && npm test) >"$js_log" 2>&1 &
+js_pid=$!
+
 say "checking formatting"
-dotnet format Postern.slnx --verify-no-changes --no-restore
+format_status=0
+dotnet format Postern.slnx --verify-no-changes --no-restore || format_status=$?
+
+say "testing the JavaScript client (clients/js)"
+js_status=0
+wait "$js_pid" || js_status=$?
+cat "$js_log"
+rm -f "$js_log"
+# node --test's TAP summary (the tests' second reporter writes it to a file): "# pass N", "# fail N".
+js_passed=$(awk '/^# pass /{print $3}' clients/js/test-results.tap 2>/dev/null || true)
+js_failed=$(awk '/^# fail /{print $3}' clients/js/test-results.tap 2>/dev/null || true)
+js_passed=${js_passed:-0}
+js_failed=${js_failed:-0}
+if [ "$js_status" -ne 0 ] && [ "$js_failed" -eq 0 ]; then
+  js_failed=1 # npm ci or the build failed: no test ran, and that is a failure too
+fi
+echo "JavaScript client: $js_passed passed, $js_failed failed"
+[ "$format_status" -eq 0 ] || exit "$format_status"
 
 say "testing"
 log="$(mktemp)"
@@ -109,10 +135,10 @@ say "testing again on PostgreSQL"
 POSTERN_TEST_STORE=postgres dotnet test tests/Postern.Differential.Tests/Postern.Differential.Tests.csproj -c Release --no-build --nologo 2>&1 | tee -a "$log" || status=$?
 POSTERN_TEST_STORE=postgres dotnet test tests/Postern.Server.Tests/Postern.Server.Tests.csproj -c Release --no-build --nologo \
   --filter "Store!=sqlite-only" 2>&1 | tee -a "$log" || status=$?
-passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk -v js="$js_passed" '{s+=$2} END {print s+js}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk -v js="$js_failed" '{s+=$2} END {print s+js}')
 echo
 echo "Total: $passed passed, $failed failed"
-if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+if [ "$status" -ne 0 ] || [ "$js_status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
   exit 1
 fi
