@@ -18,6 +18,11 @@ public sealed class ServerSessionOptions
     public string? CookieDomain { get; set; }
     public string CookiePath { get; set; } = "/";
     public bool CookieSecure { get; set; }
+    /// <summary>
+    /// Django's SESSION_COOKIE_SAMESITE: <c>Lax</c>, <c>Strict</c>, <c>None</c> (which always adds <c>Secure</c>: browsers
+    /// drop a SameSite=None cookie without it), or empty for no attribute. <c>None</c> for a frontend on another site.
+    /// </summary>
+    [RegularExpression("^(?i:Lax|Strict|None)?$", ErrorMessage = "Postern:Sessions:CookieSameSite must be Lax, Strict, None or empty.")]
     public string CookieSameSite { get; set; } = "Lax";
 
     /// <summary>
