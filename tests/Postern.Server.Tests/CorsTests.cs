@@ -306,22 +306,39 @@ public sealed class CorsTests : IAsyncLifetime
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>For a frontend on another site: SameSite=None, which always comes with Secure (browsers drop it otherwise).</summary>
+    /// <summary>
+    /// For a frontend on another site: SameSite=None, which always comes with Secure (browsers drop it otherwise), and
+    /// Partitioned for browsers that block third-party cookies; the logout's deletion names the same partitioned cookie.
+    /// </summary>
     [Fact]
-    public async Task CookiesForAnotherSiteAreSameSiteNoneAndSecure()
+    public async Task CookiesForAnotherSiteAreSameSiteNoneSecureAndPartitioned()
     {
         await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
         {
             ["Postern:Cors:AllowedOrigins:0"] = "http://127.0.0.1:5173",
             ["Postern:Sessions:CookieSameSite"] = "None",
+            ["Postern:Sessions:CookiePartitioned"] = "true",
             ["Postern:Csrf:CookieSameSite"] = "none",
+            ["Postern:Csrf:CookiePartitioned"] = "true",
         });
         await server.CreateUserAsync("alice", "alice-password");
         var visitor = new Visitor(server.CreateRawClient());
         var login = await visitor.LoginAsync("alice", "alice-password");
 
         Assert.Equal(HttpStatusCode.OK, login.Status);
-        Assert.Equal(("None", true), (login.Cookie(CookieNames.Session)!.SameSite, login.Cookie(CookieNames.Session)!.Secure));
-        Assert.Equal(("none", true), (login.Cookie(CookieNames.Csrf)!.SameSite, login.Cookie(CookieNames.Csrf)!.Secure));
+        Assert.EndsWith("; Path=/; SameSite=None; Secure; Partitioned", login.Cookie(CookieNames.Session)!.Raw, StringComparison.Ordinal);
+        Assert.EndsWith("; Path=/; SameSite=none; Secure; Partitioned", login.Cookie(CookieNames.Csrf)!.Raw, StringComparison.Ordinal);
+
+        var logout = await visitor.PostWithTokenAsync(EndpointPaths.Logout);
+        Assert.True(logout.Cookie(CookieNames.Session)!.IsDeletion);
+        Assert.EndsWith("; Path=/; SameSite=None; Secure; Partitioned", logout.Cookie(CookieNames.Session)!.Raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CookiesAreNotPartitionedUnlessAskedFor()
+    {
+        var visitor = new Visitor(_client);
+        var login = await visitor.LoginAsync("alice", "alice-password");
+        Assert.EndsWith("; Path=/; SameSite=Lax", login.Cookie(CookieNames.Session)!.Raw, StringComparison.Ordinal);
     }
 }

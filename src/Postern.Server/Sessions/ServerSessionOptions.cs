@@ -26,6 +26,13 @@ public sealed class ServerSessionOptions
     public string CookieSameSite { get; set; } = "Lax";
 
     /// <summary>
+    /// <c>Partitioned</c> (CHIPS; Postern's own, Django has no such setting): for a frontend on another site in browsers that
+    /// block third-party cookies. The browser keeps the session cookie for that frontend's site alone and sends it with the
+    /// frontend's requests; it always comes with <c>Secure</c>, and belongs with <c>CookieSameSite</c> = <c>None</c>.
+    /// </summary>
+    public bool CookiePartitioned { get; set; }
+
+    /// <summary>
     /// Django's SESSION_SAVE_EVERY_REQUEST: each use moves the expiry to <see cref="AgeSeconds"/> from then (written, and the
     /// cookie sent again, at most once a minute per session). Off: a session ends <see cref="AgeSeconds"/> after login.
     /// </summary>
