@@ -239,6 +239,25 @@ public sealed class CorsTests : IAsyncLifetime
         Assert.Equal($"CSRF Failed: Origin checking failed - {Frontend} does not match any trusted origins.", write.Detail);
     }
 
+    /// <summary>Over HTTPS a request without Origin meets Django's Referer check: a listed origin's page passes it too.</summary>
+    [Theory]
+    [InlineData("https://app.example.com/page", HttpStatusCode.OK)]
+    [InlineData("https://evil.example/page", HttpStatusCode.Forbidden)]
+    public async Task TheHttpsRefererCheckTrustsTheListedOrigins(string referer, HttpStatusCode expected)
+    {
+        await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Postern:Cors:AllowedOrigins:0"] = "https://*.example.com",
+            ["Postern:Proxy:TrustForwardedProto"] = "true",
+        });
+        using var client = server.CreateRawClient();
+
+        var response = await client.SendAsync(HttpMethod.Post, EndpointPaths.Logout,
+            [("X-Forwarded-Proto", "https"), ("Cookie", $"csrftoken={Secret}"), (HeaderNames.CsrfToken, Secret), ("Referer", referer)]);
+
+        Assert.Equal(expected, response.Status);
+    }
+
     /// <summary>TrustForCsrf false: a listed origin may read, and write only if the CSRF trusted origins list it too.</summary>
     [Fact]
     public async Task OriginsKeptApartFromCsrfMayReadButNotWrite()
@@ -271,11 +290,12 @@ public sealed class CorsTests : IAsyncLifetime
     {
         await using var server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
         {
-            ["Postern:Cors:AllowedOrigins"] = "http://a.test:3000, HTTP://B.test:3001",
+            ["Postern:Cors:AllowedOrigins"] = "http://a.test:3000, HTTP://B.test:3001,https://c.test:443",
             ["Postern:Cors:PreflightMaxAgeSeconds"] = "0",
         });
         using var client = server.CreateRawClient();
-        foreach (var origin in (string[])["http://a.test:3000", "http://b.test:3001"])
+        // Written as browsers send them: lowercase, without the scheme's own port.
+        foreach (var origin in (string[])["http://a.test:3000", "http://b.test:3001", "https://c.test"])
         {
             var preflight = await client.SendAsync(HttpMethod.Options, "/auth/login", Preflight(origin, "POST"));
             AssertAllowed(preflight, origin);

@@ -74,8 +74,19 @@ public sealed partial class OriginList
         return null;
     }
 
-    /// <summary>Origins as browsers write them: lowercase scheme and host, so an entry is lowercased before it is listed.</summary>
-    public static string Normalize(string entry) => entry.Trim().ToLowerInvariant();
+    /// <summary>
+    /// An origin as browsers write it: lowercase scheme and host, and no port where it is the scheme's own
+    /// (<c>https://app.example.com:443</c> is sent as <c>https://app.example.com</c>).
+    /// </summary>
+    public static string Normalize(string entry)
+    {
+        var origin = entry.Trim().ToLowerInvariant();
+        if (origin.StartsWith("https://", StringComparison.Ordinal) && origin.EndsWith(":443", StringComparison.Ordinal))
+            return origin[..^4];
+        if (origin.StartsWith("http://", StringComparison.Ordinal) && origin.EndsWith(":80", StringComparison.Ordinal))
+            return origin[..^3];
+        return origin;
+    }
 
     [GeneratedRegex(@"^[a-z][a-z0-9+.-]*://(\*\.)?([a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?\z", RegexOptions.IgnoreCase)]
     private static partial Regex OriginPattern();
