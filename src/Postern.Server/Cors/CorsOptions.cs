@@ -30,7 +30,7 @@ public sealed class CorsOptions
     [Range(0, int.MaxValue)]
     public int PreflightMaxAgeSeconds { get; set; } = 86_400;
 
-    /// <summary>The configured origins, each entry split at commas, trimmed and lowercased (as browsers send them).</summary>
+    /// <summary>The configured origins, each entry split at commas, written as browsers send them (<see cref="OriginList.Normalize"/>).</summary>
     public IReadOnlyList<string> Origins() =>
         [.. Entries().Select(entry => OriginList.Normalize(entry.Origin))];
 
