@@ -168,6 +168,23 @@ public static class PosternCommandLine
             // An operator's mistake (a path that is a folder, a file that is no database): one line, not a stack trace.
             return AdminCommands.Fail(AdminCommands.CannotUseDatabase(e));
         }
+        catch (OptionsValidationException e)
+        {
+            // A mistyped setting: one line naming it, not a stack trace.
+            return AdminCommands.Fail(e.Message);
+        }
+        try
+        {
+            // What the host would check as it starts, checked first so that a mistyped setting is one line too, not the
+            // host's "Hosting failed to start" and a stack trace.
+            app.Services.GetService<IStartupValidator>()?.Validate();
+            app.Services.GetRequiredService<Csrf.TrustedOrigins>();
+        }
+        catch (OptionsValidationException e)
+        {
+            await app.DisposeAsync();
+            return AdminCommands.Fail(e.Message);
+        }
         await using (app)
         {
             try
