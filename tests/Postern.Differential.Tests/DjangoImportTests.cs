@@ -129,17 +129,19 @@ public sealed class DjangoImportTests(DjangoDatabases django) : IClassFixture<Dj
         // A migration from a Django this Postern does not know.
         var future = Path.Combine(folder, "future.sqlite3");
         File.Copy(django.DatabaseOf(PeerKind.Modern), future);
-        await using (var db = new SqliteConnection($"Data Source={future};Pooling=False"))
-        {
-            await db.OpenAsync();
-            await using var insert = db.CreateCommand();
-            insert.CommandText = "INSERT INTO django_migrations (app, name, applied) VALUES ('auth', '0013_from_the_future', '2030-01-01 00:00:00');";
-            await insert.ExecuteNonQueryAsync();
-        }
+        await ExecuteAsync(future, "INSERT INTO django_migrations (app, name, applied) VALUES ('auth', '0013_from_the_future', '2030-01-01 00:00:00');");
         var unknown = await PosternProcess.RunAsync(folder, ["import-django", "--db", postern.DatabasePath, "--from", future]);
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("Django's migration auth.0013_from_the_future is not one Postern knows", unknown.Stderr, StringComparison.Ordinal);
         Assert.Equal(0, await postern.Users.CountUsersAsync());
+
+        // A project hashing with Argon2: the user is imported, and the output says who must reset a password.
+        var argon = Path.Combine(folder, "argon2.sqlite3");
+        File.Copy(django.DatabaseOf(PeerKind.Modern), argon);
+        await ExecuteAsync(argon, "UPDATE auth_user SET password = 'argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdHNhbHQ$aGFzaGhhc2g' WHERE username = 'bob';");
+        var foreign = await PosternProcess.RunAsync(folder, ["import-django", "--db", postern.DatabasePath, "--from", argon, "--dry-run"]);
+        Assert.True(foreign.ExitCode == 0, foreign.ToString());
+        Assert.Contains("(1 with a password hash Postern does not verify, not PBKDF2", foreign.Stdout, StringComparison.Ordinal);
 
         // --sessions with a key that did not sign them: nothing imported, and the output says what to check.
         var wrongKey = await PosternProcess.RunAsync(folder, ["import-django", "--db", postern.DatabasePath, "--from",
@@ -147,6 +149,16 @@ public sealed class DjangoImportTests(DjangoDatabases django) : IClassFixture<Dj
         Assert.True(wrongKey.ExitCode == 0, wrongKey.ToString());
         Assert.Contains("Sessions: 0 added", wrongKey.Stdout, StringComparison.Ordinal);
         Assert.Contains("is the Django key given the project's SECRET_KEY?", wrongKey.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>Changes a copy of a Django database by hand, as a newer Django or another hasher would have left it.</summary>
+    private static async Task ExecuteAsync(string sqliteFile, string sql)
+    {
+        await using var db = new SqliteConnection($"Data Source={sqliteFile};Pooling=False");
+        await db.OpenAsync();
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task<CookieJar> LogInAsync(HttpClient client, string username, string password)

@@ -20,6 +20,9 @@ public sealed class DjangoImportReport
     public int UsersAdded { get; set; }
     public int UsersUpdated { get; set; }
     public int UsersUnchanged { get; set; }
+
+    /// <summary>Users whose hash is of a hasher Postern does not verify (Argon2, bcrypt...): they need a password reset.</summary>
+    public int UsersWithForeignHashes { get; set; }
     public int GroupsAdded { get; set; }
     public int GroupsUnchanged { get; set; }
     public int MembershipsAdded { get; set; }
@@ -36,6 +39,9 @@ public sealed class DjangoImportReport
     public IEnumerable<string> Lines(bool withSessions, bool dryRun)
     {
         yield return $"Users: {UsersAdded} added, {UsersUpdated} updated, {UsersUnchanged} unchanged";
+        if (UsersWithForeignHashes > 0)
+            yield return $"  ({UsersWithForeignHashes} with a password hash Postern does not verify, not PBKDF2: they can sign in "
+                + "once they reset their password)";
         yield return $"Groups: {GroupsAdded} added, {GroupsUnchanged} unchanged";
         yield return $"Memberships: {MembershipsAdded} added, {MembershipsUnchanged} unchanged";
         if (withSessions)
@@ -158,6 +164,8 @@ public sealed class DjangoImport(Database database, SessionAuthHash authHash, Ti
                 report.UsersAdded++;
             }
             ids[user.Id] = id;
+            if (DjangoPasswordHash.IsUsable(user.Password) && !DjangoPasswordHash.TryParse(user.Password, out _))
+                report.UsersWithForeignHashes++;
             // Django keeps no verification of its own: the addresses an operator imports count as verified, as staff's do.
             if (user.Email.Length > 0)
                 await db.Command("""
