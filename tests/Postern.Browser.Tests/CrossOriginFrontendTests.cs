@@ -88,6 +88,15 @@ public sealed class CrossOriginFrontendTests : IAsyncLifetime
         _pages = builder.Build();
         _pages.Urls.Add("http://127.0.0.1:0");
         _pages.MapGet("/", (HttpContext context) => Results.Content(Page, "text/html; charset=utf-8"));
+        // The JavaScript client as a frontend bundles it: clients/js's build (scripts/test.sh builds it before these tests).
+        var package = Path.Combine(RepositoryFiles.Root, "clients", "js", "dist");
+        if (!File.Exists(Path.Combine(package, "index.js")))
+            throw new InvalidOperationException($"{package}/index.js is missing: build the JavaScript client first (cd clients/js && npm ci && npm run build).");
+        _pages.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(package),
+            RequestPath = "/postern-client",
+        });
         await _pages.StartAsync();
         _pagesPort = new Uri(_pages.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
 
@@ -196,6 +205,42 @@ public sealed class CrossOriginFrontendTests : IAsyncLifetime
 
         AssertTheScenario(result, expectedTokenSource: "header");
         Assert.False(result.GetProperty("cookieVisible").GetBoolean());
+    }
+
+    /// <summary>
+    /// The package itself (<c>postern-client</c>, as built) in a page on another port: its browser mode uses the browser's
+    /// cookies (<c>credentials: "include"</c> for another origin) and the token from <c>document.cookie</c>; login, who am
+    /// I, a staff write, DRF's refusal as a typed error, logout.
+    /// </summary>
+    [Fact]
+    public async Task ThePackageOnAPageOfAnotherPortLogsInReadsAndWrites()
+    {
+        var frontend = $"http://localhost:{_pagesPort}";
+        await using var server = await StartBackendAsync(frontend);
+
+        var result = await RunAsync(frontend, """
+            async backend => {
+              const { createSession, NotAuthenticatedError } = await import("/postern-client/index.js");
+              const session = createSession({ baseUrl: backend });
+              const anonymous = await session.whoami().then(() => "signed in", e => e instanceof NotAuthenticatedError ? e.detail : String(e));
+              await session.login("alice", "alice-password");
+              const me = await session.whoami();
+              const written = await session.patch(new URL(me.url).pathname, { email: "alice@package.example" });
+              const groups = [];
+              for await (const group of session.paginate("/api/groups/")) groups.push(group.name);
+              await session.logout();
+              const after = await session.whoami().then(() => "signed in", e => e.constructor.name);
+              return { anonymous, username: me.username, email: written.email, groups: groups.length, after };
+            }
+            """, Backend(server));
+
+        Assert.Equal("Authentication credentials were not provided.", result.GetProperty("anonymous").GetString());
+        Assert.Equal("alice", result.GetProperty("username").GetString());
+        Assert.Equal("alice@package.example", result.GetProperty("email").GetString());
+        Assert.Equal(0, result.GetProperty("groups").GetInt32());
+        Assert.Equal("NotAuthenticatedError", result.GetProperty("after").GetString());
+        var alice = await server.Users.FindUserByUsernameAsync("alice");
+        Assert.Empty(await server.Sessions.ListLiveSessionsOfUserAsync(alice!.Id, DateTimeOffset.UtcNow));
     }
 
     /// <summary>A page on an origin Postern does not list: fetch rejects (TypeError) for reads, and a write never leaves the preflight.</summary>
