@@ -419,7 +419,7 @@ function sessionRow(info: SessionInfo, index: number): HTMLElement {
     await navigate("/sessions", { replace: true });
     sayInfo("That session was ended.");
   });
-  return h("tr", { "data-current": info.current },
+  return h("tr", { "data-current": String(info.current) },
     h("td", { id: describedBy }, info.user_agent || "Unknown browser", info.current ? [" ", h("span", { class: "badge" }, "this browser")] : null),
     h("td", {}, when(info.created)), h("td", {}, when(info.last_seen)), h("td", {}, when(info.expires)),
     h("td", {}, button));
