@@ -109,6 +109,50 @@ public sealed class FrontendTests(FrontendSite site) : IClassFixture<FrontendSit
     private static Task<string> FocusedAsync(IPage page) =>
         page.EvaluateAsync<string>("() => { const e = document.activeElement; return e.tagName + (e.id ? '#' + e.id : ':' + e.textContent.trim()); }");
 
+    [Theory]
+    [InlineData("/", "text/html", "index")]
+    [InlineData("/sessions", "text/html", "index")]
+    [InlineData("/browse/api/users/?page=2", "text/html", "index")]
+    [InlineData("/app.js", "text/javascript", "app")]
+    [InlineData("/style.css", "text/css", "style")]
+    [InlineData("/api/", "application/json", "backend")]
+    [InlineData("/auth/csrf", "application/json", "backend")]
+    [InlineData("/api-auth/login/", "text/html", "backend")]
+    [InlineData("/healthz", "application/json", "backend")]
+    public async Task NginxServesTheAppAtSlashAndTheBackendsPathsFromTheInstances(string path, string type, string what)
+    {
+        using var client = site.Proxy.CreateRawClient();
+        var response = await client.SendAsync(HttpMethod.Get, path);
+        Assert.StartsWith(type, response.ContentType, StringComparison.Ordinal);
+        var file = what switch
+        {
+            "index" => "index.html",
+            "app" => "app.js",
+            "style" => "style.css",
+            _ => null,
+        };
+        // nginx logs each request after answering it, with the instance that answered ("-": nginx itself, from the files).
+        var upstream = "";
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); upstream.Length == 0 && DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            upstream = (await File.ReadAllLinesAsync(site.Proxy.AccessLog)).Where(line => line.Contains($"\"GET {path} ", StringComparison.Ordinal))
+                .Select(line => Regex.Match(line, @"upstream=(\S+)").Groups[1].Value).LastOrDefault() ?? "";
+        }
+        if (file is null)
+        {
+            // The backend's answer (the API refuses an anonymous visitor: DRF's 403), not the app's files.
+            Assert.Contains(upstream, new[] { site.First.BaseAddress.Authority, site.Second.BaseAddress.Authority });
+            Assert.DoesNotContain("src=\"/app.js\"", response.Body, StringComparison.Ordinal);
+            return;
+        }
+        Assert.Equal("-", upstream);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.Status);
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(FrontendFiles.BuiltFolder, file)), response.Body);
+        Assert.Equal("no-cache", response.Header("Cache-Control"));
+        Assert.Equal("nosniff", response.Header("X-Content-Type-Options"));
+        Assert.Contains("frame-ancestors 'none'", response.Header("Content-Security-Policy"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task LogInBrowseByLinksAndPagesEditAsStaffAndLogOut()
     {
