@@ -197,6 +197,10 @@ public sealed class FrontendTests(FrontendSite site) : IClassFixture<FrontendSit
         await Expect(page.Locator("#page-info")).ToContainTextAsync("Page 1");
         await page.GoForwardAsync();
         await Expect(page.Locator("#detail")).ToContainTextAsync("alice@example.org");
+        // A user's form, from OPTIONS as well: the address as an e-mail input, the groups as links one per line.
+        await Expect(page.Locator("#edit-email")).ToHaveValueAsync("alice@example.org");
+        await Expect(page.Locator("#edit-email")).ToHaveAttributeAsync("type", "email");
+        await Expect(page.Locator("#edit-groups")).ToHaveValueAsync(new Regex(@"^http://127\.0\.0\.1:\d+/api/groups/1/\nhttp://127\.0\.0\.1:\d+/api/groups/2/$"));
         await ClickLinkAsync(page, "groups/2/");
         await Expect(page.Locator("#detail [data-field=name]")).ToHaveTextAsync("readers");
 
@@ -219,6 +223,16 @@ public sealed class FrontendTests(FrontendSite site) : IClassFixture<FrontendSit
         await page.ReloadAsync(new PageReloadOptions { WaitUntil = WaitUntilState.DOMContentLoaded });
         await Expect(page.Locator("#detail [data-field=name]")).ToHaveTextAsync("readers-renamed");
         await ScreenshotAsync(page, "group-edited");
+
+        // A new group from the list's form (POST), which leads to the group made.
+        await ClickLinkAsync(page, "API");
+        await ClickLinkAsync(page, "groups");
+        await page.GetByText("New: group").ClickAsync();
+        await page.Locator("#create-name").FillAsync("editors");
+        await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Create", Exact = true }).ClickAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Created.");
+        await Expect(page.Locator("#detail [data-field=name]")).ToHaveTextAsync("editors");
+        await Expect(page).ToHaveURLAsync(new Regex(@"/browse/api/groups/\d+/$"));
 
         // Log out: the login form again, and the API's pages ask for a login.
         await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Log out", Exact = true }).ClickAsync();
