@@ -28,6 +28,8 @@ public sealed class FrontendSite : IAsyncLifetime
             ["Postern:SecretKey"] = "frontend-test-key-" + Guid.NewGuid().ToString("N"),
             ["Postern:Proxy:TrustForwardedProto"] = "true",
             ["Postern:Proxy:TrustForwardedHost"] = "true",
+            // The failed-login throttle, as in production (the test servers turn it off by default): a locked account's 429.
+            ["Postern:Throttling:Enabled"] = "true",
         };
         First = await PosternTestServer.StartAsync(settings);
         Second = await PosternTestServer.StartAsync(settings,
@@ -306,6 +308,20 @@ public sealed class FrontendTests(FrontendSite site) : IClassFixture<FrontendSit
         await Expect(page.Locator("#password")).ToHaveValueAsync("");
         Assert.Equal("INPUT#password", await FocusedAsync(page));
         await ScreenshotAsync(page, "wrong-password");
+
+        // An account locked after too many failures: DRF's 429, its wait said as the server says it.
+        await site.First.CreateUserAsync("erin", "erin-password");
+        for (var attempt = 0; attempt < 8 && !(await page.Locator("#alert").InnerTextAsync()).Contains("Too many", StringComparison.Ordinal); attempt++)
+        {
+            await page.Locator("#username").FillAsync("erin");
+            await page.Locator("#password").FillAsync("not-erin-password");
+            await page.Locator("#password").PressAsync("Enter");
+            await Expect(page.Locator("#login-form")).Not.ToHaveAttributeAsync("aria-busy", "true");
+            await Expect(page.Locator("#alert")).Not.ToBeEmptyAsync();
+        }
+        await Expect(page.Locator("#alert")).ToHaveTextAsync(new Regex(@"^Too many requests\. Request was throttled\. Expected available in \d+ seconds?\.$"));
+        await ScreenshotAsync(page, "throttled");
+        await page.Locator("#username").FillAsync("");
 
         // Two-factor: the server answers mfa_required, the app asks for the code; a wrong one is said beside the field.
         var dave = await TwoFactorUser.CreateAsync(site.First, "dave");

@@ -33,8 +33,10 @@ export function sayInfo(text: string): void {
 /** What an error means for the person in front of the page, in one sentence or two. */
 export function describeError(error: unknown): string {
   if (error instanceof ThrottledError) {
+    // DRF's detail says how long to wait ("Expected available in 42 seconds."); Retry-After says it when there is none.
+    if (error.detail !== undefined) return `Too many requests. ${error.detail}`;
     const wait = error.retryAfter === undefined ? "" : ` Try again in ${error.retryAfter} second${error.retryAfter === 1 ? "" : "s"}.`;
-    return `Too many requests: ${error.detail ?? "the server is throttling you."}${wait}`;
+    return `Too many requests: the server is throttling you.${wait}`;
   }
   if (error instanceof CsrfFailedError) {
     return `The server refused the request: ${error.detail ?? "CSRF verification failed."} Reload the page and try again;`
