@@ -31,9 +31,7 @@ public sealed class AllauthCommandTests(AllauthSites sites) : IDisposable
         var all = await _home.RunAsync("get", "/api/users/", "--all");
         Assert.Equal(33, JsonDocument.Parse(all.Stdout).RootElement.GetArrayLength());
 
-        var logout = await _home.RunAsync("logout");
-        Assert.True(logout.ExitCode == 0, logout.ToString());
-        Assert.False(File.Exists(_home.HostSessionFile(site)));
+        await AssertLogoutEndsTheServersSessionAsync(site, "/api/me/");
     }
 
     [Theory]
@@ -41,17 +39,28 @@ public sealed class AllauthCommandTests(AllauthSites sites) : IDisposable
     public async Task TheLoginPageAsTheUrlIsThatForm(AllauthRelease release)
     {
         var site = sites[release].BaseAddress;
-        var login = await _home.RunAsync(["login", new Uri(site, "/accounts/login/").ToString(), "bob", "--password-stdin",
+        // By address: allauth takes either in its "login" field.
+        var login = await _home.RunAsync(["login", new Uri(site, "/accounts/login/").ToString(), "bob@example.com", "--password-stdin",
             "--whoami-url", "/api/me/"], stdin: "bob-password\n");
         Assert.True(login.ExitCode == 0, login.ToString());
         Assert.Contains("the login form", login.Stderr, StringComparison.Ordinal);
         var whoami = await _home.RunAsync("whoami");
         Assert.Equal("bob", JsonDocument.Parse(whoami.Stdout).RootElement.GetProperty("username").GetString());
 
+        await AssertLogoutEndsTheServersSessionAsync(site, "/api/me/");
+    }
+
+    /// <summary>Logs out, then shows the server ended the session: a copy of the session file kept from before is refused.</summary>
+    private async Task AssertLogoutEndsTheServersSessionAsync(Uri site, string signedInOnly)
+    {
+        var copy = Path.Combine(_home.Folder, "before-logout.json");
+        File.Copy(_home.HostSessionFile(site), copy);
         var logout = await _home.RunAsync("logout");
         Assert.True(logout.ExitCode == 0, logout.ToString());
-        var after = await _home.RunAsync("get", new Uri(site, "/api/me/").ToString());
-        Assert.Equal(2, after.ExitCode);
+        Assert.False(File.Exists(_home.HostSessionFile(site)));
+        var stale = await _home.RunAsync("get", new Uri(site, signedInOnly).ToString(), "--session-file", copy);
+        Assert.True(stale.ExitCode == 2, stale.ToString());
+        Assert.Contains("session expired", stale.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]
