@@ -14,6 +14,7 @@ using Postern.Server.OpenApi;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
 using Postern.Server.Storage.Caching;
+using Postern.Server.Storage.Postgres;
 using Postern.Server.Storage.Sqlite;
 using Postern.Server.Throttling;
 using Postern.Server.TwoFactor;
@@ -221,7 +222,11 @@ public static class PosternApplication
         if (dialect is SqliteDialect sqlite)
             return options.Enabled ? Cache(new SqliteDataVersion(sqlite.Path), options.MaxEntries) : null;
         var redis = provider.GetRequiredService<RedisConnectionHolder>().Counter;
-        return redis is null ? null : Cache(redis, options.Enabled ? options.MaxEntries : 0);
+        if (redis is not null)
+            return Cache(redis, options.Enabled ? options.MaxEntries : 0);
+        // PostgreSQL alone: the counter lives in the database. An instance that caches nothing still announces its writes,
+        // for the others that may.
+        return dialect is PostgresDialect postgres ? Cache(new PostgresChangeCounter(postgres), options.Enabled ? options.MaxEntries : 0) : null;
     }
 
     private const string SecretKeySetting = "secret_key";
