@@ -25,12 +25,71 @@ internal sealed class PostgresChangeCounter(PostgresDialect dialect) : IStoreCha
 
     private const string Move = "UPDATE change_counter SET counter = counter + 1 WHERE id = 1;";
 
-    public async ValueTask<ChangeToken?> CurrentAsync(CancellationToken ct)
+    private readonly Lock _gate = new();
+
+    /// <summary>The requests waiting for a read that has not started yet; they all get its answer.</summary>
+    private TaskCompletionSource<ChangeToken?>? _waiting;
+
+    /// <summary>Whether a read is running now.</summary>
+    private bool _reading;
+
+    /// <summary>
+    /// The token as read by a query that started after this call: requests arriving while a read runs wait for the next
+    /// one, and share it. Under load that is one query per round of requests, not one per request, and every answer is
+    /// still at least as new as the request that gets it (what a cached read needs to be exact).
+    /// </summary>
+    public ValueTask<ChangeToken?> CurrentAsync(CancellationToken ct)
+    {
+        TaskCompletionSource<ChangeToken?> answer;
+        var start = false;
+        lock (_gate)
+        {
+            answer = _waiting ??= new TaskCompletionSource<ChangeToken?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_reading)
+            {
+                _reading = true;
+                _waiting = null;
+                start = true;
+            }
+        }
+        if (start)
+            _ = ReadForAsync(answer);
+        return new ValueTask<ChangeToken?>(answer.Task.WaitAsync(ct));
+    }
+
+    /// <summary>Reads for one round of waiting requests, then for the round that gathered meanwhile, until none waits.</summary>
+    private async Task ReadForAsync(TaskCompletionSource<ChangeToken?> round)
+    {
+        while (true)
+        {
+            try
+            {
+                round.SetResult(await ReadAsync());
+            }
+            catch (Exception e)
+            {
+                round.SetException(e);
+            }
+            lock (_gate)
+            {
+                if (_waiting is null)
+                {
+                    _reading = false;
+                    return;
+                }
+                round = _waiting;
+                _waiting = null;
+            }
+        }
+    }
+
+    private async Task<ChangeToken?> ReadAsync()
     {
         try
         {
-            await using var db = await dialect.OpenAsync(ct);
-            return await db.Command(Read).ReadFirstOrDefaultAsync(static row => new Token(row.GetInt64(1), row.GetInt64(0)), ct) is { } token
+            // No caller's token: the read serves a whole round of requests, and its own timeouts bound it.
+            await using var db = await dialect.OpenAsync(CancellationToken.None);
+            return await db.Command(Read).ReadFirstOrDefaultAsync(static row => new Token(row.GetInt64(1), row.GetInt64(0))) is { } token
                 ? new ChangeToken(token.Started, token.Counter)
                 : null;
         }
