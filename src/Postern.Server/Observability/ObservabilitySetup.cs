@@ -41,7 +41,7 @@ public static class ObservabilitySetup
             {
                 json.IncludeScopes = true;
                 json.UseUtcTimestamp = true;
-                json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+                json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
             });
         }
         else if (string.IsNullOrEmpty(format) || string.Equals(format, "text", StringComparison.OrdinalIgnoreCase))
@@ -60,7 +60,7 @@ public static class ObservabilitySetup
             return;
         var ports = metrics.Ports();
         var publicUrls = PublicUrls(builder.Configuration);
-        if (publicUrls.Any(url => ports.Contains(MetricsOptions.PortOf(url))))
+        if (publicUrls.Any(url => ports.Contains(BindingAddress.Parse(url).Port)))
             throw new Microsoft.Extensions.Options.OptionsValidationException(MetricsOptions.Section, typeof(MetricsOptions),
                 [$"{MetricsOptions.Section}:Urls: the metrics listener needs a port of its own, not one of {string.Join(";", publicUrls)}."]);
         // Kestrel listens on both: the public URLs and the metrics listener's (told apart by port in UseObservability).
