@@ -45,7 +45,7 @@ public sealed partial class MetricsTests
     {
         var visitor = new Visitor(client);
         for (var i = 0; i < 3; i++)
-            Assert.Equal(HttpStatusCode.BadRequest, (await visitor.LoginAsync("alice", "not-the-password")).Status);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await visitor.LoginAsync("alice", "not-the-password")).Status);
         Assert.Equal(HttpStatusCode.OK, (await visitor.LoginAsync("alice", "alice-password")).Status);
         Assert.Equal(HttpStatusCode.OK, (await visitor.GetAsync("/auth/user")).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await visitor.SendAsync(HttpMethod.Post, "/auth/logout")).Status);
@@ -96,7 +96,7 @@ public sealed partial class MetricsTests
             "postern_read_cache_hits_total{", "postern_read_cache_misses_total{",
             "postern_password_hashes_total", "postern_password_hash_wait_seconds_bucket", "postern_password_hash_duration_seconds_bucket",
             "postern_db_operation_duration_seconds_bucket{", "operation=\"read\"", "operation=\"write\"",
-            "http_server_request_duration_seconds_bucket{", "http_route=\"/auth/login\"", "http_response_status_code=\"400\"",
+            "http_server_request_duration_seconds_bucket{", "http_route=\"/auth/login\"", "http_response_status_code=\"401\"",
             "dotnet_process_cpu_time_seconds_total", "dotnet_process_memory_working_set_bytes", "dotnet_gc_collections_total",
         })
             Assert.Contains(expected, text, StringComparison.Ordinal);
@@ -154,7 +154,7 @@ public sealed partial class MetricsTests
             Assert.Equal(1, await prometheus.WaitForValueAsync("postern_sessions_opened_total", 1, timeout));
             Assert.Equal(1, await prometheus.WaitForValueAsync("postern_csrf_failures_total{reason=\"token_missing\"}", 1, timeout));
             Assert.Equal(3, await prometheus.WaitForValueAsync(
-                "sum(http_server_request_duration_seconds_count{http_route=\"/auth/login\",http_response_status_code=\"400\"})", 3, timeout));
+                "sum(http_server_request_duration_seconds_count{http_route=\"/auth/login\",http_response_status_code=\"401\"})", 3, timeout));
             // The scrape stays a scrape: its series do not move with time alone.
             await Task.Delay(TimeSpan.FromSeconds(2));
             Assert.Equal(3, (await prometheus.QueryAsync("postern_logins_total{outcome=\"invalid_credentials\"}")).Single().Value);
