@@ -55,7 +55,7 @@ public sealed class CsrfProtection(CsrfRules rules, Observability.PosternMetrics
             return null;
         if (await rules.CheckAsync(context) is not { } reason)
             return null;
-        metrics?.CsrfFailure(reason);
+        metrics?.CsrfFailure(CsrfFailureReasons.MetricName(reason));
         return RefusalPrefix + reason;
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Postern.Server.Csrf;
 
 namespace Postern.Server.Observability;
 
@@ -93,29 +92,9 @@ public sealed class PosternMetrics
             _sessionsEnded.Add(count, new KeyValuePair<string, object?>("reason", reason));
     }
 
-    /// <summary>A CSRF refusal, by a short name for Django's reason (the reason's own words may carry an origin).</summary>
-    public void CsrfFailure(string reason)
-    {
-        if (_csrfFailures.Enabled)
-            _csrfFailures.Add(1, new KeyValuePair<string, object?>("reason", CsrfReasonName(reason)));
-    }
-
-    /// <summary>The tag value for one of <see cref="CsrfFailureReasons"/>' reasons.</summary>
-    public static string CsrfReasonName(string reason) => reason switch
-    {
-        CsrfFailureReasons.NoCsrfCookie => "no_cookie",
-        CsrfFailureReasons.TokenMissing => "token_missing",
-        CsrfFailureReasons.NoReferer => "no_referer",
-        CsrfFailureReasons.MalformedReferer => "malformed_referer",
-        CsrfFailureReasons.InsecureReferer => "insecure_referer",
-        CsrfFailureReasons.CrossSiteFetch => "cross_site",
-        _ when reason.StartsWith("Origin checking failed", StringComparison.Ordinal) => "bad_origin",
-        _ when reason.StartsWith("Referer checking failed", StringComparison.Ordinal) => "bad_referer",
-        _ when reason.StartsWith("CSRF cookie", StringComparison.Ordinal) => "bad_cookie",
-        _ when reason.EndsWith(" incorrect.", StringComparison.Ordinal) => "incorrect_token",
-        _ when reason.StartsWith("CSRF token from", StringComparison.Ordinal) => "bad_token",
-        _ => "other",
-    };
+    /// <summary>A CSRF refusal, by the short name of Django's reason (<c>CsrfFailureReasons.MetricName</c>).</summary>
+    public void CsrfFailure(string reasonName) =>
+        _csrfFailures.Add(1, new KeyValuePair<string, object?>("reason", reasonName));
 
     // ---- storage
 
