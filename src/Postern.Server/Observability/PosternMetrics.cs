@@ -47,9 +47,12 @@ public sealed class PosternMetrics
         HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     };
 
+    /// <summary>This server's meter: one per service provider (IMeterFactory), so tests can listen to one server alone.</summary>
+    internal Meter Meter { get; }
+
     public PosternMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(MeterName);
+        var meter = Meter = meters.Create(MeterName);
         _logins = meter.CreateCounter<long>("postern.logins", "{login}",
             "Login attempts by outcome: succeeded, invalid_credentials, inactive, throttled, email_not_verified, mfa_required, "
             + "mfa_passed, mfa_failed.");
