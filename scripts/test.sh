@@ -2,7 +2,8 @@
 # Runs every test of Postern. Checks the prerequisites (the .NET 10 SDK), installs what the tests need (as root, from
 # Debian's archive: the Django reference backend's packages, Chromium, curl, nginx, Node.js and npm, openssl, PostgreSQL,
 # Prometheus, aiosmtpd, pyotp, Redis and wrk),
-# then builds and runs all test projects and the JavaScript client's tests (clients/js).
+# then builds and runs all test projects and the JavaScript client's tests (clients/js), and builds the seed's frontend
+# (deploy/frontend) that the browser tests serve.
 # Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
 # exits non-zero on any failure.
 set -euo pipefail
@@ -48,7 +49,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v wrk >/dev/null || need+=(wrk)
 # nodejs, npm: the server tests validate the OpenAPI document with Redocly CLI, which they install with npm ci
 # (tests/openapi-validator; Redocly 1.34 runs on Debian 12's Node.js 18); the JavaScript client (clients/js) is built
-# and tested with them too
+# and tested with them too, and the seed's frontend (deploy/frontend) built
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 if [ "$(id -u)" = 0 ]; then
@@ -83,11 +84,21 @@ say "building"
 dotnet build Postern.slnx -c Release -warnaserror -nologo -v quiet
 
 # The JavaScript client (clients/js): npm ci, its build (tsc) and its tests (node --test) against the Postern just built
-# and the Django reference backends. In the background while the formatting is checked, which is not timing-sensitive
-# (the .NET suites below are, so they run alone); its output goes to a log shown when it is done.
+# and the Django reference backends. Between its build and its tests, the seed's frontend (deploy/frontend: npm ci, tsc,
+# esbuild), which bundles the client just built; the browser tests below serve what it builds (deploy/frontend/dist).
+# In the background while the formatting is checked, which is not timing-sensitive (the .NET suites below are, so they
+# run alone); its output goes to a log shown when it is done.
 js_log="$(mktemp)"
+frontend_status_file="$(mktemp)"
 rm -f clients/js/test-results.tap
-(cd clients/js && npm ci --no-audit --no-fund && npm run build && npm test) >"$js_log" 2>&1 &
+(
+  cd clients/js
+  npm ci --no-audit --no-fund && npm run build || exit 1
+  frontend_status=0
+  (cd ../../deploy/frontend && npm ci --no-audit --no-fund && npm run build) || frontend_status=$?
+  echo "$frontend_status" >"$frontend_status_file"
+  npm test
+) >"$js_log" 2>&1 &
 js_pid=$!
 
 say "checking formatting"
@@ -108,6 +119,12 @@ if [ "$js_status" -ne 0 ] && [ "$js_failed" -eq 0 ]; then
   js_failed=1 # npm ci or the build failed: no test ran, and that is a failure too
 fi
 echo "JavaScript client: $js_passed passed, $js_failed failed"
+frontend_status="$(cat "$frontend_status_file")"
+rm -f "$frontend_status_file"
+if [ "${frontend_status:-1}" != 0 ]; then
+  frontend_status=1
+  echo "scripts/test.sh: the frontend (deploy/frontend) did not build: its browser tests (FrontendTests) will fail" >&2
+fi
 [ "$format_status" -eq 0 ] || exit "$format_status"
 
 say "testing"
@@ -142,6 +159,6 @@ passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk -v js="$js_passed" '{s+=$2} END
 failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk -v js="$js_failed" '{s+=$2} END {print s+js}')
 echo
 echo "Total: $passed passed, $failed failed"
-if [ "$status" -ne 0 ] || [ "$js_status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+if [ "$status" -ne 0 ] || [ "$js_status" -ne 0 ] || [ "$frontend_status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
   exit 1
 fi

@@ -615,6 +615,24 @@ public static class AdminCommandTests
             Assert.StartsWith("error: ", result.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
         }
+
+        /// <summary>A mistyped setting, read from the environment as an operator writes it: one line naming it, exit 1.</summary>
+        [Theory]
+        [InlineData("Postern__Cors__AllowedOrigins__0", "http://localhost:5173/",
+            "error: Postern:Cors:AllowedOrigins:0: 'http://localhost:5173/' is not an origin")]
+        [InlineData("Postern__Cors__AllowedOrigins", "http://localhost:5173,localhost:5174",
+            "error: Postern:Cors:AllowedOrigins: 'localhost:5174' has no scheme")]
+        [InlineData("Postern__Throttling__Rates__signup_address", "five", "error: Postern:Throttling:Rates:signup_address: 'five' is not a rate")]
+        public async Task ServeWithAMistypedSettingIsExit1WithAnErrorLine(string variable, string value, string line)
+        {
+            var database = await TestStore.NewDatabaseAsync(Folder);
+            var result = await PosternProcess.RunAsync(Folder,
+                ["serve", "--db", database, "--urls", $"http://127.0.0.1:{PosternProcess.FreeLoopbackPort()}"],
+                environment: new Dictionary<string, string?> { [variable] = value });
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.StartsWith(line, result.Stderr, StringComparison.Ordinal);
+            Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
     }
 
     /// <summary>Mistyped command lines.</summary>

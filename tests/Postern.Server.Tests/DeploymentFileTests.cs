@@ -32,7 +32,7 @@ public sealed class DeploymentFileTests
         var services = Map(Compose(), "services").Children
             .Where(service => !((YamlMappingNode)service.Value).Children.ContainsKey("profiles"))
             .Select(service => ((YamlScalarNode)service.Key).Value);
-        Assert.Equal(["backend", "db", "proxy", "redis"], services.Order());
+        Assert.Equal(["backend", "db", "frontend", "redis"], services.Order());
         Assert.Equal(["db-data", "grafana-data", "prometheus-data", "redis-data"],
             Map(Compose(), "volumes").Children.Keys.Select(key => ((YamlScalarNode)key).Value).Order());
     }
@@ -100,17 +100,32 @@ public sealed class DeploymentFileTests
     }
 
     [Fact]
-    public void TheProxyPublishesPort80AndRendersTheOneNginxTemplate()
+    public void TheFrontendIsNginxWithTheBuiltFilesOnPort80AndRendersTheOneNginxTemplate()
     {
-        var proxy = Service("proxy");
-        Assert.StartsWith("nginx:", Scalar(proxy, "image"), StringComparison.Ordinal);
-        Assert.Contains(Sequence(proxy, "ports"), port => port.EndsWith(":80", StringComparison.Ordinal));
+        var frontend = Service("frontend");
+        Assert.Equal("deploy/frontend/Dockerfile", Scalar(Map(frontend, "build"), "dockerfile"));
+        Assert.Equal("..", Scalar(Map(frontend, "build"), "context"));
+        Assert.Contains(Sequence(frontend, "ports"), port => port.EndsWith(":80", StringComparison.Ordinal));
         // The image renders /etc/nginx/templates/X.template into /etc/nginx/conf.d/X: default.conf replaces its stock site.
-        Assert.Contains("./nginx/postern.conf.template:/etc/nginx/templates/default.conf.template:ro", Sequence(proxy, "volumes"));
+        Assert.Contains("./nginx/postern.conf.template:/etc/nginx/templates/default.conf.template:ro", Sequence(frontend, "volumes"));
         Assert.True(File.Exists(Path.Combine(RepositoryFiles.Root, "deploy", "nginx", "postern.conf.template")));
-        var environment = Map(proxy, "environment");
+        var environment = Map(frontend, "environment");
         Assert.Equal("server backend:8000;", Scalar(environment, "POSTERN_UPSTREAM_SERVERS"));
         Assert.Equal("80", Scalar(environment, "POSTERN_LISTEN"));
+
+        // Node builds postern-client, then the frontend on it; nginx:stable serves what was built, where compose says.
+        var dockerfile = Dockerfile("deploy/frontend/Dockerfile");
+        var stages = dockerfile.Where(i => i.Instruction == "FROM").Select(i => i.Arguments).ToList();
+        Assert.Equal(2, stages.Count);
+        Assert.StartsWith("node:", stages[0], StringComparison.Ordinal);
+        Assert.Equal("nginx:stable AS runtime", stages[1]);
+        var runs = dockerfile.Where(i => i.Instruction == "RUN").Select(i => i.Arguments).ToList();
+        Assert.True(runs.IndexOf("cd clients/js && npm run build") < runs.IndexOf("cd deploy/frontend && npm ci --no-audit --no-fund"));
+        Assert.Contains("cd deploy/frontend && npm run build", runs);
+        var root = Scalar(environment, "POSTERN_FRONTEND_ROOT");
+        Assert.Contains(dockerfile, i => i.Instruction == "COPY" && i.Arguments == $"--from=build /src/deploy/frontend/dist/ {root}/");
+        Assert.Contains(dockerfile, i => i.Instruction == "COPY"
+            && i.Arguments == "deploy/nginx/postern.conf.template /etc/nginx/templates/default.conf.template");
     }
 
     [Fact]
@@ -120,8 +135,8 @@ public sealed class DeploymentFileTests
         var template = File.ReadAllText(NginxProxy.TemplatePath);
         var placeholders = System.Text.RegularExpressions.Regex.Matches(template, @"\$\{(\w+)\}")
             .Select(match => match.Groups[1].Value).Distinct().Order();
-        Assert.Equal(["POSTERN_LISTEN", "POSTERN_UPSTREAM_SERVERS"], placeholders);
-        var environment = Map(Service("proxy"), "environment").Children.Keys.Select(key => ((YamlScalarNode)key).Value);
+        Assert.Equal(["POSTERN_FRONTEND_ROOT", "POSTERN_LISTEN", "POSTERN_UPSTREAM_SERVERS"], placeholders);
+        var environment = Map(Service("frontend"), "environment").Children.Keys.Select(key => ((YamlScalarNode)key).Value);
         Assert.All(placeholders, placeholder => Assert.Contains(placeholder, environment));
     }
 
@@ -159,11 +174,11 @@ public sealed class DeploymentFileTests
     }
 
     /// <summary>The Dockerfile's instructions, continuation lines joined, comments dropped.</summary>
-    private static List<(string Instruction, string Arguments)> Dockerfile()
+    private static List<(string Instruction, string Arguments)> Dockerfile(string path = "deploy/Dockerfile")
     {
         var instructions = new List<(string, string)>();
         var pending = "";
-        foreach (var raw in File.ReadAllLines(RepositoryFiles.Find("deploy/Dockerfile")))
+        foreach (var raw in File.ReadAllLines(RepositoryFiles.Find(path)))
         {
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#'))

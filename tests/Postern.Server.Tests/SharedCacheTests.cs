@@ -10,14 +10,13 @@ using Postern.Testing;
 
 namespace Postern.Server.Tests;
 
-/// <summary>Two in-process instances sharing one PostgreSQL database and one Redis, each a private server on loopback.</summary>
-public class TwoInstancesOnPostgresAndRedis : IAsyncLifetime
+/// <summary>
+/// Two in-process instances sharing one PostgreSQL database, each a private server on loopback; with one Redis too, or
+/// without (the change counter then lives in PostgreSQL).
+/// </summary>
+public class TwoInstancesOnPostgres : IAsyncLifetime
 {
-    public PostgresServer Postgres { get; private set; } = null!;
-    public RedisServer Redis { get; private set; } = null!;
-    public string DatabaseUrl { get; private set; } = "";
-    public PosternTestServer First { get; private set; } = null!;
-    public PosternTestServer Second { get; private set; } = null!;
+    private readonly bool _withRedis;
 
     /// <summary>
     /// Tests that stop Redis run on a fixture with append-only on, so it comes back with the counter it had (as compose
@@ -25,19 +24,30 @@ public class TwoInstancesOnPostgresAndRedis : IAsyncLifetime
     /// </summary>
     private readonly bool _appendOnly;
 
-    public TwoInstancesOnPostgresAndRedis()
-        : this(appendOnly: false)
+    private RedisServer? _redis;
+
+    private protected TwoInstancesOnPostgres(bool withRedis, bool appendOnly)
     {
+        _withRedis = withRedis;
+        _appendOnly = appendOnly;
     }
 
-    private protected TwoInstancesOnPostgresAndRedis(bool appendOnly) => _appendOnly = appendOnly;
+    public PostgresServer Postgres { get; private set; } = null!;
+    public bool HasRedis => _withRedis;
+    public RedisServer Redis => _redis ?? throw new InvalidOperationException("This setup has no Redis.");
+    public string DatabaseUrl { get; private set; } = "";
+    public PosternTestServer First { get; private set; } = null!;
+    public PosternTestServer Second { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Postgres = await PostgresServer.StartAsync();
-        Redis = await RedisServer.StartAsync(_appendOnly);
+        if (_withRedis)
+            _redis = await RedisServer.StartAsync(_appendOnly);
         DatabaseUrl = await Postgres.CreateDatabaseAsync();
-        var settings = new Dictionary<string, string?> { ["Postern:Redis:Configuration"] = Redis.Configuration };
+        var settings = _redis is null
+            ? new Dictionary<string, string?>()
+            : new Dictionary<string, string?> { ["Postern:Redis:Configuration"] = _redis.Configuration };
         First = await PosternTestServer.StartAsync(settings, databasePath: DatabaseUrl);
         Second = await PosternTestServer.StartAsync(settings, databasePath: DatabaseUrl);
         await First.CreateUserAsync("alice", "alice-password", staff: true);
@@ -49,8 +59,8 @@ public class TwoInstancesOnPostgresAndRedis : IAsyncLifetime
             await Second.DisposeAsync();
         if (First is not null)
             await First.DisposeAsync();
-        if (Redis is not null)
-            await Redis.DisposeAsync();
+        if (_redis is not null)
+            await _redis.DisposeAsync();
         if (Postgres is not null)
             await Postgres.DisposeAsync();
     }
@@ -83,12 +93,30 @@ public class TwoInstancesOnPostgresAndRedis : IAsyncLifetime
     }
 }
 
+/// <summary>As compose runs them: one PostgreSQL database and one Redis.</summary>
+public class TwoInstancesOnPostgresAndRedis : TwoInstancesOnPostgres
+{
+    public TwoInstancesOnPostgresAndRedis()
+        : base(withRedis: true, appendOnly: false)
+    {
+    }
+
+    private protected TwoInstancesOnPostgresAndRedis(bool appendOnly)
+        : base(withRedis: true, appendOnly)
+    {
+    }
+}
+
+/// <summary>PostgreSQL and no Redis: the instances' caches are kept exact by the counter in the database.</summary>
+public sealed class TwoInstancesOnPostgresAlone() : TwoInstancesOnPostgres(withRedis: false, appendOnly: false);
+
 /// <summary>
-/// What Redis is for: each instance caches sessions and users in memory, yet a logout, a revocation, a password
-/// change or a deactivation on one instance is refused by the other at its very next request, cache warm or not.
+/// What the change counter (in Redis, or in PostgreSQL alone) is for: each instance caches sessions and users in memory,
+/// yet a logout, a revocation, a password change or a deactivation on one instance is refused by the other at its very
+/// next request, cache warm or not.
 /// </summary>
-[Trait("Store", "postgres-only")]
-public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : IClassFixture<TwoInstancesOnPostgresAndRedis>
+public abstract class SharedCacheScenarios<TSetup>(TSetup setup) : IClassFixture<TSetup>
+    where TSetup : TwoInstancesOnPostgres
 {
     private static async Task AssertRefusedAsync(Visitor visitor)
     {
@@ -107,18 +135,19 @@ public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : ICl
     }
 
     [Fact]
-    public async Task BothInstancesCacheOnPostgresWithRedis()
+    public async Task BothInstancesCacheKeptExactByTheSharedCounter()
     {
         foreach (var instance in new[] { setup.First, setup.Second })
         {
-            Assert.IsType<RedisChangeCounter>(TwoInstancesOnPostgresAndRedis.CacheOf(instance).Signal);
+            Assert.Equal(setup.HasRedis ? nameof(RedisChangeCounter) : "PostgresChangeCounter",
+                TwoInstancesOnPostgres.CacheOf(instance).Signal.GetType().Name);
             Assert.IsType<UserStore>(instance.Users);
             Assert.IsType<SessionStore>(instance.Sessions);
             Assert.IsType<GroupStore>(instance.Groups);
         }
         var (visitor, _, _) = await setup.SignedInOnFirstAsync();
         await setup.WarmOnSecondAsync(visitor);
-        Assert.True(TwoInstancesOnPostgresAndRedis.CacheOf(setup.Second).Count > 0);
+        Assert.True(TwoInstancesOnPostgres.CacheOf(setup.Second).Count > 0);
     }
 
     [Fact]
@@ -218,14 +247,15 @@ public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : ICl
     }
 
     [Fact]
-    public async Task TheChangepasswordCommandGivenRedisIsSeenByTheRunningInstancesAtOnce()
+    public async Task TheChangepasswordCommandIsSeenByTheRunningInstancesAtOnce()
     {
         var (visitor, _, username) = await setup.SignedInOnFirstAsync();
         var onSecond = await setup.WarmOnSecondAsync(visitor);
 
         var folder = Directory.CreateTempSubdirectory("postern-changepassword-").FullName;
         var result = await PosternProcess.RunAsync(folder,
-            ["changepassword", username, "--password-stdin", "--db", setup.DatabaseUrl, "--redis", setup.Redis.Configuration],
+            ["changepassword", username, "--password-stdin", "--db", setup.DatabaseUrl,
+                .. setup.HasRedis ? new[] { "--redis", setup.Redis.Configuration } : []],
             stdin: "a-new-password\n");
         Assert.True(result.ExitCode == 0, result.ToString());
 
@@ -271,5 +301,51 @@ public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : ICl
         Assert.Equal(HttpStatusCode.OK, patch.Status);
 
         Assert.Equal(renamed, (await onSecond.GetAsync($"/api/users/{userId}/")).Json().GetProperty("username").GetString());
+    }
+}
+
+[Trait("Store", "postgres-only")]
+public sealed class SharedCacheTests(TwoInstancesOnPostgresAndRedis setup) : SharedCacheScenarios<TwoInstancesOnPostgresAndRedis>(setup);
+
+/// <summary>
+/// PostgreSQL alone: the same scenarios, and what only its triggers give: writes that no Postern announced (an operator's
+/// psql) are seen at the next request, while the writes left unannounced on purpose do not move the counter.
+/// </summary>
+[Trait("Store", "postgres-only")]
+public sealed class SharedCacheOnPostgresAloneTests : SharedCacheScenarios<TwoInstancesOnPostgresAlone>
+{
+    private readonly TwoInstancesOnPostgresAlone _setup;
+
+    public SharedCacheOnPostgresAloneTests(TwoInstancesOnPostgresAlone setup)
+        : base(setup) => _setup = setup;
+
+    private Task<long> CounterAsync() => TestStore.QueryInt64Async(_setup.DatabaseUrl, "SELECT counter FROM change_counter WHERE id = 1;");
+
+    [Fact]
+    public async Task AnUnannouncedWriteInPsqlIsSeenAtTheNextRequest()
+    {
+        var (visitor, userId, _) = await _setup.SignedInOnFirstAsync();
+        var onSecond = await _setup.WarmOnSecondAsync(visitor);
+
+        await TestStore.ExecuteAsync(_setup.DatabaseUrl, "UPDATE users SET is_active = false WHERE id = @id;", ("@id", userId));
+
+        var refused = await onSecond.GetAsync("/auth/user");
+        Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+    }
+
+    [Fact]
+    public async Task TheWritesLeftUnannouncedOnPurposeDoNotMoveTheCounter()
+    {
+        var (visitor, userId, _) = await _setup.SignedInOnFirstAsync();
+        await _setup.WarmOnSecondAsync(visitor);
+        var before = await CounterAsync();
+
+        await TestStore.ExecuteAsync(_setup.DatabaseUrl, "UPDATE users SET last_login = 1 WHERE id = @id;", ("@id", userId));
+        await TestStore.ExecuteAsync(_setup.DatabaseUrl, "UPDATE sessions SET last_seen_at = 1 WHERE user_id = @id;", ("@id", userId));
+        Assert.Equal(before, await CounterAsync());
+        Assert.True(TwoInstancesOnPostgres.HoldsSession(_setup.Second, visitor.SessionCookie!));
+
+        await TestStore.ExecuteAsync(_setup.DatabaseUrl, "UPDATE users SET first_name = 'Moved' WHERE id = @id;", ("@id", userId));
+        Assert.Equal(before + 1, await CounterAsync());
     }
 }

@@ -17,6 +17,12 @@ public sealed record NginxProxyOptions
 
     /// <summary>The loopback port to listen on; a free one when null.</summary>
     public int? Port { get; init; }
+
+    /// <summary>
+    /// The folder nginx serves at <c>/</c> (the frontend's built files, <see cref="FrontendFiles.BuiltFolder"/>), or null for
+    /// none: then <c>/</c> is 404, as without a frontend in compose.
+    /// </summary>
+    public string? FrontendRoot { get; init; }
 }
 
 /// <summary>
@@ -138,26 +144,34 @@ public sealed class NginxProxy : IAsyncDisposable
         if (options.Tls)
             config.AppendLine(CultureInfo.InvariantCulture, $"  ssl_certificate {At("cert.pem")};\n  ssl_certificate_key {At("key.pem")};");
         config.AppendLine(
-            RenderTemplate(File.ReadAllText(TemplatePath), options.Upstreams, $"127.0.0.1:{port}{(options.Tls ? " ssl" : "")}"));
+            RenderTemplate(File.ReadAllText(TemplatePath), options.Upstreams, $"127.0.0.1:{port}{(options.Tls ? " ssl" : "")}",
+                options.FrontendRoot));
         config.AppendLine("}");
         return config.ToString();
     }
 
     public const string UpstreamServersPlaceholder = "${POSTERN_UPSTREAM_SERVERS}";
     public const string ListenPlaceholder = "${POSTERN_LISTEN}";
+    public const string FrontendRootPlaceholder = "${POSTERN_FRONTEND_ROOT}";
 
-    /// <summary>The template with its placeholders replaced; fails if the template no longer has them.</summary>
-    public static string RenderTemplate(string template, IEnumerable<Uri> upstreams, string listen)
+    /// <summary>
+    /// The template with its placeholders replaced (<paramref name="frontendRoot"/> null: empty, no frontend); fails if the
+    /// template no longer has them.
+    /// </summary>
+    public static string RenderTemplate(string template, IEnumerable<Uri> upstreams, string listen, string? frontendRoot = null)
     {
         ArgumentNullException.ThrowIfNull(template);
-        foreach (var placeholder in new[] { UpstreamServersPlaceholder, ListenPlaceholder })
+        foreach (var placeholder in new[] { UpstreamServersPlaceholder, ListenPlaceholder, FrontendRootPlaceholder })
         {
             if (!template.Contains(placeholder, StringComparison.Ordinal))
                 throw new InvalidOperationException($"The nginx template has no {placeholder}.");
         }
+        if (frontendRoot is not null && (!Path.IsPathFullyQualified(frontendRoot) || frontendRoot.IndexOfAny(['"', '\\', '$', ';', '\n']) >= 0))
+            throw new ArgumentException($"The frontend root must be an absolute path nginx can take as it is: {frontendRoot}", nameof(frontendRoot));
         var servers = string.Join(" ", upstreams.Select(upstream => $"server {upstream.Authority};"));
         return template.Replace(UpstreamServersPlaceholder, servers, StringComparison.Ordinal)
-            .Replace(ListenPlaceholder, listen, StringComparison.Ordinal);
+            .Replace(ListenPlaceholder, listen, StringComparison.Ordinal)
+            .Replace(FrontendRootPlaceholder, frontendRoot?.TrimEnd('/') ?? "", StringComparison.Ordinal);
     }
 
     private static async Task<X509Certificate2> MakeCertificateAsync(string folder)

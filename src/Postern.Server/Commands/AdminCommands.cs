@@ -76,7 +76,7 @@ public static class AdminCommands
     /// Runs <paramref name="work"/> on a migrated store; refused input, refused settings and an unusable database are one
     /// <c>error:</c> line and exit 1, not a stack trace.
     /// </summary>
-    private static async Task<int> WithPreparedStoreAsync(
+    internal static async Task<int> WithPreparedStoreAsync(
         HostSettings settings, Func<IServiceProvider, Task<int>> work, CancellationToken ct)
     {
         await using var app = PosternApplication.CreateBuilder(settings).Build();

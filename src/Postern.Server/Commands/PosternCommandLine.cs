@@ -8,7 +8,7 @@ using Postern.Server.Storage.Postgres;
 namespace Postern.Server.Commands;
 
 /// <summary>
-/// <c>Postern.Server [serve] | createuser | changepassword | migrate</c>. Every command takes
+/// <c>Postern.Server [serve] | createuser | changepassword | migrate | clearsessions | import-django | healthcheck</c>. Every command takes
 /// <c>--db</c> (or <c>POSTERN_DB</c>); exit codes: 0 done, 1 refused input, 2 usage.
 /// </summary>
 public static class PosternCommandLine
@@ -93,9 +93,34 @@ public static class PosternCommandLine
         };
         healthCheck.SetAction((parse, ct) => HealthCheckCommand.RunAsync(parse.GetValue(healthUrl)!, Console.Error, ct));
 
+        var from = new Option<string>("--from")
+        {
+            Description = "The Django project's database: its SQLite file or a postgres://user:password@host:port/name URL",
+            Required = true,
+        };
+        var withSessions = new Option<bool>("--sessions")
+        {
+            Description = "Also copy the signed-in sessions, so that nobody has to log in again (needs the Django project's SECRET_KEY)",
+        };
+        var djangoKey = new Option<string?>("--django-secret-key")
+        {
+            Description = $"The Django project's SECRET_KEY, which signs its sessions (default: ${DjangoImportCommand.SecretKeyVariable}, "
+                + $"else Postern:SecretKey; its SECRET_KEY_FALLBACKS: ${DjangoImportCommand.FallbacksVariable}, comma-separated)",
+        };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be imported, and write nothing" };
+        var importDjango = new Command("import-django",
+            "Copy users, groups and memberships (and, with --sessions, signed-in sessions) from a Django project's database into "
+            + "Postern's; run again, it updates and adds, never duplicates")
+        {
+            from, withSessions, djangoKey, dryRun,
+        };
+        importDjango.SetAction((parse, ct) => DjangoImportCommand.RunAsync(
+            Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(from)!, parse.GetValue(withSessions),
+            parse.GetValue(djangoKey), parse.GetValue(dryRun), ct));
+
         var root = new RootCommand("Postern: a Django-compatible session + CSRF backend")
         {
-            db, urls, redis, demoData, serve, createUser, changePassword, migrate, clearSessions, healthCheck,
+            db, urls, redis, demoData, serve, createUser, changePassword, migrate, clearSessions, importDjango, healthCheck,
         };
         root.SetAction((parse, ct) =>
             ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
@@ -142,6 +167,23 @@ public static class PosternCommandLine
         {
             // An operator's mistake (a path that is a folder, a file that is no database): one line, not a stack trace.
             return AdminCommands.Fail(AdminCommands.CannotUseDatabase(e));
+        }
+        catch (OptionsValidationException e)
+        {
+            // A mistyped setting: one line naming it, not a stack trace.
+            return AdminCommands.Fail(e.Message);
+        }
+        try
+        {
+            // What the host would check as it starts, checked first so that a mistyped setting is one line too, not the
+            // host's "Hosting failed to start" and a stack trace.
+            app.Services.GetService<IStartupValidator>()?.Validate();
+            app.Services.GetRequiredService<Csrf.TrustedOrigins>();
+        }
+        catch (OptionsValidationException e)
+        {
+            await app.DisposeAsync();
+            return AdminCommands.Fail(e.Message);
         }
         await using (app)
         {

@@ -73,7 +73,8 @@ public sealed class CsrfCookieMiddleware(RequestDelegate next, IOptions<CsrfOpti
 {
     private readonly CsrfOptions _options = options.Value;
     private readonly CookieAttributes _attributes = new(
-        options.Value.CookieDomain, options.Value.CookiePath, HttpOnly: false, options.Value.CookieSecure, options.Value.CookieSameSite);
+        options.Value.CookieDomain, options.Value.CookiePath, HttpOnly: false, options.Value.CookieSecure, options.Value.CookieSameSite,
+        options.Value.CookiePartitioned);
 
     public Task InvokeAsync(HttpContext context)
     {

@@ -46,8 +46,9 @@ public sealed class CsrfProtection(CsrfRules rules, Observability.PosternMetrics
             return null;
         var safe = Protocol.SafeMethods.Contains(context.Request.Method);
         // A request authenticated by an API token is not checked, as DRF's TokenAuthentication enforces no CSRF: the forgery
-        // CSRF stops borrows the cookies a browser attaches by itself, and no browser attaches an Authorization header to
-        // another site's request without a CORS preflight, which Postern never approves. A bad token throws here: 401.
+        // CSRF stops borrows the cookies a browser attaches by itself, and no browser attaches an Authorization header by
+        // itself: another site's page would have to hold the token, and could send it only after a CORS preflight, which
+        // Postern approves for the configured origins alone. A bad token throws here: 401.
         if (!safe && await context.GetRequestUser().IsByTokenAsync())
             return null;
         if (protection.Enforcement == CsrfEnforcement.AuthenticatedSessionsOnly

@@ -5,6 +5,7 @@ using Postern.Server.Api;
 using Postern.Server.Api.Resources;
 using Postern.Server.Audit;
 using Postern.Server.Browsable;
+using Postern.Server.Cors;
 using Postern.Server.Csrf;
 using Postern.Server.Email;
 using Postern.Server.Health;
@@ -13,6 +14,7 @@ using Postern.Server.OpenApi;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
 using Postern.Server.Storage.Caching;
+using Postern.Server.Storage.Postgres;
 using Postern.Server.Storage.Sqlite;
 using Postern.Server.Throttling;
 using Postern.Server.TwoFactor;
@@ -72,6 +74,10 @@ public static class PosternApplication
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section);
         services.AddOptions<CsrfOptions>().BindConfiguration(CsrfOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CorsOptions>().BindConfiguration(CorsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<CorsOptions>, CorsOptionsSingleValue>();
+        services.AddSingleton<IValidateOptions<CorsOptions>, CorsOptionsValidator>();
+        services.AddCors();
         services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -138,7 +144,9 @@ public static class PosternApplication
         services.AddSingleton<NewPasswordRules>();
         services.AddSingleton<AccountMailRequests>();
         services.AddHostedService<AccountMailWorker>();
-        services.AddSingleton<TrustedOrigins>();
+        // The CORS allowed origins are trusted by the CSRF checks too, unless kept apart; the CSRF rules know nothing of CORS.
+        services.AddSingleton(provider => new TrustedOrigins(provider.GetRequiredService<IOptions<CsrfOptions>>(),
+            provider.GetRequiredService<IOptions<CorsOptions>>().Value is { TrustForCsrf: true } cors ? cors.Origins() : null));
         services.AddSingleton<CsrfRules>();
         services.AddSingleton<CsrfProtection>();
         // A hyperlink in input to the schema or its page is an "incorrect match", as Django resolves them.
@@ -219,7 +227,11 @@ public static class PosternApplication
         if (dialect is SqliteDialect sqlite)
             return options.Enabled ? Cache(new SqliteDataVersion(sqlite.Path), options.MaxEntries) : null;
         var redis = provider.GetRequiredService<RedisConnectionHolder>().Counter;
-        return redis is null ? null : Cache(redis, options.Enabled ? options.MaxEntries : 0);
+        if (redis is not null)
+            return Cache(redis, options.Enabled ? options.MaxEntries : 0);
+        // PostgreSQL alone: the counter lives in the database. An instance that caches nothing still announces its writes,
+        // for the others that may.
+        return dialect is PostgresDialect postgres ? Cache(new PostgresChangeCounter(postgres), options.Enabled ? options.MaxEntries : 0) : null;
     }
 
     private const string SecretKeySetting = "secret_key";
@@ -267,6 +279,15 @@ public static class PosternApplication
         app.UseMiddleware<HealthEndpointsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<AllowedHostsMiddleware>();
+        // CORS for the configured origins (none: not in the pipeline at all), after the host check and before everything that
+        // reads cookies or routes: a preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered here, 204,
+        // never by the API's OPTIONS; other answers, error answers included, get their headers as they start.
+        var cors = app.Services.GetRequiredService<IOptions<CorsOptions>>().Value;
+        if (cors.Origins().Count > 0)
+        {
+            app.UseMiddleware<VaryByOriginMiddleware>();
+            app.UseCors(policy => CorsPolicySetup.Configure(policy, cors));
+        }
         // Answers that ASP.NET itself leaves without a body (routing's 405 for a method an endpoint does not map, a 404
         // nobody wrote) get DRF's JSON as every other answer does.
         app.UseStatusCodePages(context => JsonResponses.WriteEmptyAnswerAsync(context.HttpContext));

@@ -6,9 +6,11 @@ namespace Postern.Server.Http;
 /// <summary>
 /// Writes <c>Set-Cookie</c> text as Django does (Python's Morsel): attributes in the order Domain,
 /// expires, HttpOnly, Max-Age, Path, SameSite, Secure, with <c>expires</c> always beside
-/// <c>Max-Age</c>; a deletion is the value <c>""</c> with the epoch and <c>Max-Age=0</c>.
+/// <c>Max-Age</c>; a deletion is the value <c>""</c> with the epoch and <c>Max-Age=0</c>. Then <c>Partitioned</c> (CHIPS),
+/// which Django does not write, when asked for.
 /// </summary>
-public readonly record struct CookieAttributes(string? Domain, string Path, bool HttpOnly, bool Secure, string SameSite);
+public readonly record struct CookieAttributes(string? Domain, string Path, bool HttpOnly, bool Secure, string SameSite,
+    bool Partitioned = false);
 
 public static class SetCookieHeader
 {
@@ -24,7 +26,8 @@ public static class SetCookieHeader
     /// <summary>
     /// Django's <c>delete_cookie</c>: Path, Domain and SameSite as set, but neither HttpOnly nor the Secure
     /// setting. Secure is added only where a browser would otherwise ignore the deletion: a
-    /// <c>__Secure-</c>/<c>__Host-</c> name, or SameSite=None (which <see cref="Format"/> handles).
+    /// <c>__Secure-</c>/<c>__Host-</c> name, or SameSite=None or Partitioned (which <see cref="Format"/> handles). A
+    /// partitioned cookie is deleted with Partitioned, or the deletion would name another cookie.
     /// </summary>
     public static string Delete(string name, CookieAttributes attributes) =>
         Format(name, "\"\"", Epoch, 0, attributes with { HttpOnly = false, Secure = NeedsSecureToBeHonoured(name) });
@@ -47,8 +50,11 @@ public static class SetCookieHeader
         text.Append("; Path=").Append(a.Path);
         if (!string.IsNullOrEmpty(a.SameSite))
             text.Append("; SameSite=").Append(a.SameSite);
-        if (a.Secure || string.Equals(a.SameSite, "None", StringComparison.OrdinalIgnoreCase))
+        // Browsers drop a SameSite=None or a Partitioned cookie that is not Secure.
+        if (a.Secure || a.Partitioned || string.Equals(a.SameSite, "None", StringComparison.OrdinalIgnoreCase))
             text.Append("; Secure");
+        if (a.Partitioned)
+            text.Append("; Partitioned");
         return text.ToString();
     }
 }

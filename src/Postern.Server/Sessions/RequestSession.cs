@@ -123,7 +123,8 @@ public sealed class SessionMiddleware(
 {
     private readonly ServerSessionOptions _options = options.Value;
     private readonly CookieAttributes _attributes = new(
-        options.Value.CookieDomain, options.Value.CookiePath, HttpOnly: true, options.Value.CookieSecure, options.Value.CookieSameSite);
+        options.Value.CookieDomain, options.Value.CookiePath, HttpOnly: true, options.Value.CookieSecure, options.Value.CookieSameSite,
+        options.Value.CookiePartitioned);
 
     public Task InvokeAsync(HttpContext context)
     {

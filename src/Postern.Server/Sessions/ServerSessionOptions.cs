@@ -18,7 +18,19 @@ public sealed class ServerSessionOptions
     public string? CookieDomain { get; set; }
     public string CookiePath { get; set; } = "/";
     public bool CookieSecure { get; set; }
+    /// <summary>
+    /// Django's SESSION_COOKIE_SAMESITE: <c>Lax</c>, <c>Strict</c>, <c>None</c> (which always adds <c>Secure</c>: browsers
+    /// drop a SameSite=None cookie without it), or empty for no attribute. <c>None</c> for a frontend on another site.
+    /// </summary>
+    [RegularExpression("^(?i:Lax|Strict|None)?$", ErrorMessage = "Postern:Sessions:CookieSameSite must be Lax, Strict, None or empty.")]
     public string CookieSameSite { get; set; } = "Lax";
+
+    /// <summary>
+    /// <c>Partitioned</c> (CHIPS; Postern's own, Django has no such setting): for a frontend on another site in browsers that
+    /// block third-party cookies. The browser keeps the session cookie for that frontend's site alone and sends it with the
+    /// frontend's requests; it always comes with <c>Secure</c>, and belongs with <c>CookieSameSite</c> = <c>None</c>.
+    /// </summary>
+    public bool CookiePartitioned { get; set; }
 
     /// <summary>
     /// Django's SESSION_SAVE_EVERY_REQUEST: each use moves the expiry to <see cref="AgeSeconds"/> from then (written, and the

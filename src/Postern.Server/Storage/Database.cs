@@ -189,6 +189,9 @@ public sealed class Database : IAsyncDisposable, IDisposable
     /// </summary>
     public string SkipLockedRows => _dialect.SkipLockedRows;
 
+    /// <inheritdoc cref="SqlDialect.ResumeIdsAfter"/>
+    public string? ResumeIdsAfter(string table) => _dialect.ResumeIdsAfter(table);
+
     // ---- schema
 
     /// <summary>Creates or migrates the schema to the last of <see cref="Migrations.All"/>; safe from several instances at once.</summary>

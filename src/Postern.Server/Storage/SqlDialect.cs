@@ -60,6 +60,12 @@ internal abstract class SqlDialect : IAsyncDisposable, IDisposable
     public virtual string SkipLockedRows => "";
 
     /// <summary>
+    /// A statement to run after rows were inserted into <paramref name="table"/> with ids of their own (an import keeping
+    /// Django's ids), so that the next id handed out is past them; null when the database sees to that itself (SQLite).
+    /// </summary>
+    public virtual string? ResumeIdsAfter(string table) => null;
+
+    /// <summary>
     /// Runs <paramref name="apply"/> in a write transaction on a connection of its own and commits, such that two processes
     /// migrating one database at once run one after the other.
     /// </summary>

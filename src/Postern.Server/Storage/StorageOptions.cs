@@ -34,8 +34,8 @@ public sealed class CacheOptions
     public const string Section = "Postern:Cache";
 
     /// <summary>
-    /// Cache sessions, users and groups in memory. Takes effect on SQLite (which reports every commit, from any process)
-    /// and on PostgreSQL with Redis (which carries a change counter between instances); PostgreSQL alone always reads the database.
+    /// Cache sessions, users and groups in memory, kept exact by a change counter: SQLite's own (which reports every commit,
+    /// from any process), Redis's when configured, else one in PostgreSQL (docs/scale-out.md).
     /// </summary>
     public bool Enabled { get; set; } = true;
 

@@ -21,7 +21,8 @@ public sealed class PendingMfaLogins(
     private const string Salt = "postern.mfa.pending-login";
 
     private CookieAttributes Attributes => new(
-        sessions.Value.CookieDomain, sessions.Value.CookiePath, HttpOnly: true, sessions.Value.CookieSecure, sessions.Value.CookieSameSite);
+        sessions.Value.CookieDomain, sessions.Value.CookiePath, HttpOnly: true, sessions.Value.CookieSecure, sessions.Value.CookieSameSite,
+        sessions.Value.CookiePartitioned);
 
     public void Begin(HttpContext context, User user)
     {

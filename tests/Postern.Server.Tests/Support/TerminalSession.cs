@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Postern.Testing;
 
 namespace Postern.Server.Tests.Support;
 

@@ -110,4 +110,8 @@ internal sealed class PostgresDialect : SqlDialect
         await using var db = await OpenAsync(ct);
         await db.Command("SELECT 1;").ReadInt64Async(ct);
     }
+
+    // An identity column's sequence does not move for explicit ids: move it past the largest id, or the next insert collides.
+    public override string? ResumeIdsAfter(string table) =>
+        $"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1));";
 }

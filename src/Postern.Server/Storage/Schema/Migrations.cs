@@ -147,5 +147,37 @@ public static class Migrations
             CREATE INDEX audit_events_kind ON audit_events(kind, id);
             CREATE INDEX audit_events_at ON audit_events(at);
             """),
+        // The read cache's change counter on PostgreSQL without Redis (Caching/PostgresChangeCounter.cs): one row, moved by
+        // every announced write. SQLite has the table too (migrations are written once for both) and never uses it.
+        new("change counter", sql => $"""
+            CREATE TABLE change_counter (
+                id {sql.BigInt} PRIMARY KEY,
+                counter {sql.BigInt} NOT NULL
+            );
+            INSERT INTO change_counter (id, counter) VALUES (1, 0);
+            """),
+        // Writes nobody announces (an operator's UPDATE in psql, another program on the database) move the counter too, in
+        // their own transaction: what SQLite's data_version gives for free. Not the writes Postern leaves unannounced on
+        // purpose, that no cached read depends on (docs/scale-out.md): a session's last use and sliding expiry, a new
+        // session, a user's last_login, a token's last use; so logins and active users do not empty every cache.
+        new("change counter triggers (PostgreSQL)", sql => sql.OnPostgresOnly("""
+            CREATE FUNCTION postern_count_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE change_counter SET counter = counter + 1 WHERE id = 1;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER users_changed AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF id, username, email, password, is_active,
+                is_staff, is_superuser, date_joined, first_name, last_name ON users FOR EACH STATEMENT EXECUTE FUNCTION postern_count_change();
+            CREATE TRIGGER groups_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON groups
+                FOR EACH STATEMENT EXECUTE FUNCTION postern_count_change();
+            CREATE TRIGGER user_groups_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON user_groups
+                FOR EACH STATEMENT EXECUTE FUNCTION postern_count_change();
+            CREATE TRIGGER sessions_changed AFTER DELETE OR TRUNCATE OR UPDATE OF session_key, user_id, auth_hash ON sessions
+                FOR EACH STATEMENT EXECUTE FUNCTION postern_count_change();
+            CREATE TRIGGER email_verifications_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON email_verifications
+                FOR EACH STATEMENT EXECUTE FUNCTION postern_count_change();
+            CREATE TRIGGER api_tokens_changed AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF id, key_hash, prefix, name, user_id,
+                auth_hash, created_at ON api_tokens FOR EACH STATEMENT EXECUTE FUNCTION postern_count_change();
+            """)),
     ];
 }

@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Postern.Testing;
 
-namespace Postern.Server.Tests.Support;
+namespace Postern.Testing;
 
 /// <summary>What a finished command printed and returned.</summary>
 public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
@@ -20,7 +19,7 @@ public static class PosternProcess
 {
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
 
-    public static string ServerDll => typeof(Hosting.PosternApplication).Assembly.Location;
+    public static string ServerDll => typeof(Postern.Server.Hosting.PosternApplication).Assembly.Location;
 
     /// <summary>
     /// A process start for <c>dotnet Postern.Server.dll args</c>. Stdin is always redirected (as in CI);
@@ -42,8 +41,8 @@ public static class PosternProcess
         start.ArgumentList.Add(ServerDll);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
-        start.Environment.Remove(Commands.PosternCommandLine.DatabaseVariable);
-        start.Environment.Remove(Commands.PosternCommandLine.RedisVariable);
+        start.Environment.Remove(Postern.Server.Commands.PosternCommandLine.DatabaseVariable);
+        start.Environment.Remove(Postern.Server.Commands.PosternCommandLine.RedisVariable);
         start.Environment["Postern__Accounts__PasswordIterations"] =
             PosternTestServer.FastIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
