@@ -238,3 +238,68 @@ public sealed class RequestLogTests
         }
     }
 }
+
+/// <summary><c>Postern:Logging:Format</c>: the JSON console format, as an operator's log collector reads it from stdout.</summary>
+public sealed class JsonLogFormatTests
+{
+    [Fact]
+    public async Task WithTheJsonFormatEveryLineIsAJsonObjectAndTheRequestLineHasItsFields()
+    {
+        var folder = Directory.CreateTempSubdirectory("postern-json-log-").FullName;
+        try
+        {
+            await using var serve = await ServeProcess.StartAsync(folder, Path.Combine(folder, "db.sqlite3"),
+                environment: new Dictionary<string, string?> { ["Postern__Logging__Format"] = "json" });
+            using var client = RawHttp.CreateClient(serve.Address);
+            var response = await client.SendAsync(HttpMethod.Get, EndpointPaths.Csrf);
+            var id = Assert.Single(response.Headers.GetValues(RequestLoggingMiddleware.HeaderName));
+
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!serve.Stdout.Contains(id, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            var lines = serve.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            // The serve command's own words at start come before logging does, as plain text (docs/configuration.md#logs).
+            string[] plain = ["Database: ", "Created the first user ", "It is shown only this once"];
+            Assert.All(lines.Where(line => !line.StartsWith('{')),
+                line => Assert.Contains(plain, start => line.StartsWith(start, StringComparison.Ordinal)));
+            lines = [.. lines.Where(line => line.StartsWith('{'))];
+            Assert.NotEmpty(lines);
+            var objects = lines.Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.Clone()).ToList();
+            // One line per request: the start's readiness probe had its own.
+            Assert.Equal(2, objects.Count(o => o.GetProperty("Category").GetString() == RequestLoggingMiddleware.Category));
+            var request = Assert.Single(objects, o => o.GetProperty("Category").GetString() == RequestLoggingMiddleware.Category
+                && o.GetProperty("State").GetProperty("RequestId").GetString() == id);
+            Assert.Equal("Information", request.GetProperty("LogLevel").GetString());
+            var state = request.GetProperty("State");
+            Assert.Equal("GET", state.GetProperty("Method").GetString());
+            Assert.Equal(EndpointPaths.Csrf, state.GetProperty("Route").GetString());
+            Assert.Equal(200, state.GetProperty("StatusCode").GetInt32());
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, state.GetProperty("UserId").ValueKind);
+            Assert.Equal(id, state.GetProperty("RequestId").GetString());
+            Assert.Contains(request.GetProperty("Scopes").EnumerateArray(),
+                scope => scope.TryGetProperty("XRequestId", out var scoped) && scoped.GetString() == id);
+            Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", request.GetProperty("Timestamp").GetString()!);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AnUnknownFormatStopsTheServerWithAMessage()
+    {
+        var folder = Directory.CreateTempSubdirectory("postern-json-log-").FullName;
+        try
+        {
+            var result = await PosternProcess.RunAsync(folder, ["serve", "--db", Path.Combine(folder, "db.sqlite3"), "--urls", "http://127.0.0.1:0"],
+                environment: new Dictionary<string, string?> { ["Postern__Logging__Format"] = "xml" });
+            Assert.NotEqual(0, result.ExitCode);
+            Assert.Contains("'xml' is neither text nor json", result.Stdout + result.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
