@@ -68,6 +68,15 @@ public static class ObservabilitySetup
         {
             ["urls"] = string.Join(';', publicUrls.Concat(metricsUrls)),
         });
+        AddExporter(services);
+    }
+
+    /// <summary>
+    /// Apart, and never inlined: OpenTelemetry's assemblies are loaded when a method naming them is compiled, so without a
+    /// metrics listener they are never loaded at all (resident memory per instance).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void AddExporter(IServiceCollection services) =>
         services.AddOpenTelemetry().WithMetrics(meters => meters
             .AddMeter(ExportedMeters)
             .AddPrometheusExporter(exporter =>
@@ -76,7 +85,6 @@ public static class ObservabilitySetup
                 // Every scrape sees the counts of that moment (the default keeps an answer for 300 ms).
                 exporter.ScrapeResponseCacheDurationMilliseconds = 0;
             }));
-    }
 
     /// <summary>
     /// The public URLs as the host would choose them: <c>urls</c> (--urls, ASPNETCORE_URLS), else <c>http_ports</c> and
@@ -103,18 +111,20 @@ public static class ObservabilitySetup
     {
         var ports = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetricsOptions>>().Value.Ports();
         if (ports.Count > 0)
-        {
-            app.MapWhen(context => ports.Contains(context.Connection.LocalPort), metrics =>
-            {
-                metrics.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
-                    HttpMethods.IsGet(context.Request.Method) && context.Request.Path == MetricsOptions.ScrapePath);
-                metrics.Run(context =>
-                {
-                    context.Response.StatusCode = StatusCodes.Status404NotFound;
-                    return Task.CompletedTask;
-                });
-            });
-        }
+            app.MapWhen(context => ports.Contains(context.Connection.LocalPort), MetricsListener);
         app.UseMiddleware<RequestLoggingMiddleware>();
+    }
+
+    /// <summary>The metrics listener's pipeline: the scrape, or a 404 (apart, for the reason <see cref="AddExporter"/> says).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void MetricsListener(IApplicationBuilder metrics)
+    {
+        metrics.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
+            HttpMethods.IsGet(context.Request.Method) && context.Request.Path == MetricsOptions.ScrapePath);
+        metrics.Run(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        });
     }
 }
