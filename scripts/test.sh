@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Postern. Checks the prerequisites (the .NET 10 SDK), installs what the tests need (as root, from
 # Debian's archive: the Django reference backend's packages, Chromium, curl, nginx, Node.js and npm, openssl, PostgreSQL,
-# aiosmtpd, pyotp, Redis and wrk),
+# Prometheus, aiosmtpd, pyotp, Redis and wrk),
 # then builds and runs all test projects and the JavaScript client's tests (clients/js), and builds the seed's frontend
 # (deploy/frontend) that the browser tests serve.
 # Each suite starts and stops its own servers on loopback. Prints "N passed, N failed" at the end;
@@ -30,6 +30,8 @@ fi
 # curl: the README walkthrough's test runs the README's own curl commands
 # nginx, openssl: the HTTPS tests put the backends behind Debian's nginx with a self-signed certificate
 # postgresql: the PostgreSQL storage tests start a private cluster of their own with Debian's binaries
+# prometheus: the metrics tests start a private Prometheus of their own (loopback, its own data folder) scraping a test
+#   server, and check deploy/prometheus/prometheus.yml with its promtool
 # redis-server: the scale-out and fault tests start a private Redis of their own (its own port, folder and config)
 # python3-aiosmtpd: the e-mail tests start a real SMTP server of their own on loopback (tests/smtp-capture/capture.py)
 # python3-pyotp: the two-factor tests compute authenticator codes apart from the server, as an app would
@@ -40,6 +42,7 @@ command -v curl >/dev/null || need+=(curl)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v openssl >/dev/null || need+=(openssl)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || need+=(prometheus)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need+=(python3-aiosmtpd)
 /usr/bin/python3 -c 'import pyotp' 2>/dev/null || need+=(python3-pyotp)
@@ -58,8 +61,8 @@ if [ "$(id -u)" = 0 ]; then
   fi
   bash "$here/tests/django-backend/install.sh"
   bash "$here/tests/allauth-site/install.sh"
-  # Debian's packages may also start a system nginx on port 80, a system PostgreSQL cluster on 5432 and a
-  # system Redis on 6379: the tests never use them (their own configs, data folders and ports).
+  # Debian's packages may also start a system nginx on port 80, a system PostgreSQL cluster on 5432, a system Redis on
+  # 6379 and a system Prometheus on 9090: the tests never use them (their own configs, data folders and ports).
 elif [ ${#need[@]} -gt 0 ]; then
   echo "scripts/test.sh: not root, and these Debian packages are missing: ${need[*]}" >&2
   echo "  run it as root (it installs them), or: sudo apt-get install ${need[*]} && sudo tests/django-backend/install.sh && sudo tests/allauth-site/install.sh" >&2

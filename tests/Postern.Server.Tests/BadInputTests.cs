@@ -9,8 +9,11 @@ namespace Postern.Server.Tests;
 /// with a 4xx and a DRF-style JSON body <c>{"detail": "..."}</c>, and the store is exactly as before.
 /// Requests go over bare sockets so that they reach the server byte for byte as written.
 /// </summary>
-public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInputServer>
+public sealed class BadInputTests(BadInputServer fixture) : IClassFixture<BadInputServer>, IDisposable
 {
+    /// <summary>After each test: nothing it sent that is secret (passwords, session keys, CSRF secrets) reached the log.</summary>
+    public void Dispose() => fixture.AssertNoSecretLogged();
+
     private const string Json = "application/json";
     private const string Form = "application/x-www-form-urlencoded";
     private static readonly string Credentials =

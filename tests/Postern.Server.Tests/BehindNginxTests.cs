@@ -116,6 +116,27 @@ public abstract class BehindNginxScenarios<TSetup>(TSetup setup) : IClassFixture
         }
     }
 
+    /// <summary>
+    /// nginx's request id reaches the backend (the template's <c>proxy_set_header X-Request-Id $request_id</c>), which takes it
+    /// from the trusted proxy and echoes it: the client sees the id nginx logged, never one it chose itself.
+    /// </summary>
+    [Fact]
+    public async Task TheRequestIdIsNginxsOwnAndTheBackendEchoesIt()
+    {
+        using var client = setup.Proxy.CreateRawClient();
+        var path = "/auth/csrf?probe=" + Guid.NewGuid().ToString("N");
+        var response = await client.SendAsync(HttpMethod.Get, path, [("X-Request-Id", "chosen-by-the-client")]);
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        var id = Assert.Single(response.Headers.GetValues("X-Request-Id"));
+        Assert.Matches("^[0-9a-f]{32}$", id);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!(await File.ReadAllLinesAsync(setup.Proxy.AccessLog)).Any(line => line.Contains(path, StringComparison.Ordinal))
+            && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        var logged = (await File.ReadAllLinesAsync(setup.Proxy.AccessLog)).Single(line => line.Contains(path, StringComparison.Ordinal));
+        Assert.EndsWith($"request_id={id}", logged, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ASessionMadeThroughNginxWorksOnBothInstancesInTurn()
     {

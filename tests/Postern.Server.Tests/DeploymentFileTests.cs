@@ -29,9 +29,49 @@ public sealed class DeploymentFileTests
     [Fact]
     public void ComposeHasTheFourServicesAndNamedVolumes()
     {
-        var services = Map(Compose(), "services").Children.Keys.Select(key => ((YamlScalarNode)key).Value);
+        var services = Map(Compose(), "services").Children
+            .Where(service => !((YamlMappingNode)service.Value).Children.ContainsKey("profiles"))
+            .Select(service => ((YamlScalarNode)service.Key).Value);
         Assert.Equal(["backend", "db", "frontend", "redis"], services.Order());
-        Assert.Equal(["db-data", "redis-data"], Map(Compose(), "volumes").Children.Keys.Select(key => ((YamlScalarNode)key).Value).Order());
+        Assert.Equal(["db-data", "grafana-data", "prometheus-data", "redis-data"],
+            Map(Compose(), "volumes").Children.Keys.Select(key => ((YamlScalarNode)key).Value).Order());
+    }
+
+    /// <summary>
+    /// The monitoring profile: Prometheus and Grafana only with <c>--profile monitoring</c>, on the host's loopback, with the
+    /// files of deploy/ mounted; the backends' metrics listener on the compose network only (MetricsTests checks the
+    /// Prometheus configuration with promtool and the dashboard's metric names).
+    /// </summary>
+    [Fact]
+    public void TheMonitoringProfileScrapesEveryBackendAndShowsTheDashboard()
+    {
+        var backend = Service("backend");
+        Assert.Equal("${POSTERN_METRICS_URLS-http://0.0.0.0:9464}", Scalar(Map(backend, "environment"), "Postern__Metrics__Urls"));
+        Assert.Contains("9464", Sequence(backend, "expose"));
+        Assert.False(backend.Children.ContainsKey("ports"));
+
+        var prometheus = Service("prometheus");
+        Assert.Equal(["monitoring"], Sequence(prometheus, "profiles"));
+        Assert.Contains("./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro", Sequence(prometheus, "volumes"));
+        Assert.All(Sequence(prometheus, "ports"), port => Assert.StartsWith("127.0.0.1:", port, StringComparison.Ordinal));
+        var config = File.ReadAllText(RepositoryFiles.Find("deploy/prometheus/prometheus.yml"));
+        Assert.Contains("names: [backend]", config, StringComparison.Ordinal);
+        Assert.Contains("port: 9464", config, StringComparison.Ordinal);
+
+        var grafana = Service("grafana");
+        Assert.Equal(["monitoring"], Sequence(grafana, "profiles"));
+        Assert.Contains("./grafana/provisioning:/etc/grafana/provisioning:ro", Sequence(grafana, "volumes"));
+        Assert.Contains("./grafana/dashboards:/var/lib/grafana/dashboards:ro", Sequence(grafana, "volumes"));
+        Assert.All(Sequence(grafana, "ports"), port => Assert.StartsWith("127.0.0.1:", port, StringComparison.Ordinal));
+        Assert.Contains("url: http://prometheus:9090",
+            File.ReadAllText(RepositoryFiles.Find("deploy/grafana/provisioning/datasources/prometheus.yml")), StringComparison.Ordinal);
+        Assert.Contains("path: /var/lib/grafana/dashboards",
+            File.ReadAllText(RepositoryFiles.Find("deploy/grafana/provisioning/dashboards/postern.yml")), StringComparison.Ordinal);
+        RepositoryFiles.Find("deploy/grafana/dashboards/postern.json");
+
+        // nginx passes its request id, which the backends take from it (they trust it: TrustedProxyCount).
+        Assert.Contains("proxy_set_header X-Request-Id $request_id;",
+            File.ReadAllText(RepositoryFiles.Find("deploy/nginx/postern.conf.template")), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -136,7 +136,7 @@ public sealed class NginxProxy : IAsyncDisposable
         config.AppendLine("events { worker_connections 256; }");
         config.AppendLine("http {");
         // Which instance served each request, so tests can see the round-robin.
-        config.AppendLine("  log_format postern_upstream '$remote_addr \"$request\" $status upstream=$upstream_addr';");
+        config.AppendLine("  log_format postern_upstream '$remote_addr \"$request\" $status upstream=$upstream_addr request_id=$request_id';");
         config.AppendLine(CultureInfo.InvariantCulture, $"  access_log {At("access.log")} postern_upstream;");
         // The compiled-in temp paths live under /var/lib/nginx; keep everything in our own folder.
         foreach (var temp in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi" })

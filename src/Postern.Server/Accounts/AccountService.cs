@@ -11,7 +11,7 @@ public sealed class InvalidAccountInputException(string message) : Exception(mes
 /// <summary>Account rules shared by the admin commands and the API: who may exist, and what a password change ends.</summary>
 public sealed partial class AccountService(
     IUserStore users, IGroupStore groups, PasswordHasher hasher, PasswordValidation passwordValidation, SessionAuthHash authHash,
-    AccountMailRequests mailRequests, TimeProvider time)
+    AccountMailRequests mailRequests, TimeProvider time, Observability.PosternMetrics? metrics = null)
 {
     /// <summary>Django's username field: at most 150 characters of letters, digits and @/./+/-/_.</summary>
     public const int MaxUsernameLength = 150;
@@ -78,14 +78,24 @@ public sealed partial class AccountService(
             passwordValidation.EnsureValid(password, PasswordUserAttributes.Of(user));
         var encoded = await hasher.HashAsync(password, ct);
         var kept = keepSessionKey is null ? null : new KeptSession(keepSessionKey, authHash.For(encoded));
-        await users.SetPasswordAsync(user.Id, encoded, kept, ct);
+        var ended = await users.SetPasswordAsync(user.Id, encoded, kept, ct);
+        metrics?.SessionsEnded(Observability.PosternMetrics.EndReasons.PasswordChanged, ended);
         mailRequests.PasswordChanged(user.Id);
     }
 
     /// <summary>What <see cref="AuthenticateAsync"/> returns for a right password that <c>admit</c> refused.</summary>
     public static readonly User NotAdmitted = new(0, "", "", "", false, false, false, default, null);
 
-    /// <summary>Checks credentials as Django's ModelBackend does; null for a wrong password, unknown or inactive user.</summary>
+    /// <summary>
+    /// What <see cref="AuthenticateAsync"/> returns for the right password of an inactive user: a refusal like a wrong
+    /// password for the client, told apart only for the operator's metrics (<c>postern.logins</c>, outcome inactive).
+    /// </summary>
+    public static readonly User Inactive = new(0, "", "", "", false, false, false, default, null);
+
+    /// <summary>
+    /// Checks credentials as Django's ModelBackend does; null for a wrong password or unknown user, <see cref="Inactive"/>
+    /// for an inactive user's right password (which the caller refuses just the same).
+    /// </summary>
     /// <param name="admit">
     /// Asked once the password is right, before the login is recorded: false refuses the user as <see cref="NotAdmitted"/>
     /// (an address that must be verified first).
@@ -99,8 +109,10 @@ public sealed partial class AccountService(
             : null;
         var check = await hasher.CheckAsync(user?.Password, password, ct);
         // The inactive user's password was still hashed above, so timing says nothing about activity either.
-        if (user is null || !check.Matches || !user.IsActive)
+        if (user is null || !check.Matches)
             return null;
+        if (!user.IsActive)
+            return Inactive;
         if (admit is not null && !await admit(user))
             return NotAdmitted;
         PasswordUpgrade? upgrade = null;
@@ -124,7 +136,8 @@ public sealed partial class AccountService(
     public async Task<User> ReplacePasswordAsync(User user, string password, CancellationToken ct)
     {
         var encoded = await hasher.HashAsync(password, ct);
-        await users.SetPasswordAsync(user.Id, encoded, kept: null, ct);
+        var ended = await users.SetPasswordAsync(user.Id, encoded, kept: null, ct);
+        metrics?.SessionsEnded(Observability.PosternMetrics.EndReasons.PasswordChanged, ended);
         mailRequests.PasswordChanged(user.Id);
         return user with { Password = encoded };
     }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Postern.Server.Observability;
 
 namespace Postern.Server.Accounts;
 
@@ -20,11 +21,14 @@ public sealed partial class HashingThreads : IDisposable
     private readonly Channel<Work> _queue =
         Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly Thread[] _threads;
+    private readonly PosternMetrics? _metrics;
 
-    private sealed record Work(Action Run, TaskCompletionSource Done, CancellationToken Ct);
+    private sealed record Work(Action Run, TaskCompletionSource Done, long QueuedAt, CancellationToken Ct);
 
-    public HashingThreads(int count)
+    /// <param name="metrics">Counts the hashes queued and measures their wait in line (postern.password_hash.*).</param>
+    public HashingThreads(int count, PosternMetrics? metrics = null)
     {
+        _metrics = metrics;
         _threads = new Thread[count];
         for (var i = 0; i < count; i++)
         {
@@ -38,7 +42,8 @@ public sealed partial class HashingThreads : IDisposable
     {
         T result = default!;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var queued = _queue.Writer.TryWrite(new Work(() => result = hash(), done, ct));
+        _metrics?.HashQueued();
+        var queued = _queue.Writer.TryWrite(new Work(() => result = hash(), done, _metrics?.HashStart() ?? 0, ct));
         ObjectDisposedException.ThrowIf(!queued, this);
         await done.Task.WaitAsync(ct);
         return result;
@@ -58,9 +63,12 @@ public sealed partial class HashingThreads : IDisposable
                     work.Done.TrySetCanceled(work.Ct);
                     continue;
                 }
+                _metrics?.HashWaited(work.QueuedAt);
+                var started = _metrics?.HashStart() ?? 0;
                 try
                 {
                     work.Run();
+                    _metrics?.HashDone(started);
                     work.Done.TrySetResult();
                 }
                 catch (Exception e)

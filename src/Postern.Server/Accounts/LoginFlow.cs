@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Postern.Protocol;
 using Postern.Server.Audit;
 using Postern.Server.Csrf;
+using Postern.Server.Observability;
 using Postern.Server.Sessions;
 using Postern.Server.Storage;
 using Postern.Server.Throttling;
@@ -53,7 +54,7 @@ public readonly record struct LoginResult(LoginOutcome Outcome, Storage.User? Us
 /// </summary>
 public sealed class LoginFlow(
     AccountService accounts, IUserStore users, LoginThrottle throttle, MfaStore mfa, PendingMfaLogins pendingLogins, SecondFactor secondFactor,
-    AuditTrail audit, IOptions<AccountOptions> options)
+    AuditTrail audit, IOptions<AccountOptions> options, PosternMetrics? metrics = null)
 {
     public const string EmailNotVerified = "E-mail is not verified.";
     public const string MfaRequired = "Two-factor authentication required.";
@@ -62,21 +63,30 @@ public sealed class LoginFlow(
     public async Task<LoginResult> SignInAsync(HttpContext context, string username, string password)
     {
         if (password.Length > DjangoPasswordHash.MaxPasswordLength)
+        {
+            metrics?.Login(PosternMetrics.Outcomes.InvalidCredentials);
             return new(LoginOutcome.PasswordTooLong);
+        }
         var ct = context.RequestAborted;
         var address = context.Connection.RemoteIpAddress;
         var (wait, counted) = await throttle.CheckAsync(username, address, ct);
         if (wait > 0)
+        {
+            metrics?.Login(PosternMetrics.Outcomes.Throttled);
             return new(LoginOutcome.Throttled, RetryAfterSeconds: wait);
+        }
         var user = await accounts.AuthenticateAsync(username, password, ct,
             options.Value.EmailVerification == EmailVerificationMode.Mandatory ? IsVerifiedAsync : null);
         if (ReferenceEquals(user, AccountService.NotAdmitted))
         {
+            metrics?.Login(PosternMetrics.Outcomes.EmailNotVerified);
             await RecordFailureAsync(context, username, LoginFlow.EmailNotVerified, counts: false);
             return new(LoginOutcome.EmailNotVerified);
         }
-        if (user is null)
+        if (user is null || ReferenceEquals(user, AccountService.Inactive))
         {
+            // The same answer, audit event and count toward the lockout either way: only the operator's metric tells them apart.
+            metrics?.Login(user is null ? PosternMetrics.Outcomes.InvalidCredentials : PosternMetrics.Outcomes.Inactive);
             await RecordFailureAsync(context, username, "Invalid username or password.");
             return new(LoginOutcome.Refused);
         }
@@ -85,6 +95,7 @@ public sealed class LoginFlow(
         {
             pendingLogins.Begin(context, user);
             await audit.RecordAsync(context, AuditEventKinds.MfaRequired, user, Via(context));
+            metrics?.Login(PosternMetrics.Outcomes.MfaRequired);
             return new(LoginOutcome.MfaRequired, user);
         }
         return await OpenSessionAsync(context, user, username, counted);
@@ -106,13 +117,18 @@ public sealed class LoginFlow(
         var address = context.Connection.RemoteIpAddress;
         var (wait, counted) = await throttle.CheckAsync(user.Username, address, ct);
         if (wait > 0)
+        {
+            metrics?.Login(PosternMetrics.Outcomes.Throttled);
             return new(LoginOutcome.Throttled, RetryAfterSeconds: wait);
+        }
         if (!await secondFactor.VerifyAsync(user, code, ct))
         {
+            metrics?.Login(PosternMetrics.Outcomes.MfaFailed);
             await audit.RecordAsync(context, AuditEventKinds.MfaFailed, user, Via(context));
             await RecordLockAsync(context, user.Username, await throttle.RecordFailureAsync(user.Username, address, ct));
             return new(LoginOutcome.Refused);
         }
+        metrics?.Login(PosternMetrics.Outcomes.MfaPassed);
         await audit.RecordAsync(context, AuditEventKinds.MfaPassed, user, Via(context));
         var result = await OpenSessionAsync(context, user, user.Username, counted);
         if (result.Outcome == LoginOutcome.SignedIn)
@@ -149,9 +165,11 @@ public sealed class LoginFlow(
         // A user deleted between the password check and the session's creation fails as an unknown user.
         if (!await context.GetRequestSession().LoginAsync(user))
         {
+            metrics?.Login(PosternMetrics.Outcomes.InvalidCredentials);
             await RecordFailureAsync(context, username, "Invalid username or password.");
             return new(LoginOutcome.Refused);
         }
+        metrics?.Login(PosternMetrics.Outcomes.Succeeded);
         await audit.RecordAsync(context, AuditEventKinds.LoginSucceeded, user, Via(context));
         if (counted)
             await throttle.ClearAsync(username, context.RequestAborted);

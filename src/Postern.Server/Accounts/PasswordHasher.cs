@@ -10,10 +10,10 @@ public readonly record struct PasswordCheck(bool Matches, string? UpgradedHash);
 /// PBKDF2 in Django's format, on <see cref="HashingThreads"/>: each hash costs a core for a few hundred
 /// milliseconds, so how many run at once is bounded and a login flood cannot take the CPU from other requests.
 /// </summary>
-public sealed class PasswordHasher(IOptions<AccountOptions> options) : IDisposable
+public sealed class PasswordHasher(IOptions<AccountOptions> options, Observability.PosternMetrics? metrics = null) : IDisposable
 {
     private readonly int _iterations = options.Value.PasswordIterations;
-    private readonly HashingThreads _threads = new(options.Value.MaxConcurrentHashes);
+    private readonly HashingThreads _threads = new(options.Value.MaxConcurrentHashes, metrics);
     private readonly Lazy<DjangoPasswordHash> _dummy = new(() =>
     {
         DjangoPasswordHash.TryParse(DjangoPasswordHash.Encode(CsrfToken.NewSecret(), options.Value.PasswordIterations), out var hash);

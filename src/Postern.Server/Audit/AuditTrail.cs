@@ -17,6 +17,9 @@ public sealed partial class AuditTrail(AuditStore store, TimeProvider time, ILog
     /// <summary>Usernames tried at a failed login are cut too: an attacker chooses them.</summary>
     public const int MaxUsernameLength = 150;
 
+    /// <summary>What the log says instead of a username that names no user.</summary>
+    public const string UnknownUser = "(no such user)";
+
     /// <summary>An event of <paramref name="user"/>'s, done by the request's own user or by nobody signed in.</summary>
     public Task RecordAsync(HttpContext context, string kind, User user, string detail = "") =>
         RecordAsync(context, kind, user.Id, user.Username, detail, actor: null);
@@ -40,7 +43,9 @@ public sealed partial class AuditTrail(AuditStore store, TimeProvider time, ILog
     private async Task AppendAsync(AuditEvent entry, CancellationToken ct)
     {
         await store.AppendAsync(entry, ct);
-        Recorded(logger, entry.Kind, entry.Username, entry.UserId, entry.Actor, entry.Address, entry.Detail);
+        // The log names a user only when there is one: the name tried at a failed login for nobody may well be a password
+        // typed into the wrong field. The table (staff read it through the API) keeps it, cut, as Django's signal would.
+        Recorded(logger, entry.Kind, entry.UserId is null ? UnknownUser : entry.Username, entry.UserId, entry.Actor, entry.Address, entry.Detail);
     }
 
     /// <summary>The client's address as the throttle sees it (the proxy's report only when trusted), IPv4 written as IPv4.</summary>

@@ -24,6 +24,26 @@ public static class CsrfFailureReasons
 
     public static string IncorrectToken(CsrfTokenSource source) => $"CSRF token from {Name(source)} incorrect.";
 
+    /// <summary>
+    /// A short fixed name for <paramref name="reason"/>, the <c>reason</c> tag of the <c>postern.csrf.failures</c> metric (the
+    /// reason's own words may carry an origin or a referer a client chose).
+    /// </summary>
+    public static string MetricName(string reason) => reason switch
+    {
+        NoCsrfCookie => "no_cookie",
+        TokenMissing => "token_missing",
+        NoReferer => "no_referer",
+        MalformedReferer => "malformed_referer",
+        InsecureReferer => "insecure_referer",
+        CrossSiteFetch => "cross_site",
+        _ when reason.StartsWith("Origin checking failed", StringComparison.Ordinal) => "bad_origin",
+        _ when reason.StartsWith("Referer checking failed", StringComparison.Ordinal) => "bad_referer",
+        _ when reason.StartsWith("CSRF cookie", StringComparison.Ordinal) => "bad_cookie",
+        _ when reason.EndsWith(" incorrect.", StringComparison.Ordinal) => "incorrect_token",
+        _ when reason.StartsWith("CSRF token from", StringComparison.Ordinal) => "bad_token",
+        _ => "other",
+    };
+
     private static string Name(CsrfTokenSource source) =>
         source == CsrfTokenSource.FormField ? "POST" : $"the '{HeaderNames.CsrfTokenAsDjangoNamesIt}' HTTP header";
 

@@ -34,7 +34,7 @@ public static class CsrfEndpointConventions
 /// The one place a request is judged for CSRF: which endpoints are protected (their metadata), whether the rules pass, and
 /// the refusal's words (<c>CSRF Failed: &lt;Django's reason&gt;</c>), for the middleware and the API alike.
 /// </summary>
-public sealed class CsrfProtection(CsrfRules rules)
+public sealed class CsrfProtection(CsrfRules rules, Observability.PosternMetrics? metrics = null)
 {
     public const string RefusalPrefix = "CSRF Failed: ";
 
@@ -54,7 +54,10 @@ public sealed class CsrfProtection(CsrfRules rules)
         if (protection.Enforcement == CsrfEnforcement.AuthenticatedSessionsOnly
             && (safe || await context.GetRequestSession().GetUserAsync() is null))
             return null;
-        return await rules.CheckAsync(context) is { } reason ? RefusalPrefix + reason : null;
+        if (await rules.CheckAsync(context) is not { } reason)
+            return null;
+        metrics?.CsrfFailure(CsrfFailureReasons.MetricName(reason));
+        return RefusalPrefix + reason;
     }
 }
 

@@ -16,7 +16,7 @@ namespace Postern.Server.Email;
 /// </remarks>
 public sealed class EmailOutboxWorker(
     EmailOutboxStore store, IEmailTransport transport, EmailOutboxSignal signal, IOptions<EmailOptions> options, TimeProvider time,
-    ILogger<EmailOutboxWorker> logger) : BackgroundService
+    ILogger<EmailOutboxWorker> logger, Observability.PosternMetrics? metrics = null) : BackgroundService
 {
     private readonly EmailOptions _options = options.Value;
 
@@ -90,6 +90,7 @@ public sealed class EmailOutboxWorker(
             return false;
         }
         // Recorded even while stopping: it was sent.
+        metrics?.EmailSent();
         if (await store.DeleteSentAsync(email, CancellationToken.None))
             logger.EmailSent(email.Id, email.To, transport.Description, email.Attempts);
         else
@@ -105,6 +106,7 @@ public sealed class EmailOutboxWorker(
             await GiveUpAsync(email, reason, error);
             return;
         }
+        metrics?.EmailFailed(givenUp: false);
         var delay = _options.RetryDelayAfter(email.Attempts);
         await store.RetryLaterAsync(email, time.GetUtcNow() + delay, reason, CancellationToken.None);
         logger.EmailAttemptFailed(email.Id, email.To, email.Attempts, _options.MaxAttempts, delay.TotalSeconds, reason);
@@ -112,6 +114,7 @@ public sealed class EmailOutboxWorker(
 
     private async Task GiveUpAsync(OutboxEmail email, string reason, Exception? error = null)
     {
+        metrics?.EmailFailed(givenUp: true);
         await store.MarkFailedAsync(email, time.GetUtcNow(), reason, CancellationToken.None);
         logger.EmailGivenUp(error, email.Id, email.To, email.Attempts, reason);
     }

@@ -53,6 +53,7 @@ public static class PosternApplication
         if (settings.Urls is not null)
             overrides["urls"] = settings.Urls;
         builder.Configuration.AddInMemoryCollection(overrides);
+        Observability.ObservabilitySetup.AddObservability(builder);
         AddPostern(builder);
         settings.ConfigureServices?.Invoke(builder.Services);
         return builder;
@@ -180,12 +181,15 @@ public static class PosternApplication
         services.AddSingleton(provider =>
         {
             var configuration = provider.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration;
-            return new RedisConnectionHolder(string.IsNullOrWhiteSpace(configuration) ? null : new RedisConnection(configuration));
+            return new RedisConnectionHolder(string.IsNullOrWhiteSpace(configuration)
+                ? null
+                : new RedisConnection(configuration, provider.GetRequiredService<Observability.PosternMetrics>()));
         });
         services.AddSingleton(provider =>
         {
             var dialect = SqlDialect.Open(provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database);
-            return new Database(dialect, ReadCacheFor(dialect, provider), provider.GetRequiredService<ILogger<Database>>());
+            return new Database(dialect, ReadCacheFor(dialect, provider), provider.GetRequiredService<ILogger<Database>>(),
+                provider.GetRequiredService<Observability.PosternMetrics>());
         });
         services.AddSingleton<IUserStore, UserStore>();
         services.AddSingleton<IGroupStore, GroupStore>();
@@ -218,7 +222,8 @@ public static class PosternApplication
     {
         var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
         ReadCache Cache(IStoreChangeSignal signal, int maxEntries) =>
-            new(signal, provider.GetRequiredService<TimeProvider>(), maxEntries, TimeSpan.FromSeconds(options.MaxAgeSeconds));
+            new(signal, provider.GetRequiredService<TimeProvider>(), maxEntries, TimeSpan.FromSeconds(options.MaxAgeSeconds),
+                provider.GetRequiredService<Observability.PosternMetrics>());
         if (dialect is SqliteDialect sqlite)
             return options.Enabled ? Cache(new SqliteDataVersion(sqlite.Path), options.MaxEntries) : null;
         var redis = provider.GetRequiredService<RedisConnectionHolder>().Counter;
@@ -249,6 +254,8 @@ public static class PosternApplication
 
     private static void UsePostern(WebApplication app)
     {
+        // The metrics listener's branch and the request log (ids, one line per request): before anything else.
+        Observability.ObservabilitySetup.UseObservability(app);
         var proxy = app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value;
         if (proxy.TrustForwardedProto || proxy.TrustForwardedHost || proxy.TrustsForwardedFor)
         {
@@ -305,7 +312,8 @@ public static class PosternApplication
 /// counts that have gone quiet, and audit events past Postern:Audit:RetentionDays.
 /// </summary>
 public sealed class ExpiredSessionSweeper(ISessionStore sessions, DatabaseThrottleStore throttles, IOptions<ThrottlingOptions> throttling,
-    AuditStore audit, IOptions<AuditOptions> auditOptions, TimeProvider time, ILogger<ExpiredSessionSweeper> logger)
+    AuditStore audit, IOptions<AuditOptions> auditOptions, TimeProvider time, ILogger<ExpiredSessionSweeper> logger,
+    Observability.PosternMetrics? metrics = null)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -319,6 +327,7 @@ public sealed class ExpiredSessionSweeper(ISessionStore sessions, DatabaseThrott
                 var purged = await sessions.DeleteExpiredSessionsAsync(now, stoppingToken);
                 if (purged > 0)
                     logger.PurgedSessions(purged);
+                metrics?.SessionsEnded(Observability.PosternMetrics.EndReasons.Expired, purged);
                 // Failed-login counts quiet for a whole window would start again at 1: they need not be kept. (In Redis they
                 // expire; rows left from before Redis counted them go here too.)
                 var kept = TimeSpan.FromSeconds(Math.Max(throttling.Value.AccountWindowSeconds, 60));

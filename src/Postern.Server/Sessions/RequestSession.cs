@@ -22,6 +22,12 @@ public sealed class RequestSession(HttpContext context, SessionManager manager, 
 
     public string? CookieValue => cookieValue;
 
+    /// <summary>
+    /// The user this request was signed in as, if something already looked (the request log's user id): never a read of
+    /// its own. After a logout, the user who logged out; after a login, the one who logged in.
+    /// </summary>
+    internal User? KnownUser => _resolving is { IsCompletedSuccessfully: true } resolved ? resolved.Result?.User : null;
+
     /// <summary>The signed-in user, or null for anonymous requests.</summary>
     public async ValueTask<User?> GetUserAsync() => (await GetCurrentAsync())?.User;
 
@@ -83,6 +89,8 @@ public sealed class RequestSession(HttpContext context, SessionManager manager, 
         var key = _opened?.Key ?? cookieValue;
         if (key is not null)
             await manager.EndAsync(key, context.RequestAborted);
+        if (user is not null)
+            manager.CountLogout();
         _opened = null;
         _ended = true;
         return user;

@@ -42,6 +42,9 @@ public sealed class RequestUser(HttpContext context)
 
     public async ValueTask<User?> GetUserAsync() => (await GetAsync())?.User;
 
+    /// <summary>The user an API token authenticated, once it has (the request log's user id), without asking anything.</summary>
+    internal User? KnownTokenUser => _byToken is { IsCompletedSuccessfully: true } resolved ? resolved.Result.User : null;
+
     /// <summary>Whether the request is authenticated by an API token (and a valid one: a bad one throws).</summary>
     public async ValueTask<bool> IsByTokenAsync() => CarriesToken && (await GetAsync())!.ByToken;
 

@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Options;
 using Postern.Protocol;
+using Postern.Server.Observability;
 using Postern.Server.Storage;
 
 namespace Postern.Server.Sessions;
 
 /// <summary>Opens, resolves and ends server-side sessions; knows nothing of cookies or HTTP.</summary>
-public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash, IOptions<ServerSessionOptions> options, TimeProvider time)
+public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash, IOptions<ServerSessionOptions> options, TimeProvider time,
+    PosternMetrics? metrics = null)
 {
     /// <summary>last_seen_at is written at most this often per session, so reads stay reads.</summary>
     private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
@@ -32,6 +34,7 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
         if (!found.User.IsActive || !AuthHashMatches(found))
         {
             await store.DeleteSessionAsync(key, ct);
+            metrics?.SessionsEnded(found.User.IsActive ? PosternMetrics.EndReasons.PasswordChanged : PosternMetrics.EndReasons.Deactivated);
             return (null, false);
         }
         if (now - found.Session.LastSeenAt <= TouchInterval)
@@ -74,9 +77,18 @@ public sealed class SessionManager(ISessionStore store, SessionAuthHash authHash
         var trimmed = options.Value.MaxPerUser is > 0 and var keep
             ? await store.EndOldestSessionsOfUserAsync(user.Id, keep, beyond: keep + Math.Max(1, keep / 10), ct)
             : 0;
+        metrics?.SessionOpened();
+        metrics?.SessionsEnded(PosternMetrics.EndReasons.Trimmed, trimmed);
         return (session, trimmed);
     }
 
     public Task EndAsync(string key, CancellationToken ct) =>
         SessionKey.IsWellFormed(key) ? store.DeleteSessionAsync(key, ct) : Task.CompletedTask;
+
+    /// <summary>Counts a logout that ended a signed-in session (<c>postern.logouts</c>, <c>postern.sessions.ended</c>).</summary>
+    public void CountLogout()
+    {
+        metrics?.Logout();
+        metrics?.SessionsEnded(PosternMetrics.EndReasons.Logout);
+    }
 }

@@ -23,13 +23,16 @@ public sealed class Database : IAsyncDisposable, IDisposable
     private readonly ReadCache? _cache;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly Observability.PosternMetrics? _metrics;
 
     /// <param name="cache">
     /// Null: every read goes to the database and no write is announced (nothing can tell the other instances). A cache
     /// that keeps nothing (0 entries) still announces writes: other instances may cache.
     /// </param>
-    internal Database(SqlDialect dialect, ReadCache? cache, ILogger logger)
+    /// <param name="metrics">Measures operations and counts outages (<c>postern.db.*</c>).</param>
+    internal Database(SqlDialect dialect, ReadCache? cache, ILogger logger, Observability.PosternMetrics? metrics = null)
     {
+        _metrics = metrics;
         _dialect = dialect;
         _cache = cache;
         _logger = logger;
@@ -51,15 +54,22 @@ public sealed class Database : IAsyncDisposable, IDisposable
     // ---- reads
 
     /// <summary>Runs <paramref name="read"/> on a connection of its own, uncached.</summary>
-    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken ct)
+    public Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken ct) => RunAsync(read, "read", ct);
+
+    /// <param name="operation">read or write: the <c>operation</c> tag of its metrics.</param>
+    private async Task<T> RunAsync<T>(Func<DbConnection, Task<T>> work, string operation, CancellationToken ct)
     {
+        var start = _metrics?.DatabaseStart() ?? 0;
         try
         {
             await using var db = await _dialect.OpenAsync(ct);
-            return await read(db);
+            var result = await work(db);
+            _metrics?.DatabaseOperation(operation, start);
+            return result;
         }
         catch (Exception e) when (_dialect.AsUnavailable(e) is { } outage)
         {
+            _metrics?.DatabaseError(operation);
             throw outage;
         }
     }
@@ -115,11 +125,11 @@ public sealed class Database : IAsyncDisposable, IDisposable
     public async Task<T> WriteWithoutAnnouncingAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken ct)
     {
         if (!_dialect.OneWriterAtATime)
-            return await ReadAsync(write, ct);
+            return await RunAsync(write, "write", ct);
         await _writer.WaitAsync(ct);
         try
         {
-            return await ReadAsync(write, ct);
+            return await RunAsync(write, "write", ct);
         }
         finally
         {

@@ -12,8 +12,10 @@ public sealed class RedisConnection : IDisposable
 {
     private readonly ConnectionMultiplexer _redis;
 
-    public RedisConnection(string configuration)
+    /// <param name="metrics">Measures commands and counts failures (<c>postern.redis.*</c>).</param>
+    public RedisConnection(string configuration, Observability.PosternMetrics? metrics = null)
     {
+        Metrics = metrics;
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = 2000;
@@ -30,6 +32,8 @@ public sealed class RedisConnection : IDisposable
     /// <summary>Where Redis is (its endpoints, without any password), for messages.</summary>
     public string Description { get; }
 
+    internal Observability.PosternMetrics? Metrics { get; }
+
     public bool IsConnected => _redis.IsConnected;
 
     public IDatabase Database => _redis.GetDatabase();
@@ -38,22 +42,27 @@ public sealed class RedisConnection : IDisposable
     public long SocketsOpened => _redis.GetCounters().Interactive.SocketCount;
 
     /// <summary>Runs a command, a Redis that does not answer becoming <see cref="StoreUnavailableException"/> (a 503).</summary>
+    /// <param name="operation">What it is for, the <c>operation</c> tag of its metrics (a short fixed name).</param>
     /// <exception cref="StoreUnavailableException">Redis does not answer.</exception>
-    public async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> command)
+    public async Task<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> command)
     {
+        var start = Metrics?.RedisStart() ?? 0;
         try
         {
-            return await command(_redis.GetDatabase());
+            var result = await command(_redis.GetDatabase());
+            Metrics?.RedisOperation(operation, start);
+            return result;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
+            Metrics?.RedisError(operation);
             throw new StoreUnavailableException($"Redis at {Description} does not answer.", e);
         }
     }
 
     /// <summary>Asks Redis itself, for the readiness probe.</summary>
     /// <exception cref="StoreUnavailableException">Redis does not answer.</exception>
-    public Task PingAsync(CancellationToken ct) => RunAsync(db => db.PingAsync().WaitAsync(ct));
+    public Task PingAsync(CancellationToken ct) => RunAsync("ping", db => db.PingAsync().WaitAsync(ct));
 
     public void Dispose() => _redis.Dispose();
 }

@@ -73,7 +73,7 @@ public sealed class RedisThrottleStore(RedisConnection redis) : IThrottleStore
 
     public Task<(DateTimeOffset? LockedUntil, bool AccountCounted)> ReadAsync(string accountKey, string? addressKey, DateTimeOffset now,
         CancellationToken ct) =>
-        redis.RunAsync(async db =>
+        redis.RunAsync("throttle", async db =>
         {
             var found = (RedisResult[])(await Read.EvaluateAsync(db,
                 new { account = Key(accountKey), address = Key(addressKey ?? accountKey) }))!;
@@ -83,13 +83,13 @@ public sealed class RedisThrottleStore(RedisConnection redis) : IThrottleStore
         });
 
     public Task<long> CountAsync(string key, DateTimeOffset now, TimeSpan window, CancellationToken ct) =>
-        redis.RunAsync(async db => (long)await Count.EvaluateAsync(db,
+        redis.RunAsync("throttle", async db => (long)await Count.EvaluateAsync(db,
             new { key = Key(key), now = Micros(now), window = window.Ticks / TimeSpan.TicksPerMicrosecond }));
 
     public Task LockAsync(string key, DateTimeOffset until, CancellationToken ct) =>
-        redis.RunAsync(db => Lock.EvaluateAsync(db, new { key = Key(key), until = Micros(until) }));
+        redis.RunAsync("throttle", db => Lock.EvaluateAsync(db, new { key = Key(key), until = Micros(until) }));
 
-    public Task ClearAsync(string key, CancellationToken ct) => redis.RunAsync(db => db.KeyDeleteAsync(Key(key)));
+    public Task ClearAsync(string key, CancellationToken ct) => redis.RunAsync("throttle", db => db.KeyDeleteAsync(Key(key)));
 
     private static RedisKey Key(string key) => KeyPrefix + key;
 }

@@ -25,7 +25,8 @@ public interface IUserStore
     /// Sets the encoded password and, in the same transaction, ends every session of the user but
     /// <paramref name="kept"/>, which is re-tied to the new password (Django's update_session_auth_hash), and every API token.
     /// </summary>
-    Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default);
+    /// <returns>How many of the user's sessions it ended.</returns>
+    Task<int> SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default);
 
     /// <summary>
     /// Activates or deactivates; deactivation ends every session of the user in the same transaction. API tokens stay, refused

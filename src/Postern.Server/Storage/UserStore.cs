@@ -176,13 +176,13 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
                 """, tx)
             .With("@userId", userId).With("@email", email).With("@at", at);
 
-    public Task SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default) =>
+    public Task<int> SetPasswordAsync(long userId, string encodedPassword, KeptSession? kept = null, CancellationToken ct = default) =>
         database.WriteAsync(async db =>
         {
             await using var tx = await database.BeginWriteAsync(db, ct);
             await db.Command("UPDATE users SET password = @encodedPassword WHERE id = @userId;", tx)
                 .With("@userId", userId).With("@encodedPassword", encodedPassword).ExecuteAsync();
-            await SessionStore.DeleteSessionsOfUserExcept(db, tx, userId, kept?.Key).ExecuteAsync();
+            var ended = await SessionStore.DeleteSessionsOfUserExcept(db, tx, userId, kept?.Key).ExecuteAsync();
             // A token is tied to the password it was made under: a new password ends them all (a token cannot be re-tied:
             // nobody holding one is asking).
             await ApiTokenStore.DeleteTokensOfUser(db, tx, userId).ExecuteAsync();
@@ -192,6 +192,7 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
                     .With("@userId", userId).With("@Key", kept.Key).With("@AuthHash", kept.AuthHash).ExecuteAsync();
             }
             await tx.CommitAsync(ct);
+            return ended;
         }, ct);
 
     public Task SetActiveAsync(long userId, bool isActive, CancellationToken ct = default) => database.WriteAsync(async db =>

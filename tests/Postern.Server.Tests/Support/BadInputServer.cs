@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Postern.Protocol;
 using Postern.Server.Storage;
 using Postern.Testing;
@@ -27,14 +30,23 @@ public sealed class BadInputServer : IAsyncLifetime
 
     public User User { get; private set; } = null!;
 
+    /// <summary>
+    /// Every line the server logs while the suite runs, at every level: when the suite is done, none may hold a password,
+    /// session key or CSRF secret it used (<see cref="DisposeAsync"/>; RequestLogTests has the same check on its own).
+    /// </summary>
+    public EveryLogLine Log { get; } = new();
+
+    private readonly ConcurrentBag<string> _secrets = [Password, StaffPassword];
+
     public async Task InitializeAsync()
     {
-        _server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
+        _secrets.Add(CsrfSecret);
+        _server = await PosternTestServer.StartAsync(new Dictionary<string, string?>(EveryLogLine.Settings())
         {
             ["Postern:Proxy:TrustForwardedProto"] = "true",
             ["Postern:Proxy:TrustForwardedHost"] = "true",
             ["Postern:Csrf:TrustedOrigins:0"] = "https://*.trusted.example",
-        });
+        }, services: s => s.AddSingleton<ILoggerProvider>(Log));
         User = await Server.CreateUserAsync(Username, Password);
         await Server.CreateUserAsync(StaffUsername, StaffPassword, staff: true);
     }
@@ -48,13 +60,29 @@ public sealed class BadInputServer : IAsyncLifetime
         var login = await PostLoginAsync("application/json", $"{{\"username\": \"{StaffUsername}\", \"password\": \"{StaffPassword}\"}}");
         string Cookie(string name) =>
             login.SetCookies.Single(c => c.StartsWith(name + "=", StringComparison.Ordinal)).Split(';')[0][(name.Length + 1)..];
-        return (Cookie("sessionid"), Cookie("csrftoken"));
+        var (session, csrf) = (Cookie("sessionid"), Cookie("csrftoken"));
+        _secrets.Add(session);
+        _secrets.Add(csrf);
+        return (session, csrf);
     }
 
     public async Task DisposeAsync()
     {
         if (_server is not null)
             await _server.DisposeAsync();
+    }
+
+    /// <summary>Throws if any line logged so far, at any level, holds a password, session key or CSRF secret the suite used.</summary>
+    public void AssertNoSecretLogged()
+    {
+        var lines = Log.Lines;
+        var leaked = _secrets.Distinct()
+            .Select(secret => (Secret: secret, Line: lines.FirstOrDefault(line => line.Text.Contains(secret, StringComparison.Ordinal)).Text))
+            .Where(found => found.Line is not null)
+            .ToList();
+        if (leaked.Count > 0)
+            throw new InvalidOperationException("The bad-input suite's secrets reached the log:\n"
+                + string.Join("\n", leaked.Select(found => $"'{found.Secret}' in: {found.Line}")));
     }
 
     public (string, string)[] CsrfHeaders => [("Cookie", $"csrftoken={CsrfSecret}"), ("X-CSRFToken", CsrfSecret)];

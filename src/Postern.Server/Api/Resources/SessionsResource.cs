@@ -53,6 +53,7 @@ public static class SessionsResource
                 return ApiResponse.ReauthenticationRequired();
             var revoked = await request.Service<ISessionStore>()
                 .DeleteSessionsOfUserAsync(request.User.Id, session.Key, request.Aborted);
+            request.Service<Observability.PosternMetrics>().SessionsEnded(Observability.PosternMetrics.EndReasons.Revoked, revoked);
             await request.Service<Audit.AuditTrail>().RecordAsync(request.Context, Protocol.AuditEventKinds.SessionRevoked, request.User,
                 $"Ended {revoked} other session{(revoked == 1 ? "" : "s")}.");
             return ApiResponse.Ok(new JsonObject
@@ -101,6 +102,7 @@ public static class SessionsResource
         public override async Task DeleteAsync(ApiRequest request, OwnSession current)
         {
             await request.Service<ISessionStore>().DeleteSessionAsync(current.Session.Key, request.Aborted);
+            request.Service<Observability.PosternMetrics>().SessionsEnded(Observability.PosternMetrics.EndReasons.Revoked);
             await request.Service<Audit.AuditTrail>().RecordAsync(request.Context, Protocol.AuditEventKinds.SessionRevoked, request.User,
                 $"Ended session {PublicId(current.Session.Key)}" + (current.Current ? " (the request's own)." : "."));
         }

@@ -26,7 +26,9 @@ public readonly record struct ReadKey(CachedQuery Query, long Number = 0, long S
 /// <param name="maxEntries">
 /// 0 keeps nothing: every read goes to the database (the writes of a <see cref="Database"/> are still announced).
 /// </param>
-public sealed class ReadCache(IStoreChangeSignal signal, TimeProvider time, int maxEntries, TimeSpan maxAge)
+/// <param name="metrics">Counts hits and misses by query (<c>postern.read_cache.*</c>).</param>
+public sealed class ReadCache(IStoreChangeSignal signal, TimeProvider time, int maxEntries, TimeSpan maxAge,
+    Observability.PosternMetrics? metrics = null)
 {
     private sealed record Generation(ChangeToken Token, long StartedAt, ConcurrentDictionary<ReadKey, object?> Entries);
 
@@ -99,11 +101,16 @@ public sealed class ReadCache(IStoreChangeSignal signal, TimeProvider time, int 
             // Writes may be landing unseen (Redis is down, or the SQLite file is gone): nothing cached so far may be
             // served again, whatever token comes back later.
             Clear();
+            metrics?.CacheMiss(key.Query.Name);
             return await load(state, ct);
         }
         var generation = GenerationFor(token.Value);
         if (generation.Entries.TryGetValue(key, out var cached))
+        {
+            metrics?.CacheHit(key.Query.Name);
             return (T)cached!;
+        }
+        metrics?.CacheMiss(key.Query.Name);
         // Loaded after the token was read: if a write lands in between, the token moves on and this generation is dropped.
         var loaded = await load(state, ct);
         if (keepIf is null || keepIf(loaded))

@@ -35,6 +35,7 @@ public sealed class RedisChangeCounter : IStoreChangeSignal
         var socket = SocketsOpened();
         if (!_redis.IsConnected)
             return null;
+        var start = _redis.Metrics?.RedisStart() ?? 0;
         try
         {
             var db = _redis.Database;
@@ -44,17 +45,19 @@ public sealed class RedisChangeCounter : IStoreChangeSignal
                 await db.StringSetAsync(CounterKey, RandomStart(), when: When.NotExists);
                 value = await db.StringGetAsync(CounterKey);
             }
+            _redis.Metrics?.RedisOperation("change_token", start);
             return value.TryParse(out long version) && SocketsOpened() == socket ? new ChangeToken(socket, version) : null;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
+            _redis.Metrics?.RedisError("change_token");
             return null;
         }
     }
 
     /// <exception cref="StoreUnavailableException">Redis does not answer.</exception>
     public async ValueTask AnnounceAsync(CancellationToken ct) =>
-        await _redis.RunAsync(db => Increment.EvaluateAsync(db, new { key = (RedisKey)CounterKey, start = RandomStart() }));
+        await _redis.RunAsync("announce", db => Increment.EvaluateAsync(db, new { key = (RedisKey)CounterKey, start = RandomStart() }));
 
     private long SocketsOpened() => _redis.SocketsOpened;
 
