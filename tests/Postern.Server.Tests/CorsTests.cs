@@ -112,7 +112,7 @@ public sealed class CorsTests : IAsyncLifetime
         var visitor = new Visitor(_client);
         var csrf = await visitor.GetAsync(EndpointPaths.Csrf, ("Origin", Frontend));
         AssertAllowed(csrf, Frontend);
-        Assert.Equal([HeaderNames.CsrfToken, "Retry-After"], HeaderList(csrf, "Access-Control-Expose-Headers"));
+        Assert.Equal([HeaderNames.CsrfToken, "Retry-After", "X-Request-Id"], HeaderList(csrf, "Access-Control-Expose-Headers"));
         Assert.Equal(["Cookie", "Origin"], HeaderList(csrf, "Vary"));
         Assert.NotNull(csrf.Header(HeaderNames.CsrfToken));
 

@@ -23,9 +23,11 @@ public static class CorsPolicySetup
     /// <summary>
     /// The response headers a page may read beyond the always-readable ones: the CSRF token (<c>GET /auth/csrf</c> and the
     /// login's rotated one), which a page on another site cannot read from <c>document.cookie</c>; and a throttle's
-    /// <c>Retry-After</c>. django-cors-headers exposes none unless CORS_EXPOSE_HEADERS lists them.
+    /// <c>Retry-After</c>; and the request's id (<c>X-Request-Id</c>), for a frontend's bug report to name the log lines.
+    /// django-cors-headers exposes none unless CORS_EXPOSE_HEADERS lists them.
     /// </summary>
-    public static readonly IReadOnlyList<string> ExposedHeaders = [Protocol.HeaderNames.CsrfToken, "Retry-After"];
+    public static readonly IReadOnlyList<string> ExposedHeaders =
+        [Protocol.HeaderNames.CsrfToken, "Retry-After", Observability.RequestLoggingMiddleware.HeaderName];
 
     public static void Configure(CorsPolicyBuilder policy, CorsOptions options)
     {
