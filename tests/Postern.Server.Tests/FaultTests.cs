@@ -194,7 +194,7 @@ public sealed class FaultTests(PosternProcessesBehindNginx setup, ITestOutputHel
             var byTag = new Dictionary<string, string[]>(StringComparer.Ordinal);
             foreach (var line in await File.ReadAllLinesAsync(setup.Proxy.AccessLog))
             {
-                var match = Regex.Match(line, @"[?&]r=([^ &""]+)[^""]*"" \d{3} upstream=(.*)$");
+                var match = Regex.Match(line, @"[?&]r=([^ &""]+)[^""]*"" \d{3} upstream=(.*?) request_id=\S*$");
                 if (match.Success && tags.Contains(match.Groups[1].Value))
                     byTag[match.Groups[1].Value] = match.Groups[2].Value.Split([", ", " : "], StringSplitOptions.RemoveEmptyEntries)
                         .Where(a => a != "-").ToArray();
