@@ -23,14 +23,7 @@ public sealed partial class BrowsableFormsTests : IAsyncLifetime
         _server = await PosternTestServer.StartAsync();
         await _server.SeedLikeDjangoPeerAsync(extraUsers: 25);
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("POSTERN_CHROMIUM") ?? "/usr/bin/chromium",
-            Headless = true,
-            // As BrowsableApiTests: no network but loopback here, so nothing reaches for Google's services.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
+        _browser = await DebianChromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()

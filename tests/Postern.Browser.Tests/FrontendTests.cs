@@ -42,17 +42,7 @@ public sealed class FrontendSite : IAsyncLifetime
             FrontendRoot = frontend,
         });
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("POSTERN_CHROMIUM") ?? "/usr/bin/chromium",
-            Headless = true,
-            // This machine has no network but loopback: keep Chromium from reaching for Google's services.
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-            ],
-        });
+        Browser = await DebianChromium.LaunchAsync(Playwright);
     }
 
     public async Task DisposeAsync()

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Postern.Testing;
 
@@ -10,21 +9,13 @@ namespace Postern.Cli.Tests;
 /// </summary>
 public sealed class GuardedBackend : IAsyncLifetime
 {
-    public const int AccountFailures = 3;
-    public const int ReauthSeconds = 3;
-
     public PosternTestServer Server { get; private set; } = null!;
     public SessionKeepingSite KeepingSite { get; private set; } = null!;
     public Uri BaseAddress => Server.BaseAddress;
 
     public async Task InitializeAsync()
     {
-        Server = await PosternTestServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Postern:Throttling:Enabled"] = "true",
-            ["Postern:Throttling:AccountFailures"] = AccountFailures.ToString(CultureInfo.InvariantCulture),
-            ["Postern:Accounts:ReauthSeconds"] = ReauthSeconds.ToString(CultureInfo.InvariantCulture),
-        });
+        Server = await GuardedPostern.StartAsync();
         KeepingSite = await SessionKeepingSite.StartAsync();
     }
 
@@ -83,7 +74,7 @@ public sealed class GuardedCommandTests(GuardedBackend backend) : IClassFixture<
     public async Task ALockedAccountSaysHowLongToWait()
     {
         await CreateUserAsync("cli-locked");
-        for (var i = 0; i < GuardedBackend.AccountFailures; i++)
+        for (var i = 0; i < GuardedPostern.AccountFailures; i++)
         {
             var wrong = await _home.RunAsync(["login", backend.BaseAddress.ToString(), "cli-locked", "--password-stdin"], stdin: "wrong\n");
             Assert.True(wrong.ExitCode == 2, wrong.ToString());
@@ -101,7 +92,7 @@ public sealed class GuardedCommandTests(GuardedBackend backend) : IClassFixture<
     {
         await CreateUserAsync("cli-reauth");
         Assert.Equal(0, (await _home.LoginAsync(backend.BaseAddress, "cli-reauth")).ExitCode);
-        await Task.Delay(TimeSpan.FromSeconds(GuardedBackend.ReauthSeconds + 0.5));
+        await Task.Delay(TimeSpan.FromSeconds(GuardedPostern.ReauthSeconds + 0.5));
 
         // Not on a terminal: nothing to ask with, so it says what is needed.
         var refused = await _home.RunAsync("token", "create", "late");
@@ -116,7 +107,7 @@ public sealed class GuardedCommandTests(GuardedBackend backend) : IClassFixture<
             Assert.True(prompt >= 0, asked.ToString());
             Assert.DoesNotContain("cli-reauth-password", asked.Stdout[prompt..], StringComparison.Ordinal);
             Assert.Contains("shown this once", asked.Stdout, StringComparison.Ordinal);
-            await Task.Delay(TimeSpan.FromSeconds(GuardedBackend.ReauthSeconds + 0.5));
+            await Task.Delay(TimeSpan.FromSeconds(GuardedPostern.ReauthSeconds + 0.5));
         }
 
         // password change confirms with the current password it was given: no second question.

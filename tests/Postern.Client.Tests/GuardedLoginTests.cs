@@ -12,9 +12,6 @@ namespace Postern.Client.Tests;
 /// </summary>
 public sealed class GuardedBackends : IAsyncLifetime
 {
-    public const int AccountFailures = 3;
-    public const int ReauthSeconds = 3;
-
     public PosternTestServer Postern { get; private set; } = null!;
     public AllauthPeer RateLimitedAllauth { get; private set; } = null!;
     public SessionKeepingSite KeepingSite { get; private set; } = null!;
@@ -22,12 +19,7 @@ public sealed class GuardedBackends : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var allauth = AllauthPeer.StartAsync(AllauthRelease.Newest, rateLimits: true);
-        Postern = await PosternTestServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Postern:Throttling:Enabled"] = "true",
-            ["Postern:Throttling:AccountFailures"] = AccountFailures.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Postern:Accounts:ReauthSeconds"] = ReauthSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        Postern = await GuardedPostern.StartAsync();
         KeepingSite = await SessionKeepingSite.StartAsync();
         RateLimitedAllauth = await allauth;
     }
@@ -91,7 +83,7 @@ public sealed class GuardedLoginTests(GuardedBackends backends) : IClassFixture<
         await backends.Postern.CreateUserAsync("client-locked", password);
         var logins = new LoginCounter(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false });
         using var session = new PosternSession(new PosternClientOptions { BaseAddress = backends.Postern.BaseAddress }, logins, disposeInner: true);
-        for (var i = 0; i < GuardedBackends.AccountFailures; i++)
+        for (var i = 0; i < GuardedPostern.AccountFailures; i++)
             await Assert.ThrowsAsync<InvalidCredentialsException>(() => session.LoginAsync("client-locked", "wrong-" + i));
 
         // Locked: even the right password is refused, with how long to wait.
@@ -175,7 +167,7 @@ public sealed class GuardedLoginTests(GuardedBackends backends) : IClassFixture<
         await backends.Postern.CreateUserAsync("client-reauth", password);
         using var session = new PosternSession(backends.Postern.BaseAddress);
         await session.LoginAsync("client-reauth", password);
-        await Task.Delay(TimeSpan.FromSeconds(GuardedBackends.ReauthSeconds + 0.5));
+        await Task.Delay(TimeSpan.FromSeconds(GuardedPostern.ReauthSeconds + 0.5));
 
         var required = await Assert.ThrowsAsync<ReauthenticationRequiredException>(() => session.CreateTokenAsync("late"));
         Assert.Equal(HttpStatusCode.Unauthorized, required.Status);

@@ -40,16 +40,19 @@ public static class DjangoImportCommand
             return 0;
         }, ct);
 
-    /// <summary>The Django project's key and fallbacks: given, from the environment, or Postern's own configured key.</summary>
+    /// <summary>
+    /// The Django project's key (given, from the environment, or Postern's own configured one) and its fallbacks (listed in
+    /// the environment, or, with Postern's own key, Postern's configured ones).
+    /// </summary>
     private static List<string> DjangoKeys(string? given, IServiceProvider services)
     {
         var configured = services.GetRequiredService<IOptions<SecretOptions>>().Value;
-        var key = NonEmpty(given) ?? NonEmpty(Environment.GetEnvironmentVariable(SecretKeyVariable)) ?? NonEmpty(configured.SecretKey);
-        if (key is null)
+        var named = NonEmpty(given) ?? NonEmpty(Environment.GetEnvironmentVariable(SecretKeyVariable));
+        if ((named ?? NonEmpty(configured.SecretKey)) is not { } key)
             return [];
-        var fallbacks = NonEmpty(Environment.GetEnvironmentVariable(FallbacksVariable)) is { } listed
-            ? listed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            : given is null && Environment.GetEnvironmentVariable(SecretKeyVariable) is null ? [.. configured.SecretKeyFallbacks] : [];
+        var fallbacks = NonEmpty(Environment.GetEnvironmentVariable(FallbacksVariable))?
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            ?? (named is null ? [.. configured.SecretKeyFallbacks] : []);
         return [key, .. fallbacks];
     }
 

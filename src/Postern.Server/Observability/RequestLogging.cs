@@ -92,10 +92,7 @@ public sealed partial class RequestLoggingMiddleware
                 return null;
             if (peer.IsIPv4MappedToIPv6)
                 peer = peer.MapToIPv4();
-            var trusted = false;
-            foreach (var network in _proxies)
-                trusted |= network.Contains(peer);
-            if (!trusted)
+            if (!_proxies.Any(network => network.Contains(peer)))
                 return null;
         }
         return value;

@@ -9,14 +9,12 @@ namespace Postern.Server.Sessions;
 /// </summary>
 public sealed class SecretKeyRing
 {
-    // Django's salted_hmac key derivation: SHA256(key_salt + secret).
-    private const string SessionAuthHashSalt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash";
-
     public SecretKeyRing(string secretKey, IReadOnlyList<string>? fallbackKeys = null)
     {
         if (string.IsNullOrEmpty(secretKey))
             throw new ArgumentException("The secret key cannot be empty.", nameof(secretKey));
-        SessionAuthHashKey = SHA256.HashData(Encoding.UTF8.GetBytes(SessionAuthHashSalt + secretKey));
+        // Django's salted_hmac key derivation, SHA256(key_salt + secret), done once: the hash is checked on every request.
+        SessionAuthHashKey = SHA256.HashData(Encoding.UTF8.GetBytes(Protocol.DjangoSessionData.AuthHashSalt + secretKey));
         PasswordResetTokens = new Protocol.PasswordResetTokenGenerator(secretKey, fallbackKeys);
         Signer = new Protocol.DjangoSigner(secretKey, fallbackKeys);
         TotpSecrets = new SecretSealer(secretKey, fallbackKeys, "postern.mfa.totp-secret");
