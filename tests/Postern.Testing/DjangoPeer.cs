@@ -19,6 +19,7 @@ public enum PeerKind
 public sealed class DjangoPeer : IAsyncDisposable
 {
     private readonly Process _process;
+    private IDictionary<string, string> _environment = new Dictionary<string, string>();
 
     private DjangoPeer(Process process, Uri baseAddress, PeerKind kind)
     {
@@ -56,7 +57,7 @@ public sealed class DjangoPeer : IAsyncDisposable
         process.BeginErrorReadLine();
 
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
-        var peer = new DjangoPeer(process, baseAddress, kind);
+        var peer = new DjangoPeer(process, baseAddress, kind) { _environment = new Dictionary<string, string>(start.Environment!) };
         using var probe = RawHttp.CreateClient(baseAddress);
         probe.Timeout = TimeSpan.FromSeconds(5);
         var deadline = DateTime.UtcNow.AddSeconds(90);
@@ -80,6 +81,34 @@ public sealed class DjangoPeer : IAsyncDisposable
         }
         await peer.DisposeAsync();
         throw new InvalidOperationException($"The {kind} Django peer did not start on port {port}:\n" + string.Join('\n', log));
+    }
+
+    /// <summary>
+    /// Runs the reference backend's <c>manage.py</c> with this peer's release and settings (its database), as an operator of
+    /// the Django project would beside the running server.
+    /// </summary>
+    public async Task<CommandResult> ManageAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3", ["manage.py", .. args])
+        {
+            WorkingDirectory = PeerDirectory(),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (name, value) in _environment)
+            start.Environment[name] = value;
+        if (Kind == PeerKind.Modern)
+        {
+            // run.sh's way to Django 5.2: the unpacked tree install.sh left in its cache.
+            var cache = Environment.GetEnvironmentVariable("POSTERN_DJANGO_CACHE") ?? "/var/cache/postern/django-5.2";
+            start.Environment["PYTHONPATH"] = File.ReadAllText(Path.Combine(cache, "site-packages.path")).Trim();
+        }
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not run manage.py.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new CommandResult(process.ExitCode, await stdout, await stderr);
     }
 
     public static int FreePort()

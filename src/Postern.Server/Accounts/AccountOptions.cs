@@ -15,6 +15,13 @@ public sealed class AccountOptions
     [Range(1, 100_000_000)]
     public int PasswordIterations { get; set; } = DjangoPasswordHash.Django52Iterations;
 
+    /// <summary>
+    /// Whether a hash of another count or algorithm is re-hashed at login (Django's <c>must_update</c>). Unset: yes in Postern's
+    /// own schema, no beside Django, whose project keeps its hashing policy: two re-hashers with different counts would re-hash
+    /// each other's work back and forth, each time ending the user's sessions on the other side.
+    /// </summary>
+    public bool? RehashAtLogin { get; set; }
+
     /// <summary>How many password hashes may run at once; the rest wait, so logins cannot starve other requests of CPU.</summary>
     [Range(1, 1024)]
     public int MaxConcurrentHashes { get; set; } = Environment.ProcessorCount;

@@ -13,6 +13,7 @@ public readonly record struct PasswordCheck(bool Matches, string? UpgradedHash);
 public sealed class PasswordHasher(IOptions<AccountOptions> options, Observability.PosternMetrics? metrics = null) : IDisposable
 {
     private readonly int _iterations = options.Value.PasswordIterations;
+    private readonly bool _rehash = options.Value.RehashAtLogin ?? true;
     private readonly HashingThreads _threads = new(options.Value.MaxConcurrentHashes, metrics);
     private readonly Lazy<DjangoPasswordHash> _dummy = new(() =>
     {
@@ -51,6 +52,6 @@ public sealed class PasswordHasher(IOptions<AccountOptions> options, Observabili
                 DjangoPasswordHash.Encode(password, _iterations - hash.Iterations, hash.Salt);
             return new PasswordCheck(false, null);
         }
-        return new PasswordCheck(true, hash.NeedsUpgrade(_iterations) ? Hash(password) : null);
+        return new PasswordCheck(true, _rehash && hash.NeedsUpgrade(_iterations) ? Hash(password) : null);
     }
 }

@@ -97,6 +97,10 @@ public static class AdminCommands
         {
             return Fail(e.Message);
         }
+        catch (Django.DjangoSchemaException e)
+        {
+            return Fail(e.Message);
+        }
     }
 
     public static string CannotUseDatabase(StoreUnavailableException e) =>

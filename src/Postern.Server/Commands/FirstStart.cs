@@ -13,7 +13,9 @@ public static class FirstStart
     public static async Task CreateAdminIfNoUsersAsync(
         IServiceProvider services, TextWriter output, string changePasswordCommand, CancellationToken ct)
     {
-        if (await services.GetRequiredService<IUserStore>().CountUsersAsync(ct) > 0)
+        // Beside Django, its users are the Django project's to make (manage.py createsuperuser, or createuser here).
+        if (services.GetRequiredService<Database>().Schema == Storage.Schema.StorageSchema.Django
+            || await services.GetRequiredService<IUserStore>().CountUsersAsync(ct) > 0)
             return;
         var password = Protocol.CsrfToken.NewSecret()[..20];
         try

@@ -15,6 +15,7 @@ public static class PosternCommandLine
 {
     public const string DatabaseVariable = "POSTERN_DB";
     public const string RedisVariable = "POSTERN_REDIS";
+    public const string SchemaVariable = "POSTERN_SCHEMA";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -32,6 +33,13 @@ public static class PosternCommandLine
                 + $"(default: ${RedisVariable})",
             Recursive = true,
         };
+        var schema = new Option<string?>(SchemaOption)
+        {
+            Description = "Whose tables hold the users and sessions: postern (its own, the default) or django (a Django project's "
+                + $"database, shared with it as it runs; --db names it) (default: ${SchemaVariable})",
+            Recursive = true,
+        };
+        schema.AcceptOnlyFromAmong("postern", "django");
         var passwordStdin = new Option<bool>("--password-stdin")
         {
             Description = "Read the password from the first line of standard input instead of prompting",
@@ -44,7 +52,7 @@ public static class PosternCommandLine
         };
         var serve = new Command("serve", "Run the backend (the default command)") { urls, demoData };
         serve.SetAction((parse, ct) =>
-            ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
+            ServeAsync(Settings(parse, parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
 
         var username = new Argument<string>("username") { Description = "The user's username" };
         var email = new Option<string>("--email") { Description = "Email address", DefaultValueFactory = _ => "" };
@@ -57,7 +65,7 @@ public static class PosternCommandLine
         };
         var createUser = new Command("createuser", "Create a user") { username, email, staff, superuser, passwordStdin, forceCreate };
         createUser.SetAction((parse, ct) => AdminCommands.CreateUserAsync(
-            Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!,
+            Settings(parse, parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!,
             parse.GetValue(email) ?? "", parse.GetValue(staff), parse.GetValue(superuser), parse.GetValue(passwordStdin),
             parse.GetValue(forceCreate), ct));
 
@@ -70,16 +78,16 @@ public static class PosternCommandLine
             username, passwordStdin, forceChange,
         };
         changePassword.SetAction((parse, ct) => AdminCommands.ChangePasswordAsync(
-            Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!, parse.GetValue(passwordStdin),
+            Settings(parse, parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(username)!, parse.GetValue(passwordStdin),
             parse.GetValue(forceChange), ct));
 
         var migrate = new Command("migrate", "Create or migrate the database schema");
-        migrate.SetAction((parse, ct) => AdminCommands.MigrateAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), ct));
+        migrate.SetAction((parse, ct) => AdminCommands.MigrateAsync(Settings(parse, parse.GetValue(db), redis: parse.GetValue(redis)), ct));
 
         var clearSessions = new Command("clearsessions",
             "Delete the expired sessions (as Django's clearsessions; a running server also does this hourly)");
         clearSessions.SetAction((parse, ct) =>
-            AdminCommands.ClearSessionsAsync(Settings(parse.GetValue(db), redis: parse.GetValue(redis)), ct));
+            AdminCommands.ClearSessionsAsync(Settings(parse, parse.GetValue(db), redis: parse.GetValue(redis)), ct));
 
         var healthUrl = new Option<string>("--url")
         {
@@ -115,15 +123,15 @@ public static class PosternCommandLine
             from, withSessions, djangoKey, dryRun,
         };
         importDjango.SetAction((parse, ct) => DjangoImportCommand.RunAsync(
-            Settings(parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(from)!, parse.GetValue(withSessions),
+            Settings(parse, parse.GetValue(db), redis: parse.GetValue(redis)), parse.GetValue(from)!, parse.GetValue(withSessions),
             parse.GetValue(djangoKey), parse.GetValue(dryRun), ct));
 
         var root = new RootCommand("Postern: a Django-compatible session + CSRF backend")
         {
-            db, urls, redis, demoData, serve, createUser, changePassword, migrate, clearSessions, importDjango, healthCheck,
+            db, urls, redis, schema, demoData, serve, createUser, changePassword, migrate, clearSessions, importDjango, healthCheck,
         };
         root.SetAction((parse, ct) =>
-            ServeAsync(Settings(parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
+            ServeAsync(Settings(parse, parse.GetValue(db), parse.GetValue(urls), parse.GetValue(redis)), parse.GetValue(demoData), ct));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
             return await ReportUsageErrorAsync(parsed);
@@ -143,10 +151,15 @@ public static class PosternCommandLine
 
     public const int UsageExitCode = 2;
 
-    private static HostSettings Settings(string? db, string? urls = null, string? redis = null) =>
+    private static HostSettings Settings(ParseResult parse, string? db, string? urls = null, string? redis = null) =>
         new(urls,
             db ?? NullIfEmpty(Environment.GetEnvironmentVariable(DatabaseVariable)),
-            redis ?? NullIfEmpty(Environment.GetEnvironmentVariable(RedisVariable)));
+            redis ?? NullIfEmpty(Environment.GetEnvironmentVariable(RedisVariable)))
+        {
+            Schema = parse.GetValue<string?>(SchemaOption) ?? NullIfEmpty(Environment.GetEnvironmentVariable(SchemaVariable)),
+        };
+
+    private const string SchemaOption = "--schema";
 
     /// <summary>Where the data goes: a SQLite file's full path, or a PostgreSQL URL without its password.</summary>
     private static string StorageDescription(string database) =>
@@ -173,6 +186,11 @@ public static class PosternCommandLine
             // A mistyped setting: one line naming it, not a stack trace.
             return AdminCommands.Fail(e.Message);
         }
+        catch (Django.DjangoSchemaException e)
+        {
+            // Beside Django, a database or a setting Postern cannot work with.
+            return AdminCommands.Fail(e.Message);
+        }
         try
         {
             // What the host would check as it starts, checked first so that a mistyped setting is one line too, not the
@@ -190,7 +208,8 @@ public static class PosternCommandLine
             try
             {
                 var storage = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
-                await Console.Out.WriteLineAsync($"Database: {StorageDescription(storage.Database)}");
+                await Console.Out.WriteLineAsync($"Database: {StorageDescription(storage.Database)}"
+                    + (storage.Schema == Storage.Schema.StorageSchema.Django ? ", beside Django (its users and sessions)" : ""));
                 await FirstStart.CreateAdminIfNoUsersAsync(app.Services, Console.Out, AdminCommandHint.For(settings, storage.Database), ct);
                 if (demoData)
                     await DemoData.CreateMissingAsync(app.Services, Console.Out, ct: ct);

@@ -71,7 +71,7 @@ public sealed class DjangoDatabase
                 SELECT id, username, email, password, is_active, is_staff, is_superuser, date_joined, last_login, first_name, last_name
                 FROM auth_user ORDER BY id;
                 """, row => new DjangoUser(row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetBoolean(4),
-                row.GetBoolean(5), row.GetBoolean(6), DjangoTime(row.GetValue(7)), row.IsDBNull(8) ? null : DjangoTime(row.GetValue(8)),
+                row.GetBoolean(5), row.GetBoolean(6), StoredRows.ReadDjangoTime(row.GetValue(7)), row.IsDBNull(8) ? null : StoredRows.ReadDjangoTime(row.GetValue(8)),
                 row.GetString(9), row.GetString(10)), ct);
             var groups = await ReadAllAsync(db, "SELECT id, name FROM auth_group ORDER BY id;",
                 row => new Group(row.GetInt64(0), row.GetString(1)), ct);
@@ -79,7 +79,7 @@ public sealed class DjangoDatabase
                 row => (UserId: row.GetInt64(0), GroupId: row.GetInt64(1)), ct);
             var sessions = withSessions
                 ? await ReadAllAsync(db, "SELECT session_key, session_data, expire_date FROM django_session ORDER BY session_key;",
-                    row => new DjangoSessionRow(row.GetString(0), row.GetString(1), DjangoTime(row.GetValue(2))), ct)
+                    row => new DjangoSessionRow(row.GetString(0), row.GetString(1), StoredRows.ReadDjangoTime(row.GetValue(2))), ct)
                 : [];
             return new DjangoContents(users, groups, memberships, sessions);
         }
@@ -93,19 +93,6 @@ public sealed class DjangoDatabase
             throw new StoreUnavailableException($"Cannot read the Django database at {Description}: {e.Message}", e);
         }
     }
-
-    /// <summary>
-    /// A datetime as Django stored it: PostgreSQL's timestamptz arrives as a UTC DateTime; SQLite holds text such as
-    /// <c>2026-12-04 10:00:00.123456</c>, in UTC when USE_TZ is on (the default since Django 5.0, and in every project
-    /// template before it), which is what Postern assumes.
-    /// </summary>
-    internal static DateTimeOffset DjangoTime(object value) => value switch
-    {
-        DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
-        DateTimeOffset time => time.ToUniversalTime(),
-        string text => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
-        _ => throw new FormatException($"Not a Django datetime: {value}"),
-    };
 
     private static async Task<List<T>> ReadAllAsync<T>(DbConnection db, string sql, Func<DbDataReader, T> read, CancellationToken ct)
     {

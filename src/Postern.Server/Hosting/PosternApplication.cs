@@ -7,6 +7,7 @@ using Postern.Server.Audit;
 using Postern.Server.Browsable;
 using Postern.Server.Cors;
 using Postern.Server.Csrf;
+using Postern.Server.Django;
 using Postern.Server.Email;
 using Postern.Server.Health;
 using Postern.Server.Http;
@@ -15,6 +16,7 @@ using Postern.Server.Sessions;
 using Postern.Server.Storage;
 using Postern.Server.Storage.Caching;
 using Postern.Server.Storage.Postgres;
+using Postern.Server.Storage.Schema;
 using Postern.Server.Storage.Sqlite;
 using Postern.Server.Throttling;
 using Postern.Server.TwoFactor;
@@ -24,6 +26,9 @@ namespace Postern.Server.Hosting;
 /// <summary>What the command line decides about a server before configuration is read.</summary>
 public sealed record HostSettings(string? Urls = null, string? Database = null, string? Redis = null)
 {
+    /// <summary><c>--schema</c>: <c>postern</c> or <c>django</c> (<see cref="StorageOptions.Schema"/>).</summary>
+    public string? Schema { get; init; }
+
     /// <summary>Extra configuration applied last (tests use it; so could an embedding application).</summary>
     public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
 
@@ -50,6 +55,8 @@ public static class PosternApplication
             overrides[StorageOptions.Section + ":Database"] = settings.Database;
         if (settings.Redis is not null)
             overrides[RedisOptions.Section + ":Configuration"] = settings.Redis;
+        if (settings.Schema is not null)
+            overrides[StorageOptions.Section + ":Schema"] = settings.Schema;
         if (settings.Urls is not null)
             overrides["urls"] = settings.Urls;
         builder.Configuration.AddInMemoryCollection(overrides);
@@ -72,6 +79,7 @@ public static class PosternApplication
     {
         var services = builder.Services;
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DjangoOptions>().BindConfiguration(DjangoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section);
         services.AddOptions<CsrfOptions>().BindConfiguration(CsrfOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CorsOptions>().BindConfiguration(CorsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -81,6 +89,8 @@ public static class PosternApplication
         services.AddOptions<ServerSessionOptions>().BindConfiguration(ServerSessionOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<AccountOptions>>(provider => new PostConfigureOptions<AccountOptions>(Options.DefaultName,
+            accounts => accounts.RehashAtLogin ??= !BesideDjango(provider)));
         services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TwoFactorOptions>().BindConfiguration(TwoFactorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.Section);
@@ -187,13 +197,22 @@ public static class PosternApplication
         });
         services.AddSingleton(provider =>
         {
-            var dialect = SqlDialect.Open(provider.GetRequiredService<IOptions<StorageOptions>>().Value.Database);
-            return new Database(dialect, ReadCacheFor(dialect, provider), provider.GetRequiredService<ILogger<Database>>(),
-                provider.GetRequiredService<Observability.PosternMetrics>());
+            var storage = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var tables = storage.Schema == StorageSchema.Django
+                ? TableNames.BesideDjango(provider.GetRequiredService<IOptions<DjangoOptions>>().Value.UserTable)
+                : null;
+            var dialect = SqlDialect.Open(storage.Database);
+            return new Database(dialect, ReadCacheFor(dialect, tables, provider), provider.GetRequiredService<ILogger<Database>>(),
+                provider.GetRequiredService<Observability.PosternMetrics>(), tables);
         });
-        services.AddSingleton<IUserStore, UserStore>();
+        // Beside Django, its sessions are Django's rows (DjangoSessionStore), which a password change re-signs.
+        services.AddSingleton<DjangoSessionStore>();
+        services.AddSingleton<IUserStore>(provider => new UserStore(provider.GetRequiredService<Database>(),
+            provider.GetRequiredService<TimeProvider>(), BesideDjango(provider) ? provider.GetRequiredService<DjangoSessionStore>() : null));
         services.AddSingleton<IGroupStore, GroupStore>();
-        services.AddSingleton<ISessionStore, SessionStore>();
+        services.AddSingleton<ISessionStore>(provider => BesideDjango(provider)
+            ? provider.GetRequiredService<DjangoSessionStore>()
+            : ActivatorUtilities.CreateInstance<SessionStore>(provider));
         services.AddSingleton<ApiTokenStore>();
         services.AddSingleton<AuditStore>();
         services.AddSingleton<AuditTrail>();
@@ -217,8 +236,11 @@ public static class PosternApplication
         services.AddHostedService<EmailOutboxWorker>();
     }
 
+    private static bool BesideDjango(IServiceProvider provider) =>
+        provider.GetRequiredService<IOptions<StorageOptions>>().Value.Schema == StorageSchema.Django;
+
     /// <summary>The cache and what keeps it exact; null when reads go straight to the database and writes need no announcing.</summary>
-    private static ReadCache? ReadCacheFor(SqlDialect dialect, IServiceProvider provider)
+    private static ReadCache? ReadCacheFor(SqlDialect dialect, TableNames? tables, IServiceProvider provider)
     {
         var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
         ReadCache Cache(IStoreChangeSignal signal, int maxEntries) =>
@@ -231,7 +253,9 @@ public static class PosternApplication
             return Cache(redis, options.Enabled ? options.MaxEntries : 0);
         // PostgreSQL alone: the counter lives in the database. An instance that caches nothing still announces its writes,
         // for the others that may.
-        return dialect is PostgresDialect postgres ? Cache(new PostgresChangeCounter(postgres), options.Enabled ? options.MaxEntries : 0) : null;
+        return dialect is PostgresDialect postgres
+            ? Cache(new PostgresChangeCounter(postgres, tables), options.Enabled ? options.MaxEntries : 0)
+            : null;
     }
 
     private const string SecretKeySetting = "secret_key";
@@ -241,6 +265,13 @@ public static class PosternApplication
         var configured = provider.GetRequiredService<IOptions<SecretOptions>>().Value.SecretKey;
         if (!string.IsNullOrEmpty(configured))
             return configured;
+        // A key of Postern's own would sign sessions Django cannot read, and read none of Django's.
+        if (BesideDjango(provider))
+        {
+            throw new DjangoSchemaException(
+                "Beside Django, Postern:SecretKey (Postern__SecretKey) must be the Django project's SECRET_KEY, and "
+                + "Postern:SecretKeyFallbacks its SECRET_KEY_FALLBACKS.");
+        }
         return provider.GetRequiredService<IStoreAdministration>()
             .GetOrCreateSettingAsync(SecretKeySetting, SecretKeyRing.NewSecretKey).GetAwaiter().GetResult();
     }

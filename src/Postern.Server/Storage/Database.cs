@@ -30,13 +30,28 @@ public sealed class Database : IAsyncDisposable, IDisposable
     /// that keeps nothing (0 entries) still announces writes: other instances may cache.
     /// </param>
     /// <param name="metrics">Measures operations and counts outages (<c>postern.db.*</c>).</param>
-    internal Database(SqlDialect dialect, ReadCache? cache, ILogger logger, Observability.PosternMetrics? metrics = null)
+    /// <param name="tables">Beside Django, which tables Postern's statements mean; null for Postern's own schema.</param>
+    internal Database(SqlDialect dialect, ReadCache? cache, ILogger logger, Observability.PosternMetrics? metrics = null,
+        TableNames? tables = null)
     {
         _metrics = metrics;
         _dialect = dialect;
         _cache = cache;
         _logger = logger;
+        Tables = tables;
     }
+
+    /// <summary>Beside Django, the tables Postern's statements mean (<see cref="TableNames"/>); null in Postern's own schema.</summary>
+    public TableNames? Tables { get; }
+
+    /// <summary>Whose tables hold the users and sessions.</summary>
+    public StorageSchema Schema => Tables is null ? StorageSchema.Postern : StorageSchema.Django;
+
+    /// <summary>A statement's text made after its command (see <see cref="TableNames"/>), with the table names it means here.</summary>
+    public string Translate(string sql) => Tables?.Translate(sql) ?? sql;
+
+    /// <summary>Whether this is PostgreSQL (else SQLite).</summary>
+    internal bool IsPostgres => _dialect is Postgres.PostgresDialect;
 
     /// <summary>
     /// The database <c>--db</c> names (a <c>postgres://</c> URL, or else a SQLite path), without a cache: for a tool
@@ -60,6 +75,7 @@ public sealed class Database : IAsyncDisposable, IDisposable
     private async Task<T> RunAsync<T>(Func<DbConnection, Task<T>> work, string operation, CancellationToken ct)
     {
         var start = _metrics?.DatabaseStart() ?? 0;
+        Tables?.TakeEffect();
         try
         {
             await using var db = await _dialect.OpenAsync(ct);
@@ -195,11 +211,22 @@ public sealed class Database : IAsyncDisposable, IDisposable
     // ---- schema
 
     /// <summary>Creates or migrates the schema to the last of <see cref="Migrations.All"/>; safe from several instances at once.</summary>
-    public Task MigrateAsync(CancellationToken ct = default) => MigrateAsync(Migrations.All, ct);
+    /// <exception cref="Django.DjangoSchemaException">Beside Django, a database that is not a Django project's Postern understands.</exception>
+    public async Task MigrateAsync(CancellationToken ct = default)
+    {
+        if (Tables is null)
+        {
+            await MigrateAsync(Migrations.All, ct);
+            return;
+        }
+        await Django.DjangoSchema.CheckAsync(this, ct);
+        await MigrateAsync(Django.DjangoSchema.Migrations, ct);
+    }
 
     /// <summary>Applies those of <paramref name="migrations"/> the database lacks, recording each in <c>schema_version</c>.</summary>
     internal async Task MigrateAsync(IReadOnlyList<Migration> migrations, CancellationToken ct)
     {
+        Tables?.TakeEffect();
         try
         {
             await _dialect.MigrateAsync(async (db, tx) =>
@@ -223,6 +250,7 @@ public sealed class Database : IAsyncDisposable, IDisposable
     /// <exception cref="StoreUnavailableException">The database does not answer.</exception>
     public async Task PingAsync(CancellationToken ct = default)
     {
+        Tables?.TakeEffect();
         try
         {
             await _dialect.PingAsync(ct);

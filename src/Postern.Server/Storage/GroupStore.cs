@@ -50,7 +50,7 @@ public sealed class GroupStore(Database database) : IGroupStore
             if (ids.Count == 0)
                 return (IReadOnlySet<long>)new HashSet<long>();
             var query = db.Command("");
-            query.CommandText = $"SELECT id FROM groups WHERE {database.IsOneOf(query, "id", ids)};";
+            query.CommandText = database.Translate($"SELECT id FROM groups WHERE {database.IsOneOf(query, "id", ids)};");
             return (await query.ReadAllAsync(StoredRows.ReadId)).ToHashSet();
         }, ct);
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Postern.Server.Storage.Schema;
 
 namespace Postern.Server.Storage;
 
@@ -14,6 +15,25 @@ public sealed class StorageOptions
     /// </summary>
     [Required]
     public string Database { get; set; } = "postern.sqlite3";
+
+    /// <summary>
+    /// Whose tables hold the users and sessions: <c>Postern</c> (its own, the default) or <c>Django</c> (a Django project's
+    /// database, shared with it as it runs: docs/deployment.md#beside-django). <c>--schema</c> and <c>POSTERN_SCHEMA</c> set it too.
+    /// </summary>
+    public StorageSchema Schema { get; set; } = StorageSchema.Postern;
+}
+
+/// <summary>Beside a Django project (<c>Postern:Django</c>, with <c>Postern:Storage:Schema</c> = <c>Django</c>).</summary>
+public sealed class DjangoOptions
+{
+    public const string Section = "Postern:Django";
+
+    /// <summary>
+    /// The table of the project's user model: Django's <c>auth_user</c>, or a custom model's with <c>AbstractUser</c>'s columns
+    /// (its groups in <c>{table}_groups</c>, as Django names them).
+    /// </summary>
+    [RegularExpression("^[A-Za-z_][A-Za-z0-9_]{0,62}$", ErrorMessage = "Postern:Django:UserTable must be a plain table name.")]
+    public string UserTable { get; set; } = "auth_user";
 }
 
 /// <summary>Redis (<c>Postern:Redis</c>): lets instances that share a PostgreSQL database cache what they read.</summary>

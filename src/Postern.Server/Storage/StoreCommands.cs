@@ -18,7 +18,7 @@ internal static class StoreCommands
     public static DbCommand Command(this DbConnection db, string sql, DbTransaction? tx = null)
     {
         var command = db.CreateCommand();
-        command.CommandText = sql;
+        command.CommandText = Schema.TableNames.Current is { } tables ? tables.Translate(sql) : sql;
         command.Transaction = tx;
         return command;
     }
@@ -38,6 +38,19 @@ internal static class StoreCommands
 
     /// <summary>An array (PostgreSQL's <c>= ANY(@ids)</c>); the provider maps the element type.</summary>
     public static DbCommand With(this DbCommand command, string name, long[] values) => command.Add(name, values, type: null);
+
+    /// <summary>
+    /// A time in a column of Django's (<c>auth_user.date_joined</c>, <c>django_session.expire_date</c>…) as Django writes it:
+    /// a UTC timestamp for PostgreSQL's timestamptz, Django's text for SQLite (<see cref="StoredRows.DjangoText"/>).
+    /// </summary>
+    public static DbCommand WithDjangoTime(this DbCommand command, string name, DateTimeOffset at, bool postgres) =>
+        postgres ? command.Add(name, at.UtcDateTime, DbType.DateTime) : command.Add(name, StoredRows.DjangoText(at), DbType.String);
+
+    /// <summary>A user's date_joined or last_login: microseconds in Postern's schema, Django's datetime beside Django.</summary>
+    public static DbCommand WithUserTime(this DbCommand command, string name, DateTimeOffset at, Database database) =>
+        database.Schema == Schema.StorageSchema.Postern
+            ? command.With(name, StoredRows.Micros(at))
+            : command.WithDjangoTime(name, at, database.IsPostgres);
 
     private static DbCommand Add(this DbCommand command, string name, object? value, DbType? type)
     {

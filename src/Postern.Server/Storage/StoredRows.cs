@@ -13,6 +13,40 @@ internal static class StoredRows
 
     public static DateTimeOffset FromMicros(long micros) => new(DateTimeOffset.UnixEpoch.UtcTicks + (micros * 10), TimeSpan.Zero);
 
+    /// <summary>
+    /// A user's date_joined or last_login: microseconds in Postern's schema; beside Django, Django's own datetime (PostgreSQL's
+    /// timestamptz, or SQLite's text), told apart by the column's type.
+    /// </summary>
+    public static DateTimeOffset ReadUserTime(DbDataReader row, int ordinal) =>
+        row.GetFieldType(ordinal) == typeof(long) ? FromMicros(row.GetInt64(ordinal)) : ReadDjangoTime(row.GetValue(ordinal));
+
+    /// <summary>
+    /// A datetime as Django stored it: PostgreSQL's timestamptz arrives as a UTC DateTime; SQLite holds text such as
+    /// <c>2026-12-04 10:00:00.123456</c>, in UTC when USE_TZ is on (the default since Django 5.0, and in every project
+    /// template before it), which is what Postern assumes.
+    /// </summary>
+    public static DateTimeOffset ReadDjangoTime(object value) => value switch
+    {
+        DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
+        DateTimeOffset time => time.ToUniversalTime(),
+        string text => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal),
+        _ => throw new FormatException($"Not a Django datetime: {value}"),
+    };
+
+    /// <summary>
+    /// A time as Django's SQLite backend writes it with USE_TZ: naive UTC, Python's <c>str(datetime)</c>, whose fraction is
+    /// left out when it is zero. Django compares these as text, and so does every statement on them.
+    /// </summary>
+    public static string DjangoText(DateTimeOffset at)
+    {
+        var utc = at.UtcDateTime;
+        // Django keeps microseconds; a tick is a tenth of one.
+        utc = utc.AddTicks(-(utc.Ticks % 10));
+        return utc.ToString(utc.Ticks % TimeSpan.TicksPerSecond == 0 ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.ffffff",
+            System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The columns <see cref="ReadUser"/> reads, in its order.</summary>
     public const string UserColumns = "id, username, email, password, is_active, is_staff, is_superuser, date_joined, last_login, first_name, last_name";
 
@@ -25,8 +59,8 @@ internal static class StoredRows
         row.GetBoolean(first + 4),
         row.GetBoolean(first + 5),
         row.GetBoolean(first + 6),
-        FromMicros(row.GetInt64(first + 7)),
-        row.IsDBNull(first + 8) ? null : FromMicros(row.GetInt64(first + 8)),
+        ReadUserTime(row, first + 7),
+        row.IsDBNull(first + 8) ? null : ReadUserTime(row, first + 8),
         row.GetString(first + 9),
         row.GetString(first + 10));
 

@@ -6,9 +6,11 @@ using static Postern.Server.Storage.StoredRows;
 namespace Postern.Server.Storage;
 
 /// <summary>
-/// Users and their memberships, in the <c>users</c> and <c>user_groups</c> tables. Reads by id, name, page and count are cached.
+/// Users and their memberships, in the <c>users</c> and <c>user_groups</c> tables (beside Django, its <c>auth_user</c> and
+/// <c>auth_user_groups</c>: Schema/TableNames.cs). Reads by id, name, page and count are cached.
 /// </summary>
-public sealed class UserStore(Database database, TimeProvider time) : IUserStore
+/// <param name="djangoSessions">Beside Django: its sessions, re-signed when a password change or upgrade re-ties them.</param>
+public sealed class UserStore(Database database, TimeProvider time, Django.DjangoSessionStore? djangoSessions = null) : IUserStore
 {
     private static readonly CachedQuery ByName = new("user by name");
     private static readonly CachedQuery ById = new("user by id");
@@ -63,17 +65,19 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
 
     public Task<User> CreateUserAsync(NewUser user, CancellationToken ct = default) => database.WriteAsync(async db =>
     {
-        var now = Micros(time.GetUtcNow());
+        var joined = time.GetUtcNow();
+        var now = Micros(joined);
         try
         {
             await using var tx = await database.BeginWriteAsync(db, ct);
             var id = await db.Command(
                     """
                     INSERT INTO users (username, email, password, is_active, is_staff, is_superuser, date_joined, first_name, last_name)
-                    VALUES (@Username, @Email, @Password, @IsActive, @IsStaff, @IsSuperuser, @now, @FirstName, @LastName) RETURNING id;
+                    VALUES (@Username, @Email, @Password, @IsActive, @IsStaff, @IsSuperuser, @joined, @FirstName, @LastName) RETURNING id;
                     """, tx)
                 .With("@Username", user.Username).With("@Email", user.Email).With("@Password", user.Password)
-                .With("@IsActive", user.IsActive).With("@IsStaff", user.IsStaff).With("@IsSuperuser", user.IsSuperuser).With("@now", now)
+                .With("@IsActive", user.IsActive).With("@IsStaff", user.IsStaff).With("@IsSuperuser", user.IsSuperuser)
+                .WithUserTime("@joined", joined, database)
                 .With("@FirstName", user.FirstName).With("@LastName", user.LastName)
                 .ReadInt64Async();
             await GroupStore.AddMembershipsAsync(db, tx, id, user.GroupIds);
@@ -190,6 +194,8 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
             {
                 await db.Command("UPDATE sessions SET auth_hash = @AuthHash WHERE session_key = @Key AND user_id = @userId;", tx)
                     .With("@userId", userId).With("@Key", kept.Key).With("@AuthHash", kept.AuthHash).ExecuteAsync();
+                if (djangoSessions is not null)
+                    await djangoSessions.ResignAsync(db, tx, userId, kept.AuthHash);
             }
             await tx.CommitAsync(ct);
             return ended;
@@ -214,21 +220,22 @@ public sealed class UserStore(Database database, TimeProvider time) : IUserStore
     /// </summary>
     public Task RecordLoginAsync(long userId, DateTimeOffset at, PasswordUpgrade? upgrade, CancellationToken ct = default)
     {
-        var now = Micros(at);
         if (upgrade is null)
         {
             return database.WriteWithoutAnnouncingAsync(db =>
-                db.Command("UPDATE users SET last_login = @now WHERE id = @userId;").With("@userId", userId).With("@now", now)
+                db.Command("UPDATE users SET last_login = @now WHERE id = @userId;").With("@userId", userId).WithUserTime("@now", at, database)
                     .ExecuteAsync(), ct);
         }
         return database.WriteAsync(async db =>
         {
             await using var tx = await database.BeginWriteAsync(db, ct);
             await db.Command("UPDATE users SET last_login = @now, password = @EncodedPassword WHERE id = @userId;", tx)
-                .With("@userId", userId).With("@now", now).With("@EncodedPassword", upgrade.EncodedPassword).ExecuteAsync();
+                .With("@userId", userId).WithUserTime("@now", at, database).With("@EncodedPassword", upgrade.EncodedPassword).ExecuteAsync();
             await db.Command("UPDATE sessions SET auth_hash = @NewAuthHash WHERE user_id = @userId AND auth_hash = @OldAuthHash;", tx)
                 .With("@userId", userId).With("@NewAuthHash", upgrade.NewAuthHash).With("@OldAuthHash", upgrade.OldAuthHash)
                 .ExecuteAsync();
+            if (djangoSessions is not null)
+                await djangoSessions.ResignAsync(db, tx, userId, upgrade.NewAuthHash);
             // The same password, re-hashed: the user's tokens go on too.
             await db.Command("UPDATE api_tokens SET auth_hash = @NewAuthHash WHERE user_id = @userId AND auth_hash = @OldAuthHash;", tx)
                 .With("@userId", userId).With("@NewAuthHash", upgrade.NewAuthHash).With("@OldAuthHash", upgrade.OldAuthHash)

@@ -14,16 +14,20 @@ namespace Postern.Server.Storage.Caching;
 /// something else announces or the entry ages out (<c>Postern:Cache:MaxAgeSeconds</c>). While the database does not
 /// answer, neither does the counter, and the request is a 503 as it would be without the cache.
 /// </summary>
-internal sealed class PostgresChangeCounter(PostgresDialect dialect) : IStoreChangeSignal
+internal sealed class PostgresChangeCounter(PostgresDialect dialect, Schema.TableNames? tables = null) : IStoreChangeSignal
 {
     /// <summary>
     /// The counter and when the server started: a restored backup or a failover to a replica that lags can hand back a
     /// counter seen before, but it comes with another start time, so no token read after it equals one read before.
     /// </summary>
-    private const string Read =
+    private const string ReadCounter =
         "SELECT counter, CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS bigint) FROM change_counter WHERE id = 1;";
 
-    private const string Move = "UPDATE change_counter SET counter = counter + 1 WHERE id = 1;";
+    private const string MoveCounter = "UPDATE change_counter SET counter = counter + 1 WHERE id = 1;";
+
+    // Beside Django, the counter's table carries Postern's prefix (Schema/TableNames.cs).
+    private readonly string _read = tables?.Translate(ReadCounter) ?? ReadCounter;
+    private readonly string _move = tables?.Translate(MoveCounter) ?? MoveCounter;
 
     private readonly Lock _gate = new();
 
@@ -89,7 +93,7 @@ internal sealed class PostgresChangeCounter(PostgresDialect dialect) : IStoreCha
         {
             // No caller's token: the read serves a whole round of requests, and its own timeouts bound it.
             await using var db = await dialect.OpenAsync(CancellationToken.None);
-            return await db.Command(Read).ReadFirstOrDefaultAsync(static row => new Token(row.GetInt64(1), row.GetInt64(0))) is { } token
+            return await db.Command(_read).ReadFirstOrDefaultAsync(static row => new Token(row.GetInt64(1), row.GetInt64(0))) is { } token
                 ? new ChangeToken(token.Started, token.Counter)
                 : null;
         }
@@ -112,7 +116,7 @@ internal sealed class PostgresChangeCounter(PostgresDialect dialect) : IStoreCha
         try
         {
             await using var db = await dialect.OpenAsync(ct);
-            await db.Command(Move).ExecuteAsync(ct);
+            await db.Command(_move).ExecuteAsync(ct);
         }
         catch (Exception e) when (dialect.AsUnavailable(e) is { } outage)
         {

@@ -1,0 +1,273 @@
+using System.Net;
+using Postern.Protocol;
+using Postern.Server.Storage;
+using Postern.Testing;
+
+using static Postern.Differential.Tests.SeedClient;
+
+namespace Postern.Differential.Tests;
+
+/// <summary>
+/// Both Django reference backends (5.2 and 3.2), each running on a SQLite file of its own, which Postern then shares with it
+/// (<c>--schema django</c>), as a team putting Postern in front of its Django project runs them.
+/// </summary>
+public sealed class SharedDjangoDatabases : IAsyncLifetime
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("postern-beside-django-").FullName;
+    private readonly Dictionary<PeerKind, DjangoPeer> _peers = [];
+
+    public string DatabaseOf(PeerKind kind) => Path.Combine(_folder, $"{kind}.sqlite3");
+
+    public DjangoPeer this[PeerKind kind] => _peers[kind];
+
+    public async Task InitializeAsync()
+    {
+        var starting = new[] { PeerKind.Modern, PeerKind.Legacy }.Select(async kind =>
+            (kind, await DjangoPeer.StartAsync(kind, new Dictionary<string, string> { ["DJANGO_BACKEND_DB"] = DatabaseOf(kind) }))).ToList();
+        foreach (var (kind, peer) in await Task.WhenAll(starting))
+            _peers[kind] = peer;
+    }
+
+    /// <summary>
+    /// Postern on the Django project's database: Django's SECRET_KEY, and Django's own iteration count for the passwords it
+    /// sets, so that a login on Django does not re-hash them (which would end the user's other sessions, on Django as here).
+    /// </summary>
+    public Task<PosternTestServer> StartPosternAsync(PeerKind kind, IDictionary<string, string?>? settings = null)
+    {
+        var beside = new Dictionary<string, string?>
+        {
+            ["Postern:Storage:Schema"] = "Django",
+            ["Postern:SecretKey"] = DjangoDatabases.SecretKey,
+            ["Postern:Accounts:PasswordIterations"] = (kind == PeerKind.Modern ? DjangoPasswordHash.Django52Iterations : 260_000)
+                .ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            beside[key] = value;
+        return PosternTestServer.StartAsync(beside, databasePath: DatabaseOf(kind));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var peer in _peers.Values)
+            await peer.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
+
+/// <summary>
+/// Postern beside a running Django on one database: Django's users, groups and sessions are Postern's and the other way
+/// round, and a logout or a password change on either side ends the session on both, at once.
+/// </summary>
+public sealed class BesideDjangoTests(SharedDjangoDatabases django) : IClassFixture<SharedDjangoDatabases>
+{
+    public static TheoryData<PeerKind> Kinds => [PeerKind.Modern, PeerKind.Legacy];
+
+    private static int s_users;
+
+    /// <summary>A user of this test's own, made by Postern in Django's table (tests share each Django's database).</summary>
+    private static async Task<(string Name, string Password)> NewUserAsync(PosternTestServer postern, string prefix, bool staff = false)
+    {
+        var name = $"{prefix}{Interlocked.Increment(ref s_users)}";
+        var password = $"{name}-Passw0rd!";
+        await postern.CreateUserAsync(name, password, staff);
+        return (name, password);
+    }
+
+    private static async Task<string?> WhoIsAsync(HttpClient client, CookieJar jar)
+    {
+        var response = await SendAsync(client, jar, HttpMethod.Get, EndpointPaths.User);
+        return response.Status == HttpStatusCode.OK ? response.Json().GetProperty("username").GetString() : null;
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task ASessionOpenedOnEitherSideIsSignedInOnTheOther(PeerKind kind)
+    {
+        await using var postern = await django.StartPosternAsync(kind);
+        using var onDjango = django[kind].CreateRawClient();
+        using var onPostern = postern.CreateRawClient();
+        var (name, password) = await NewUserAsync(postern, "both");
+
+        var djangoSession = await LogInAsync(onDjango, name, password);
+        Assert.Equal(name, await WhoIsAsync(onPostern, djangoSession));
+        var posternSession = await LogInAsync(onPostern, name, password);
+        Assert.Equal(name, await WhoIsAsync(onDjango, posternSession));
+        Assert.Equal(name, await WhoIsAsync(onDjango, djangoSession));
+        Assert.Equal(name, await WhoIsAsync(onPostern, posternSession));
+
+        // The row is Django's own: its data is Django's signed JSON, which names the user and the backend as Django does.
+        var key = posternSession[CookieNames.Session]!;
+        Assert.Equal(1, await TestStore.QueryInt64Async(postern.DatabasePath,
+            "SELECT COUNT(*) FROM django_session WHERE session_key = @key;", ("@key", key)));
+        // A session Django opened is listed among the user's sessions once Postern has seen it.
+        var sessions = await postern.Sessions.ListLiveSessionsOfUserAsync(
+            (await postern.Users.FindUserByUsernameAsync(name))!.Id, DateTimeOffset.UtcNow);
+        Assert.Contains(sessions, s => s.Key == djangoSession[CookieNames.Session]);
+        Assert.Contains(sessions, s => s.Key == key);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task ALogoutOnEitherSideEndsTheSessionOnBoth(PeerKind kind)
+    {
+        await using var postern = await django.StartPosternAsync(kind);
+        using var onDjango = django[kind].CreateRawClient();
+        using var onPostern = postern.CreateRawClient();
+        var (name, password) = await NewUserAsync(postern, "logout");
+
+        var openedOnDjango = await LogInAsync(onDjango, name, password);
+        Assert.Equal(name, await WhoIsAsync(onPostern, openedOnDjango)); // now in Postern's cache, too
+        await SendAsync(onPostern, openedOnDjango, HttpMethod.Get, EndpointPaths.Logout);
+        Assert.Null(await WhoIsAsync(onDjango, openedOnDjango));
+
+        var openedOnPostern = await LogInAsync(onPostern, name, password);
+        Assert.Equal(name, await WhoIsAsync(onPostern, openedOnPostern));
+        await SendAsync(onDjango, openedOnPostern, HttpMethod.Get, EndpointPaths.Logout);
+        Assert.Null(await WhoIsAsync(onPostern, openedOnPostern));
+        Assert.Equal(0, await TestStore.QueryInt64Async(postern.DatabasePath,
+            "SELECT COUNT(*) FROM django_session WHERE session_key = @key;", ("@key", openedOnPostern[CookieNames.Session] ?? "")));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task APasswordChangeOnEitherSideEndsTheOtherSessionsAndKeepsTheOneThatAsked(PeerKind kind)
+    {
+        await using var postern = await django.StartPosternAsync(kind);
+        using var onDjango = django[kind].CreateRawClient();
+        using var onPostern = postern.CreateRawClient();
+        var (name, password) = await NewUserAsync(postern, "change");
+
+        // On Django, through its API: the session that asked goes on (update_session_auth_hash), Postern's ends.
+        var asking = await LogInAsync(onDjango, name, password);
+        var other = await LogInAsync(onPostern, name, password);
+        Assert.Equal(name, await WhoIsAsync(onPostern, other));
+        var changed = await SendAsync(onDjango, asking, HttpMethod.Post, "/auth/password/change",
+            $$"""{"old_password": "{{password}}", "new_password1": "Changed-On-Django-1", "new_password2": "Changed-On-Django-1"}""");
+        Assert.Equal(HttpStatusCode.OK, changed.Status);
+        Assert.Null(await WhoIsAsync(onPostern, other));
+        Assert.Equal(name, await WhoIsAsync(onPostern, asking));
+        Assert.Equal(name, await WhoIsAsync(onDjango, asking));
+
+        // On Postern: the same, the other way round; the session that asked is re-signed in Django's row, which Django reads.
+        var djangoSession = await LogInAsync(onDjango, name, "Changed-On-Django-1");
+        var posternSession = await LogInAsync(onPostern, name, "Changed-On-Django-1");
+        changed = await SendAsync(onPostern, posternSession, HttpMethod.Post, EndpointPaths.PasswordChange,
+            """{"old_password": "Changed-On-Django-1", "new_password1": "Changed-On-Postern-2", "new_password2": "Changed-On-Postern-2"}""");
+        Assert.Equal(HttpStatusCode.OK, changed.Status);
+        Assert.Null(await WhoIsAsync(onDjango, djangoSession));
+        Assert.Null(await WhoIsAsync(onDjango, asking));
+        Assert.Equal(name, await WhoIsAsync(onDjango, posternSession));
+        Assert.Equal(name, await WhoIsAsync(onPostern, posternSession));
+        // The new password is Django's too.
+        Assert.Equal(HttpStatusCode.OK, (await LogInOnAsync(onDjango, name, "Changed-On-Postern-2")).Status);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task ASetPasswordByAnOperatorOnDjangoEndsPosternsSessionsAtOnce(PeerKind kind)
+    {
+        await using var postern = await django.StartPosternAsync(kind);
+        using var onPostern = postern.CreateRawClient();
+        var (name, password) = await NewUserAsync(postern, "operator");
+        var session = await LogInAsync(onPostern, name, password);
+        Assert.Equal(name, await WhoIsAsync(onPostern, session));
+
+        // manage.py changepassword's write (set_password, save), made by Django's own code on its own connection.
+        var shell = await django[kind].ManageAsync("shell", "-c",
+            $"from django.contrib.auth.models import User; u = User.objects.get(username='{name}'); u.set_password('Set-By-Operator-3'); u.save()");
+        Assert.True(shell.ExitCode == 0, shell.ToString());
+        Assert.Null(await WhoIsAsync(onPostern, session));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task UsersAndGroupsWrittenByEitherSideAreReadByTheOther(PeerKind kind)
+    {
+        await using var postern = await django.StartPosternAsync(kind);
+        using var onDjango = django[kind].CreateRawClient();
+        using var onPostern = postern.CreateRawClient();
+        var (staffName, staffPassword) = await NewUserAsync(postern, "staff", staff: true);
+        var onPosternAsStaff = await LogInAsync(onPostern, staffName, staffPassword);
+        var onDjangoAsStaff = await LogInAsync(onDjango, staffName, staffPassword);
+
+        // A group and a user made through Postern's API, read through Django's.
+        var group = await SendAsync(onPostern, onPosternAsStaff, HttpMethod.Post, "/api/groups/", $$"""{"name": "made-on-postern-{{kind}}"}""");
+        Assert.Equal(HttpStatusCode.Created, group.Status);
+        var groupPath = new Uri(group.Json().GetProperty("url").GetString()!).AbsolutePath;
+        var onDjangoGroup = await SendAsync(onDjango, onDjangoAsStaff, HttpMethod.Get, groupPath);
+        Assert.Equal($"made-on-postern-{kind}", onDjangoGroup.Json().GetProperty("name").GetString());
+        var (memberName, _) = await NewUserAsync(postern, "member");
+        var member = (await postern.Users.FindUserByUsernameAsync(memberName))!;
+        var joined = await SendAsync(onPostern, onPosternAsStaff, HttpMethod.Patch, $"/api/users/{member.Id}/",
+            $$"""{"groups": ["{{group.Json().GetProperty("url").GetString()}}"]}""");
+        Assert.Equal(HttpStatusCode.OK, joined.Status);
+        var onDjangoMember = (await SendAsync(onDjango, onDjangoAsStaff, HttpMethod.Get, $"/api/users/{member.Id}/")).Json();
+        Assert.Equal(memberName, onDjangoMember.GetProperty("username").GetString());
+        Assert.EndsWith(groupPath, Assert.Single(onDjangoMember.GetProperty("groups").EnumerateArray()).GetString(), StringComparison.Ordinal);
+
+        // A change made through Django's API, read through Postern's at once (its cache sees Django's commit).
+        Assert.Equal(memberName, (await SendAsync(onPostern, onPosternAsStaff, HttpMethod.Get, $"/api/users/{member.Id}/")).Json()
+            .GetProperty("username").GetString());
+        var renamed = await SendAsync(onDjango, onDjangoAsStaff, HttpMethod.Patch, $"/api/users/{member.Id}/",
+            $$"""{"email": "renamed-on-django@example.org"}""");
+        Assert.Equal(HttpStatusCode.OK, renamed.Status);
+        Assert.Equal("renamed-on-django@example.org", (await SendAsync(onPostern, onPosternAsStaff, HttpMethod.Get, $"/api/users/{member.Id}/"))
+            .Json().GetProperty("email").GetString());
+        // Django's date_joined, as Postern wrote it, reads back on Django's side as the time it was.
+        var joinedAt = await TestStore.QueryInt64Async(postern.DatabasePath,
+            "SELECT COUNT(*) FROM auth_user WHERE id = @id AND date_joined LIKE '____-__-__ __:__:__%';", ("@id", member.Id));
+        Assert.Equal(1, joinedAt);
+    }
+
+    [Fact]
+    public async Task ADatabaseThatIsNotDjangosAnUnknownMigrationStateOrNoSecretKeyIsRefusedWithOneLine()
+    {
+        var folder = Directory.CreateTempSubdirectory("postern-beside-django-refused-").FullName;
+        try
+        {
+            var env = new Dictionary<string, string?> { ["Postern__SecretKey"] = DjangoDatabases.SecretKey };
+            // Postern's own database has none of Django's tables.
+            var own = Path.Combine(folder, "own.sqlite3");
+            Assert.Equal(0, (await PosternProcess.RunAsync(folder, ["migrate", "--db", own])).ExitCode);
+            var notDjango = await PosternProcess.RunAsync(folder, ["migrate", "--schema", "django", "--db", own], environment: env);
+            Assert.Equal(1, notDjango.ExitCode);
+            Assert.Contains("is not a Django project's database (no django_migrations", notDjango.Stderr, StringComparison.Ordinal);
+
+            // A migration of a Django this Postern does not know.
+            var future = Path.Combine(folder, "future.sqlite3");
+            // Copied by SQLite itself: a plain file copy would open and close the file in this process, which drops the locks
+            // the SQLite connections of this process hold on it (POSIX locks are per process), and SQLite then reports I/O errors.
+            await TestStore.ExecuteAsync(django.DatabaseOf(PeerKind.Modern), "VACUUM INTO @copy;", ("@copy", future));
+            await TestStore.ExecuteAsync(future,
+                "INSERT INTO django_migrations (app, name, applied) VALUES ('auth', '0013_from_the_future', '2030-01-01 00:00:00');");
+            var unknown = await PosternProcess.RunAsync(folder, ["serve", "--schema", "django", "--db", future, "--urls", "http://127.0.0.1:0"],
+                environment: env);
+            Assert.Equal(1, unknown.ExitCode);
+            Assert.Contains("Django's migration auth.0013_from_the_future is not one Postern knows", unknown.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", unknown.Stderr, StringComparison.Ordinal);
+
+            // A custom user table without AbstractUser's columns.
+            var custom = await PosternProcess.RunAsync(folder, ["migrate", "--schema", "django", "--db", django.DatabaseOf(PeerKind.Modern)],
+                environment: new Dictionary<string, string?>(env) { ["Postern__Django__UserTable"] = "auth_group" });
+            Assert.Equal(1, custom.ExitCode);
+            Assert.Contains("does not have the columns of Django's AbstractUser", custom.Stderr, StringComparison.Ordinal);
+
+            // Without Django's SECRET_KEY, Postern would sign sessions Django cannot read.
+            var keyless = await PosternProcess.RunAsync(folder, ["migrate", "--db", django.DatabaseOf(PeerKind.Modern)],
+                environment: new Dictionary<string, string?> { ["POSTERN_SCHEMA"] = "django" });
+            Assert.Equal(1, keyless.ExitCode);
+            Assert.Contains("must be the Django project's SECRET_KEY", keyless.Stderr, StringComparison.Ordinal);
+
+            // Nothing of Django's was changed by any of it: the same tables, Postern's own prefixed.
+            var tables = await TestStore.QueryInt64Async(django.DatabaseOf(PeerKind.Modern),
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'postern!_%' ESCAPE '!' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' "
+                + "AND name NOT IN ('auth_group', 'auth_group_permissions', 'auth_permission', 'auth_user', 'auth_user_groups', "
+                + "'auth_user_user_permissions', 'django_content_type', 'django_migrations', 'django_session', 'accounts_emailverification');");
+            Assert.Equal(0, tables);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
