@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Postern.Protocol;
+using Postern.Server.Storage.Postgres;
 using Postern.Testing;
 
 using static Postern.Differential.Tests.SeedClient;
@@ -24,7 +26,7 @@ public sealed class DjangoDatabases : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var starting = new[] { PeerKind.Modern, PeerKind.Legacy }.Select(async kind =>
-            (kind, await DjangoPeer.StartAsync(kind, new Dictionary<string, string> { ["DJANGO_BACKEND_DB"] = DatabaseOf(kind) }))).ToList();
+            (kind, await DjangoPeer.StartAsync(kind, database: DatabaseOf(kind)))).ToList();
         foreach (var (kind, peer) in await Task.WhenAll(starting))
             _peers[kind] = peer;
     }
@@ -47,9 +49,17 @@ public sealed class DjangoImportTests(DjangoDatabases django) : IClassFixture<Dj
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public async Task UsersGroupsAndLiveSessionsCarryOverAndASecondRunDuplicatesNothing(PeerKind kind)
+    public Task UsersGroupsAndLiveSessionsCarryOverAndASecondRunDuplicatesNothing(PeerKind kind) =>
+        CarryOverTwiceAsync(django[kind], django.DatabaseOf(kind));
+
+    /// <summary>
+    /// The import's whole story from one Django database (<paramref name="from"/>, which <paramref name="peer"/> runs on:
+    /// a SQLite file or a PostgreSQL URL) into a new Postern (its database <paramref name="posternDatabase"/>, or the test
+    /// store's): a dry run, the import, every user's columns as Django has them, the sessions signed in on Postern, a
+    /// second run that adds nothing, a third that carries a change over.
+    /// </summary>
+    internal static async Task CarryOverTwiceAsync(DjangoPeer peer, string from, string? posternDatabase = null)
     {
-        var peer = django[kind];
         using var djangoClient = peer.CreateRawClient();
         // On Django: alice signed in; bob signed in twice, then a password change in the second session, which leaves the
         // first one in django_session under a hash that no longer matches (Django would refuse it).
@@ -61,9 +71,18 @@ public sealed class DjangoImportTests(DjangoDatabases django) : IClassFixture<Dj
         Assert.Equal(HttpStatusCode.OK, changed.Status);
         var users = await SendAsync(djangoClient, alice, HttpMethod.Get, "/api/users/");
         var userCount = users.Json().GetProperty("count").GetInt32();
+        // Every kind of column with a value the seed does not give it: flags the other way round, names outside ASCII, a
+        // last login with microseconds long before the others.
+        var postgres = PostgresDatabaseUrl.IsPostgres(from);
+        Assert.Equal(1, await TestStore.ExecuteAsync(from, $"""
+            UPDATE auth_user SET is_active = {(postgres ? "false" : "0")}, is_staff = {(postgres ? "true" : "1")},
+                is_superuser = {(postgres ? "true" : "1")}, first_name = 'Zoë', last_name = 'O''Brien-Ünal',
+                last_login = '2001-02-03 04:05:06.789012{(postgres ? "+00" : "")}'
+            WHERE username = 'user003';
+            """));
 
-        await using var postern = await PosternTestServer.StartAsync();
-        string[] import = ["import-django", "--db", postern.DatabasePath, "--from", django.DatabaseOf(kind), "--sessions"];
+        await using var postern = await PosternTestServer.StartAsync(databasePath: posternDatabase);
+        string[] import = ["import-django", "--db", postern.DatabasePath, "--from", from, "--sessions"];
         var env = new Dictionary<string, string?> { ["DJANGO_SECRET_KEY"] = DjangoDatabases.SecretKey };
 
         var dryRun = await PosternProcess.RunAsync(postern.Folder, [.. import, "--dry-run"], environment: env);
@@ -78,6 +97,10 @@ public sealed class DjangoImportTests(DjangoDatabases django) : IClassFixture<Dj
         Assert.Contains("Groups: 2 added, 0 unchanged", first.Stdout, StringComparison.Ordinal);
         Assert.Contains("Sessions: 2 added, 0 unchanged; not imported: 0 expired, 0 without a user, 1 from before a password change",
             first.Stdout, StringComparison.Ordinal);
+        // Every user as Django has it: the hash, the flags, the names, the dates to the microsecond.
+        var inDjango = await DjangoUsersAsync(from);
+        Assert.Equal(userCount, inDjango.Count);
+        Assert.Equal(inDjango, await PosternUsersAsync(postern.DatabasePath, inDjango.Keys));
 
         // Django's sessions are Postern's now: the same cookie signs the same user in; the stale one signs nobody in.
         using var posternClient = postern.CreateRawClient();
@@ -151,6 +174,55 @@ public sealed class DjangoImportTests(DjangoDatabases django) : IClassFixture<Dj
         Assert.True(wrongKey.ExitCode == 0, wrongKey.ToString());
         Assert.Contains("Sessions: 0 added", wrongKey.Stdout, StringComparison.Ordinal);
         Assert.Contains("is the Django key given the project's SECRET_KEY?", wrongKey.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// auth_user as Django wrote it, read with SQL of each store (not Postern's reader): username → password, e-mail,
+    /// is_active, is_staff, is_superuser, first and last name, date_joined and last_login (UTC, to the microsecond).
+    /// </summary>
+    private static async Task<SortedDictionary<string, string>> DjangoUsersAsync(string database)
+    {
+        var postgres = PostgresDatabaseUrl.IsPostgres(database);
+        // PostgreSQL: timestamptz and boolean; SQLite: Django's text ("2026-12-06 07:30:00.123456", in UTC) and 0/1.
+        string Time(string column) => postgres ? $"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')" : column;
+        string Flag(string column) => postgres ? $"CAST({column} AS INTEGER)" : column;
+        var lines = await TestStore.QueryTextsAsync(database, $"""
+            SELECT username || '|' || password || '|' || email || '|' || {Flag("is_active")} || '|' || {Flag("is_staff")} || '|'
+                || {Flag("is_superuser")} || '|' || first_name || '|' || last_name || '|' || {Time("date_joined")} || '|'
+                || COALESCE({Time("last_login")}, '')
+            FROM auth_user;
+            """);
+        return Rows(lines, _ => true, text => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal));
+    }
+
+    /// <summary>The same columns of Postern's users (either store: microseconds since 1970 in a bigint), for those usernames.</summary>
+    private static async Task<SortedDictionary<string, string>> PosternUsersAsync(string database, IEnumerable<string> usernames)
+    {
+        var lines = await TestStore.QueryTextsAsync(database, """
+            SELECT username || '|' || password || '|' || email || '|' || CAST(is_active AS INTEGER) || '|'
+                || CAST(is_staff AS INTEGER) || '|' || CAST(is_superuser AS INTEGER) || '|' || first_name || '|' || last_name || '|'
+                || CAST(date_joined AS TEXT) || '|' || COALESCE(CAST(last_login AS TEXT), '')
+            FROM users;
+            """);
+        var wanted = usernames.ToHashSet();
+        return Rows(lines, wanted.Contains,
+            micros => DateTimeOffset.UnixEpoch.AddTicks(long.Parse(micros, CultureInfo.InvariantCulture) * 10));
+    }
+
+    /// <summary>username → the other nine columns, both dates turned into one form by <paramref name="time"/>.</summary>
+    private static SortedDictionary<string, string> Rows(IEnumerable<string> lines, Func<string, bool> wanted,
+        Func<string, DateTimeOffset> time)
+    {
+        string Utc(string text) => text.Length == 0 ? "" : time(text).ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        var rows = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            var row = line.Split('|');
+            Assert.True(row.Length == 10, line);
+            if (wanted(row[0]))
+                rows[row[0]] = string.Join('|', row[1..8]) + '|' + Utc(row[8]) + '|' + Utc(row[9]);
+        }
+        return rows;
     }
 
     /// <summary>Changes a copy of a Django database by hand, as a newer Django or another hasher would have left it.</summary>

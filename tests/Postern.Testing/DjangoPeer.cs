@@ -15,6 +15,8 @@ public enum PeerKind
 /// The Django reference backend (tests/django-backend: real Django + DRF, the "peer" every comparison runs
 /// against), started with its run.sh on a free loopback port (fresh SQLite database, its seeded users) and
 /// stopped on dispose. Installing it is the test command's job (scripts/test.sh runs its install.sh).
+/// Given a database (a SQLite file, or a PostgreSQL URL such as <see cref="PostgresServer.CreateDatabaseAsync"/>
+/// makes), run.sh migrates and seeds that one instead, and it is kept.
 /// </summary>
 public sealed class DjangoPeer : IAsyncDisposable
 {
@@ -28,6 +30,9 @@ public sealed class DjangoPeer : IAsyncDisposable
         Kind = kind;
     }
 
+    /// <summary>The reference backend's database setting: a SQLite file or a PostgreSQL URL (backend/settings.py).</summary>
+    public const string DatabaseVariable = "DJANGO_BACKEND_DB";
+
     public Uri BaseAddress { get; }
     public PeerKind Kind { get; }
 
@@ -36,7 +41,12 @@ public sealed class DjangoPeer : IAsyncDisposable
     /// <summary>The folder holding the reference backend's run.sh, in this checkout.</summary>
     public static string PeerDirectory() => Path.GetDirectoryName(RepositoryFiles.Find("tests/django-backend/run.sh"))!;
 
-    public static async Task<DjangoPeer> StartAsync(PeerKind kind = PeerKind.Modern, IDictionary<string, string>? environment = null)
+    /// <param name="database">
+    /// The database Django runs on (its DJANGO_BACKEND_DB): a SQLite file, or a <c>postgres://</c> URL of an existing
+    /// database (Debian's python3-psycopg2); by default a fresh SQLite file that goes with the server.
+    /// </param>
+    public static async Task<DjangoPeer> StartAsync(PeerKind kind = PeerKind.Modern, IDictionary<string, string>? environment = null,
+        string? database = null)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("bash",
@@ -47,6 +57,8 @@ public sealed class DjangoPeer : IAsyncDisposable
             UseShellExecute = false,
         };
         start.Environment["DJANGO"] = kind == PeerKind.Modern ? "5.2" : "3.2";
+        if (database is not null)
+            start.Environment[DatabaseVariable] = database;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Django peer.");
@@ -60,7 +72,8 @@ public sealed class DjangoPeer : IAsyncDisposable
         var peer = new DjangoPeer(process, baseAddress, kind) { _environment = new Dictionary<string, string>(start.Environment!) };
         using var probe = RawHttp.CreateClient(baseAddress);
         probe.Timeout = TimeSpan.FromSeconds(5);
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        // Migrating a PostgreSQL database takes Django longer than a SQLite file, on a shared machine more.
+        var deadline = DateTime.UtcNow.AddSeconds(database is null ? 90 : 180);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)

@@ -2,6 +2,11 @@
 # Installs the Django reference backend's two Django releases, both from Debian's archive:
 #   3.2  Debian 12's own python3-django 3.2, python3-djangorestframework 3.14 and gunicorn (apt-get), and
 #        python3-aiosmtpd for check.py;
+#        python3-psycopg2 and python3-redis: the drivers for a PostgreSQL database (DJANGO_BACKEND_DB=postgres://...)
+#        and Django's RedisCache (DJANGO_BACKEND_REDIS_URL, 5.2 only), as the tests on PostgreSQL and the scale-out
+#        benchmark run it; Debian 12's (psycopg2 2.9, redis-py 4.3) are new enough for both releases, and 5.2's
+#        unpacked tree below imports them from the system's dist-packages (its PYTHONPATH comes first, the system's
+#        packages after), so nothing of them is unpacked twice;
 #   5.2  the newest Django 5.2 LTS and a DRF that supports it, from Debian's newer suites (sid, trixie),
 #        downloaded with a private apt state and unpacked into $POSTERN_DJANGO_CACHE (default
 #        /var/cache/postern/django-5.2): the system's Python and packages stay as they are.
@@ -16,12 +21,31 @@ missing=()
 command -v gunicorn >/dev/null || missing+=(gunicorn)
 # check.py's SMTP server.
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
+# The PostgreSQL driver and the Redis client (both releases; see the top).
+/usr/bin/python3 -c 'import psycopg2' 2>/dev/null || missing+=(python3-psycopg2)
+/usr/bin/python3 -c 'import redis' 2>/dev/null || missing+=(python3-redis)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 [ "${1:-}" = "--3.2-only" ] && exit 0
-[ -f "$cache/site-packages.path" ] && exit 0
+
+# Django 5.2 as run.sh runs it (the unpacked tree first on PYTHONPATH, then the system's dist-packages): its PostgreSQL
+# backend must load psycopg2 and its RedisCache redis-py from the system.
+check_modern() {
+  PYTHONPATH="$1" /usr/bin/python3 -c '
+import django, rest_framework, psycopg2, redis
+from django.conf import settings
+settings.configure()
+import django.db.backends.postgresql.base
+import django.core.cache.backends.redis
+print("Django", django.get_version(), "+ DRF", rest_framework.VERSION, "+ psycopg2", psycopg2.__version__.split()[0],
+      "+ redis-py", redis.__version__)'
+}
+if [ -f "$cache/site-packages.path" ]; then
+  check_modern "$(cat "$cache/site-packages.path")" >/dev/null && exit 0
+  echo "install.sh: the Django 5.2 tree in $cache does not load; unpacking it again" >&2
+fi
 
 # A private apt (state, lists, cache and sources of its own) that knows the newer suites of the archive
 # this machine already uses; nothing of it touches /var/lib/apt or /etc/apt.
@@ -59,6 +83,6 @@ for assets in javascript fonts-font-awesome; do
   [ -e "/usr/share/$assets" ] && ln -sfn "/usr/share/$assets" "$cache/root/usr/share/$assets"
 done
 site="$cache/root/usr/lib/python3/dist-packages"
-PYTHONPATH="$site" /usr/bin/python3 -c \
-  'import django, rest_framework; print("Django", django.get_version(), "+ DRF", rest_framework.VERSION, "unpacked")'
+versions=$(check_modern "$site")
+echo "$versions (unpacked)"
 echo "$site" > "$cache/site-packages.path"

@@ -3,7 +3,8 @@
 #   run.sh [PORT] [WORKERS]        PORT defaults to 8001, WORKERS (sync workers) to 2
 #   DJANGO=5.2 (the default) or DJANGO=3.2 picks the release (install both first with install.sh).
 # Each start migrates and seeds a fresh SQLite database in a temporary folder, unless DJANGO_BACKEND_DB
-# names one; the other DJANGO_BACKEND_* settings are in backend/settings.py.
+# names one (a SQLite file, or a postgres://USER@HOST:PORT/NAME URL of an existing PostgreSQL database, which
+# is migrated and seeded the same way); the other DJANGO_BACKEND_* settings are in backend/settings.py.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 port="${1:-8001}"

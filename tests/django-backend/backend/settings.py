@@ -2,7 +2,12 @@
 
 Everything that matters for the protocol is Django's default; the environment changes only what a
 deployment would change:
-  DJANGO_BACKEND_DB               the SQLite file (default: ./reference-backend.sqlite3)
+  DJANGO_BACKEND_DB               the database: a SQLite file (default: ./reference-backend.sqlite3), or a PostgreSQL
+                                  URL, postgres://USER[:PASSWORD]@HOST[:PORT]/NAME (Debian's python3-psycopg2)
+  DJANGO_BACKEND_CONN_MAX_AGE     CONN_MAX_AGE in seconds (default 0: a connection per request, Django's default)
+  DJANGO_BACKEND_REDIS_URL        redis://HOST:PORT/DB: Django's own RedisCache as the default cache (Django 4.0+,
+                                  so 5.2 only; Debian's python3-redis)
+  DJANGO_BACKEND_SESSION_ENGINE   db (default), cached_db or cache: django.contrib.sessions.backends.<this>
   DJANGO_BACKEND_SECRET_KEY       SECRET_KEY (default: a fixed key, for tests only)
   DJANGO_BACKEND_HTTPS=1          served behind a TLS proxy that sets X-Forwarded-Proto: secure
                                   cookies, and Django's strict Referer checks on HTTPS
@@ -18,7 +23,9 @@ The account flows (docs/accounts.md):
   DJANGO_BACKEND_DEFAULT_FROM_EMAIL         DEFAULT_FROM_EMAIL
 """
 import os
+from urllib.parse import unquote, urlsplit
 
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -53,12 +60,27 @@ WSGI_APPLICATION = "backend.wsgi.application"
 # The frontend guide's paths have no trailing slash; a redirect would turn a POST into a GET.
 APPEND_SLASH = False
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": _env("DB", os.path.join(os.getcwd(), "reference-backend.sqlite3")),
+
+def _database(value):
+    """DATABASES["default"] for a SQLite path or a postgres:// (postgresql://) URL, as Postern's --db takes them."""
+    url = urlsplit(value)
+    if url.scheme not in ("postgres", "postgresql"):
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": value}
+    name = unquote(url.path.lstrip("/"))
+    if not name or not url.hostname:
+        raise ImproperlyConfigured("DJANGO_BACKEND_DB: a PostgreSQL URL needs a host and a database name: " + value)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(url.username or ""),
+        "PASSWORD": unquote(url.password or ""),
+        "HOST": url.hostname,
+        "PORT": str(url.port or ""),
+        "CONN_MAX_AGE": int(_env("CONN_MAX_AGE", "0")),
     }
-}
+
+
+DATABASES = {"default": _database(_env("DB", os.path.join(os.getcwd(), "reference-backend.sqlite3")))}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
 # As startproject writes it. Django's password reset tokens count seconds in this zone's local time; Postern in UTC.
@@ -72,6 +94,15 @@ TEMPLATES = [
     }
 ]
 STATIC_URL = "/static/"
+
+# A deployment's cache and session store: Django's RedisCache, and the cached_db engine over it.
+if _env("REDIS_URL"):
+    if django.VERSION < (4, 0):
+        raise ImproperlyConfigured("DJANGO_BACKEND_REDIS_URL: Django's RedisCache needs Django 4.0 or later")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _env("REDIS_URL")}}
+SESSION_ENGINE = "django.contrib.sessions.backends." + _env("SESSION_ENGINE", "db")
+if _env("SESSION_ENGINE", "db") not in ("db", "cached_db", "cache"):
+    raise ImproperlyConfigured("DJANGO_BACKEND_SESSION_ENGINE must be db, cached_db or cache")
 
 if _env("HTTPS") == "1":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
