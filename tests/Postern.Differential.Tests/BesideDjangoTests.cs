@@ -8,24 +8,28 @@ using static Postern.Differential.Tests.SeedClient;
 namespace Postern.Differential.Tests;
 
 /// <summary>
-/// Both Django reference backends (5.2 and 3.2), each running on a SQLite file of its own, which Postern then shares with it
+/// Both Django reference backends (5.2 and 3.2), each running on a database of its own (a SQLite file, or with
+/// <c>POSTERN_TEST_STORE=postgres</c> a PostgreSQL database in the tests' cluster), which Postern then shares with it
 /// (<c>--schema django</c>), as a team putting Postern in front of its Django project runs them.
 /// </summary>
 public sealed class SharedDjangoDatabases : IAsyncLifetime
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("postern-beside-django-").FullName;
-    private readonly Dictionary<PeerKind, DjangoPeer> _peers = [];
+    private readonly Dictionary<PeerKind, (DjangoPeer Peer, string Database)> _peers = [];
 
-    public string DatabaseOf(PeerKind kind) => Path.Combine(_folder, $"{kind}.sqlite3");
+    public string DatabaseOf(PeerKind kind) => _peers[kind].Database;
 
-    public DjangoPeer this[PeerKind kind] => _peers[kind];
+    public DjangoPeer this[PeerKind kind] => _peers[kind].Peer;
 
     public async Task InitializeAsync()
     {
         var starting = new[] { PeerKind.Modern, PeerKind.Legacy }.Select(async kind =>
-            (kind, await DjangoPeer.StartAsync(kind, new Dictionary<string, string> { ["DJANGO_BACKEND_DB"] = DatabaseOf(kind) }))).ToList();
-        foreach (var (kind, peer) in await Task.WhenAll(starting))
-            _peers[kind] = peer;
+        {
+            var database = await TestStore.NewDatabaseAsync(_folder, kind.ToString());
+            return (kind, await DjangoPeer.StartAsync(kind, database: database), database);
+        }).ToList();
+        foreach (var (kind, peer, database) in await Task.WhenAll(starting))
+            _peers[kind] = (peer, database);
     }
 
     /// <summary>
@@ -48,7 +52,7 @@ public sealed class SharedDjangoDatabases : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var peer in _peers.Values)
+        foreach (var (peer, _) in _peers.Values)
             await peer.DisposeAsync();
         Directory.Delete(_folder, recursive: true);
     }
@@ -213,10 +217,11 @@ public sealed class BesideDjangoTests(SharedDjangoDatabases django) : IClassFixt
         Assert.Equal(HttpStatusCode.OK, renamed.Status);
         Assert.Equal("renamed-on-django@example.org", (await SendAsync(onPostern, onPosternAsStaff, HttpMethod.Get, $"/api/users/{member.Id}/"))
             .Json().GetProperty("email").GetString());
-        // Django's date_joined, as Postern wrote it, reads back on Django's side as the time it was.
-        var joinedAt = await TestStore.QueryInt64Async(postern.DatabasePath,
-            "SELECT COUNT(*) FROM auth_user WHERE id = @id AND date_joined LIKE '____-__-__ __:__:__%';", ("@id", member.Id));
-        Assert.Equal(1, joinedAt);
+        // Django's date_joined as Postern wrote it: Django's own form (timestamptz, or SQLite's text), the time it was.
+        var joinedAt = DateTimeOffset.Parse(Assert.Single(await TestStore.QueryTextsAsync(postern.DatabasePath,
+                "SELECT date_joined FROM auth_user WHERE id = @id;", ("@id", member.Id))),
+            System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
+        Assert.InRange(joinedAt, DateTimeOffset.UtcNow.AddMinutes(-10), DateTimeOffset.UtcNow);
     }
 
     [Fact]
@@ -233,36 +238,43 @@ public sealed class BesideDjangoTests(SharedDjangoDatabases django) : IClassFixt
             Assert.Equal(1, notDjango.ExitCode);
             Assert.Contains("is not a Django project's database (no django_migrations", notDjango.Stderr, StringComparison.Ordinal);
 
-            // A migration of a Django this Postern does not know.
-            var future = Path.Combine(folder, "future.sqlite3");
-            // Copied by SQLite itself: a plain file copy would open and close the file in this process, which drops the locks
-            // the SQLite connections of this process hold on it (POSIX locks are per process), and SQLite then reports I/O errors.
-            await TestStore.ExecuteAsync(django.DatabaseOf(PeerKind.Modern), "VACUUM INTO @copy;", ("@copy", future));
-            await TestStore.ExecuteAsync(future,
-                "INSERT INTO django_migrations (app, name, applied) VALUES ('auth', '0013_from_the_future', '2030-01-01 00:00:00');");
-            var unknown = await PosternProcess.RunAsync(folder, ["serve", "--schema", "django", "--db", future, "--urls", "http://127.0.0.1:0"],
-                environment: env);
+            // A migration of a Django this Postern does not know (taken out again: the other tests share the database).
+            var modern = django.DatabaseOf(PeerKind.Modern);
+            await TestStore.ExecuteAsync(modern,
+                "INSERT INTO django_migrations (app, name, applied) VALUES ('auth', '0013_from_the_future', CURRENT_TIMESTAMP);");
+            CommandResult unknown;
+            try
+            {
+                unknown = await PosternProcess.RunAsync(folder, ["serve", "--schema", "django", "--db", modern, "--urls", "http://127.0.0.1:0"],
+                    environment: env);
+            }
+            finally
+            {
+                await TestStore.ExecuteAsync(modern, "DELETE FROM django_migrations WHERE name = '0013_from_the_future';");
+            }
             Assert.Equal(1, unknown.ExitCode);
             Assert.Contains("Django's migration auth.0013_from_the_future is not one Postern knows", unknown.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", unknown.Stderr, StringComparison.Ordinal);
 
             // A custom user table without AbstractUser's columns.
-            var custom = await PosternProcess.RunAsync(folder, ["migrate", "--schema", "django", "--db", django.DatabaseOf(PeerKind.Modern)],
+            var custom = await PosternProcess.RunAsync(folder, ["migrate", "--schema", "django", "--db", modern],
                 environment: new Dictionary<string, string?>(env) { ["Postern__Django__UserTable"] = "auth_group" });
             Assert.Equal(1, custom.ExitCode);
             Assert.Contains("does not have the columns of Django's AbstractUser", custom.Stderr, StringComparison.Ordinal);
 
             // Without Django's SECRET_KEY, Postern would sign sessions Django cannot read.
-            var keyless = await PosternProcess.RunAsync(folder, ["migrate", "--db", django.DatabaseOf(PeerKind.Modern)],
+            var keyless = await PosternProcess.RunAsync(folder, ["migrate", "--db", modern],
                 environment: new Dictionary<string, string?> { ["POSTERN_SCHEMA"] = "django" });
             Assert.Equal(1, keyless.ExitCode);
             Assert.Contains("must be the Django project's SECRET_KEY", keyless.Stderr, StringComparison.Ordinal);
 
             // Nothing of Django's was changed by any of it: the same tables, Postern's own prefixed.
-            var tables = await TestStore.QueryInt64Async(django.DatabaseOf(PeerKind.Modern),
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'postern!_%' ESCAPE '!' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' "
-                + "AND name NOT IN ('auth_group', 'auth_group_permissions', 'auth_permission', 'auth_user', 'auth_user_groups', "
-                + "'auth_user_user_permissions', 'django_content_type', 'django_migrations', 'django_session', 'accounts_emailverification');");
+            var tables = (await TestStore.TablesAsync(modern)).Where(table => !table.StartsWith("postern_", StringComparison.Ordinal)
+                && !table.StartsWith("sqlite_", StringComparison.Ordinal)).Except(
+                [
+                    "auth_group", "auth_group_permissions", "auth_permission", "auth_user", "auth_user_groups", "auth_user_user_permissions",
+                    "django_content_type", "django_migrations", "django_session", "accounts_emailverification",
+                ]).Count();
             Assert.Equal(0, tables);
         }
         finally

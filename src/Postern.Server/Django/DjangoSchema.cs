@@ -83,15 +83,16 @@ public static class DjangoSchema
             // Django's table names, not Postern's: nothing here is translated.
             return await database.ReadAsync(db => db.Command(sql).ReadAllAsync(read), ct);
         }
-        // A table or column that is not there: PostgreSQL's error as it is; SQLite's, whose every error Database takes for an
-        // outage (a deleted file reads as "no such table"), as the outage it became. A real outage is said as one by the caller.
+        // A table or column that is not there, which Database reports as an outage (a deleted SQLite file, or a PostgreSQL
+        // schema dropped under a running server, reads so): said as what it is here. A real outage stays one for the caller.
         catch (DbException e)
         {
             throw new DjangoSchemaException(refusal(e) + ".");
         }
-        catch (StoreUnavailableException e) when (e.InnerException is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 1 } sqlite)
+        catch (StoreUnavailableException e) when (e.InnerException is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 1 }
+            or Npgsql.PostgresException { SqlState: "42P01" or "42703" })
         {
-            throw new DjangoSchemaException(refusal(sqlite) + ".");
+            throw new DjangoSchemaException(refusal((DbException)e.InnerException) + ".");
         }
     }
 
