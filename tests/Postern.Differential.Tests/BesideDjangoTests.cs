@@ -224,6 +224,36 @@ public sealed class BesideDjangoTests(SharedDjangoDatabases django) : IClassFixt
         Assert.InRange(joinedAt, DateTimeOffset.UtcNow.AddMinutes(-10), DateTimeOffset.UtcNow);
     }
 
+    /// <summary>
+    /// deploy/with-django: Debian's nginx with the repository's template in front of both, on one origin. A session opened by
+    /// Postern at /auth/login is signed in on the project's own pages, which Django serves; logging out at /auth/logout ends it there.
+    /// </summary>
+    [Fact]
+    public async Task BehindNginxPosternServesItsPathsAndDjangoEveryOtherOneWithTheSameSession()
+    {
+        await using var postern = await django.StartPosternAsync(PeerKind.Modern);
+        await using var nginx = await NginxProxy.StartAsync(new NginxProxyOptions
+        {
+            Upstreams = [postern.BaseAddress],
+            DjangoUpstreams = [django[PeerKind.Modern].BaseAddress],
+            Tls = false,
+        });
+        using var site = nginx.CreateRawClient();
+        var (name, password) = await NewUserAsync(postern, "nginx");
+
+        var anonymous = await site.SendAsync(HttpMethod.Get, "/pages/whoami");
+        Assert.Contains("Not signed in.", anonymous.Body, StringComparison.Ordinal);
+        var session = await LogInAsync(site, name, password);
+        // Postern answered /auth/ (its JSON is compact; Django's JsonResponse puts a space after each colon), Django the page.
+        Assert.Contains($"\"username\":\"{name}\"", (await SendAsync(site, session, HttpMethod.Get, EndpointPaths.User)).Body,
+            StringComparison.Ordinal);
+        var page = await SendAsync(site, session, HttpMethod.Get, "/pages/whoami");
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.Contains($"Signed in as {name}.", page.Body, StringComparison.Ordinal);
+        await SendAsync(site, session, HttpMethod.Get, EndpointPaths.Logout);
+        Assert.Contains("Not signed in.", (await SendAsync(site, session, HttpMethod.Get, "/pages/whoami")).Body, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ADatabaseThatIsNotDjangosAnUnknownMigrationStateOrNoSecretKeyIsRefusedWithOneLine()
     {

@@ -23,6 +23,12 @@ public sealed record NginxProxyOptions
     /// none: then <c>/</c> is 404, as without a frontend in compose.
     /// </summary>
     public string? FrontendRoot { get; init; }
+
+    /// <summary>
+    /// The Django project's instances, for deploy/with-django/nginx.conf.template: with any, that template is run (Postern
+    /// at its paths, <see cref="Upstreams"/>; Django at every other one) instead of deploy/nginx/postern.conf.template.
+    /// </summary>
+    public IReadOnlyList<Uri> DjangoUpstreams { get; init; } = [];
 }
 
 /// <summary>
@@ -143,11 +149,32 @@ public sealed class NginxProxy : IAsyncDisposable
             config.AppendLine(CultureInfo.InvariantCulture, $"  {temp}_temp_path {At(temp + "_temp")};");
         if (options.Tls)
             config.AppendLine(CultureInfo.InvariantCulture, $"  ssl_certificate {At("cert.pem")};\n  ssl_certificate_key {At("key.pem")};");
-        config.AppendLine(
-            RenderTemplate(File.ReadAllText(TemplatePath), options.Upstreams, $"127.0.0.1:{port}{(options.Tls ? " ssl" : "")}",
-                options.FrontendRoot));
+        var listen = $"127.0.0.1:{port}{(options.Tls ? " ssl" : "")}";
+        config.AppendLine(options.DjangoUpstreams.Count == 0
+            ? RenderTemplate(File.ReadAllText(TemplatePath), options.Upstreams, listen, options.FrontendRoot)
+            : RenderBesideDjangoTemplate(File.ReadAllText(BesideDjangoTemplatePath), options.Upstreams, options.DjangoUpstreams, listen));
         config.AppendLine("}");
         return config.ToString();
+    }
+
+    /// <summary>deploy/with-django/nginx.conf.template: Postern beside a Django project, on one origin.</summary>
+    public static string BesideDjangoTemplatePath => RepositoryFiles.Find("deploy/with-django/nginx.conf.template");
+
+    public const string DjangoUpstreamServersPlaceholder = "${DJANGO_UPSTREAM_SERVERS}";
+
+    /// <summary>The beside-Django template with its placeholders replaced; fails if the template no longer has them.</summary>
+    public static string RenderBesideDjangoTemplate(string template, IEnumerable<Uri> upstreams, IEnumerable<Uri> django, string listen)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        foreach (var placeholder in new[] { UpstreamServersPlaceholder, DjangoUpstreamServersPlaceholder, ListenPlaceholder })
+        {
+            if (!template.Contains(placeholder, StringComparison.Ordinal))
+                throw new InvalidOperationException($"The nginx template has no {placeholder}.");
+        }
+        static string Servers(IEnumerable<Uri> of) => string.Join(" ", of.Select(upstream => $"server {upstream.Authority};"));
+        return template.Replace(UpstreamServersPlaceholder, Servers(upstreams), StringComparison.Ordinal)
+            .Replace(DjangoUpstreamServersPlaceholder, Servers(django), StringComparison.Ordinal)
+            .Replace(ListenPlaceholder, listen, StringComparison.Ordinal);
     }
 
     public const string UpstreamServersPlaceholder = "${POSTERN_UPSTREAM_SERVERS}";

@@ -248,7 +248,9 @@ public static class PosternApplication
                 provider.GetRequiredService<Observability.PosternMetrics>());
         if (dialect is SqliteDialect sqlite)
             return options.Enabled ? Cache(new SqliteDataVersion(sqlite.Path), options.MaxEntries) : null;
-        var redis = provider.GetRequiredService<RedisConnectionHolder>().Counter;
+        // Beside Django, only the database's own counter sees Django's writes (its triggers on Django's tables): Django never
+        // tells Redis. Redis then keeps the throttles only.
+        var redis = tables is null ? provider.GetRequiredService<RedisConnectionHolder>().Counter : null;
         if (redis is not null)
             return Cache(redis, options.Enabled ? options.MaxEntries : 0);
         // PostgreSQL alone: the counter lives in the database. An instance that caches nothing still announces its writes,

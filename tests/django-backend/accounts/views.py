@@ -288,3 +288,13 @@ def email_verify_resend(request):
         if not verification.is_verified(user):
             verification.send_email(request, user)
     return _detail("Verification e-mail sent.", 200)
+
+
+@require_GET
+def page(request):
+    """A page of the project's own, outside the API: what a Django project keeps serving beside Postern
+    (docs/deployment.md#beside-a-running-django-project), signed in by whichever of the two opened the session."""
+    from django.http import HttpResponse
+    from django.utils.html import escape
+    who = f"Signed in as {escape(request.user.get_username())}." if request.user.is_authenticated else "Not signed in."
+    return HttpResponse(f"<!doctype html><title>A page of the project's</title><p>{who}</p>", content_type="text/html")

@@ -28,6 +28,8 @@ urlpatterns = [
     re_path(r"^auth/email/verify/resend/?$", views.email_verify_resend),
     path("api/", include(router.urls)),
     path("api-auth/", include("rest_framework.urls", namespace="rest_framework")),
+    # A page of the project's own, outside the guide's paths: what stays Django's when Postern serves /auth/ and /api/.
+    path("pages/whoami", views.page),
     # DRF's CSS and JS, served by Django itself (no collectstatic, no web server in front), so the
     # browsable pages look as they do in production.
     re_path(r"^static/(?P<path>.*)$", serve,
