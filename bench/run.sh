@@ -4,6 +4,10 @@
 #                [--smoke] [--soak] [--out FILE] [--json FILE] [--sessions N] [--connections N] [--warmup SECONDS]
 #       Postern, ASP.NET Core cookie auth, bare Kestrel and the Django reference backend side by side under wrk;
 #       the markdown report goes to stdout (and --out), progress to stderr. `--help` lists every option.
+#   bench/run.sh --scale [--duration SECONDS] [--only ...] [--out FILE] [--json FILE] ...
+#       The scale-out run (bench/README.md#scale-out): Postern ×2 behind nginx on PostgreSQL + Redis, the same on
+#       PostgreSQL alone, Django 5.2 under gunicorn behind nginx on PostgreSQL with cached_db sessions on Redis, and one
+#       Postern instance restarted under load; a private PostgreSQL cluster, Redis and nginx, on loopback.
 #   bench/run.sh --client [BenchmarkDotNet options, e.g. --job short]
 #       Postern.Client's PosternSession against raw HttpClient (BenchmarkDotNet).
 #   bench/run.sh --client --interleaved
@@ -20,7 +24,20 @@ if [ "$(id -u)" = 0 ]; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || { echo "could not install wrk with apt-get" >&2; exit 1; }
   fi
-  # the Django reference backend (Django 5.2 + DRF, unpacked from Debian's newer suites on first use)
+  # --scale: Debian's PostgreSQL server (a private cluster), nginx (the repository's template) and Redis
+  if [[ " $* " == *" --scale "* ]]; then
+    scale_needs=()
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || scale_needs+=(postgresql)
+    [ -x /usr/sbin/nginx ] || scale_needs+=(nginx)
+    [ -x /usr/bin/redis-server ] || scale_needs+=(redis-server)
+    if [ ${#scale_needs[@]} -gt 0 ]; then
+      apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${scale_needs[@]}" >/dev/null \
+        || { echo "could not install ${scale_needs[*]} with apt-get" >&2; exit 1; }
+    fi
+  fi
+  # the Django reference backend (Django 5.2 + DRF, unpacked from Debian's newer suites on first use; psycopg2 and
+  # redis-py from Debian 12 for --scale)
   bash "$here/tests/django-backend/install.sh"
 else
   command -v wrk >/dev/null || { echo "wrk is not installed (as root, this script installs it: apt-get install wrk)" >&2; exit 1; }

@@ -16,18 +16,10 @@ public static class PosternServer
     /// <param name="cpus">When given, the server runs on these cores only (<c>taskset -c</c>'s list).</param>
     public static async Task<ServerProcess> StartAsync(string folder, string? cpus = null)
     {
-        var dll = BuildOutput.PosternServer();
         var database = Path.Combine(folder, "postern.sqlite3");
-        // The users with passwords first and in the peer's order (ids 1 and 2); createuser hashes as the server will.
-        foreach (var user in SeedData.Users.Where(u => u.Password is not null))
-        {
-            var arguments = new List<string> { "createuser", user.Username, "--email", user.Email, "--password-stdin", "--db", database };
-            if (user.IsStaff)
-                arguments.Add("--staff");
-            await RunCommandAsync(dll, arguments, user.Password!);
-        }
+        await CreateUsersAsync(database);
         var port = ServerProcess.FreePort();
-        var start = ServerProcess.Dotnet(dll, port, "serve", "--db", database);
+        var start = Start(port, ["--db", database]);
         var server = await ServerProcess.StartAsync(Name, cpus is null ? start : ServerProcess.PinnedTo(cpus, start), port);
         try
         {
@@ -41,7 +33,36 @@ public static class PosternServer
         }
     }
 
-    private static async Task SeedThroughApiAsync(Uri baseAddress)
+    /// <summary>
+    /// The users with passwords, first and in the peer's order (ids 1 and 2), with <c>createuser</c> (which hashes as the
+    /// server will) on <paramref name="database"/>; <paramref name="arguments"/> follow (e.g. <c>--redis</c>).
+    /// </summary>
+    public static async Task CreateUsersAsync(string database, params string[] arguments)
+    {
+        var dll = BuildOutput.PosternServer();
+        foreach (var user in SeedData.Users.Where(u => u.Password is not null))
+        {
+            var createUser = new List<string> { "createuser", user.Username, "--email", user.Email, "--password-stdin", "--db", database };
+            if (user.IsStaff)
+                createUser.Add("--staff");
+            await RunCommandAsync(dll, [.. createUser, .. arguments], user.Password!);
+        }
+    }
+
+    /// <summary>
+    /// How an instance is started: <c>serve ARGUMENTS... --urls http://127.0.0.1:PORT</c>, production settings, and
+    /// <paramref name="environment"/> (Postern's settings, e.g. <c>Postern__Proxy__TrustedProxyCount</c>).
+    /// </summary>
+    public static ProcessStartInfo Start(int port, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = ServerProcess.Dotnet(BuildOutput.PosternServer(), port, ["serve", .. arguments]);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
+        return start;
+    }
+
+    /// <summary>The peer's groups, memberships and users without passwords, through the API as the staff user.</summary>
+    public static async Task SeedThroughApiAsync(Uri baseAddress)
     {
         using var staff = new PosternSession(baseAddress, new PosternClientOptions { LoginMode = LoginMode.Seed });
         await staff.LoginAsync(SeedData.StaffUsername, SeedData.StaffPassword);

@@ -5,11 +5,28 @@ using System.Net.Sockets;
 
 namespace Postern.Bench.Servers;
 
+/// <summary>What the benchmark drives: one process, or a deployment of several behind nginx.</summary>
+public interface IBenchedServer : IAsyncDisposable
+{
+    string Name { get; }
+
+    /// <summary>Where wrk and the sign-ins send their requests.</summary>
+    Uri BaseAddress { get; }
+
+    /// <summary>The resident memory of the server's own processes (a deployment: its application servers, summed).</summary>
+    long ResidentBytes { get; }
+
+    /// <summary>The peak of <see cref="ResidentBytes"/> since start or <see cref="ResetPeak"/>.</summary>
+    long PeakBytes { get; }
+
+    void ResetPeak();
+}
+
 /// <summary>
 /// One benchmarked server: a process of its own (so its memory is its own) listening on a free loopback
 /// port, ready once <c>GET /auth/csrf</c> answers 200, and killed with its children, by PID, on dispose.
 /// </summary>
-public sealed class ServerProcess : IAsyncDisposable
+public sealed class ServerProcess : IBenchedServer
 {
     private const int KeptOutputLines = 200;
     private readonly Process _process;
@@ -36,6 +53,38 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public long ResidentBytes => ProcessMemory.Resident(Pid);
     public long PeakBytes => ProcessMemory.Peak(Pid);
+
+    public void ResetPeak() => ProcessMemory.ResetPeak(Pid);
+
+    /// <summary>
+    /// A graceful stop, as a supervisor does it: SIGTERM to the process (by its PID), then wait for its exit; killed with its
+    /// children if it has not exited within <paramref name="patience"/>. Returns how long the exit took.
+    /// </summary>
+    public async Task<TimeSpan> StopGracefullyAsync(TimeSpan patience)
+    {
+        var clock = Stopwatch.StartNew();
+        if (_process.HasExited)
+            return TimeSpan.Zero;
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            UseShellExecute = false,
+        })!)
+            await kill.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(patience);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            throw new TimeoutException($"{Name} did not exit within {patience.TotalSeconds:0} s of SIGTERM:\n{RecentOutput}");
+        }
+        return clock.Elapsed;
+    }
+
+    public int ExitCode => _process.ExitCode;
 
     public static int FreePort()
     {

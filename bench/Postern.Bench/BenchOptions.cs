@@ -15,6 +15,9 @@ public sealed record BenchOptions
     /// <summary>The clients logging in as fast as they can in (f), as issue 6 says.</summary>
     public int FloodLoginConnections { get; init; } = 32;
     public bool Smoke { get; init; }
+
+    /// <summary>--scale: the deployments (instances behind nginx on PostgreSQL and Redis) rather than single processes.</summary>
+    public bool Scale { get; init; }
     public required IReadOnlySet<string> Scenarios { get; init; }
     public required IReadOnlySet<ServerKind> Servers { get; init; }
     public string? MarkdownFile { get; init; }
@@ -43,6 +46,13 @@ public sealed record BenchOptions
     /// </summary>
     public const int MinHashingSeconds = 30;
 
+    /// <summary>
+    /// The restart scenario runs at least this long: a quarter of it before the stop, and time after for the instance to
+    /// exit, start (a .NET start on a busy machine takes seconds) and serve again.
+    /// </summary>
+    public const int MinRestartSeconds = 30;
+    public const int MinSmokeRestartSeconds = 12;
+
     /// <summary>Rounds of the refused-login timing (each: three timed logins, two of them a password hash).</summary>
     public int LoginTimingRounds => Smoke ? 2 : 15;
 
@@ -51,6 +61,7 @@ public sealed record BenchOptions
         Scenario.SoakKey => SoakSeconds,
         _ when Smoke && scenario.HashBound => 3,
         _ when scenario.HashBound => Math.Max(DurationSeconds, MinHashingSeconds),
+        _ when scenario.RestartsAnInstance => Math.Max(DurationSeconds, Smoke ? MinSmokeRestartSeconds : MinRestartSeconds),
         _ => DurationSeconds,
     };
 

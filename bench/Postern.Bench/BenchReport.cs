@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Postern.Bench.Servers;
 
 namespace Postern.Bench;
 
@@ -53,6 +55,49 @@ public sealed record BenchReport(
     /// <summary>The refused logins' timing (the <c>login-timing</c> scenario), when it ran.</summary>
     public LoginTimingResult? LoginTiming { get; init; }
 
+    /// <summary>--scale: the deployments behind nginx were measured, not single processes.</summary>
+    public bool Scale { get; init; }
+
+    /// <summary>The restart scenario's instance restart and nginx's view of it, when it ran.</summary>
+    public RestartResult? Restart { get; init; }
+
     public Measurement? Find(string scenario, ServerKind server, int loadIndex = 0) =>
         Measurements.FirstOrDefault(m => m.Scenario == scenario && m.Server == server && m.LoadIndex == loadIndex);
+}
+
+/// <summary>
+/// The restart scenario: when the instance was stopped, how long it took to exit and to answer again, and from nginx's
+/// access log of the measured run, how many requests each instance answered, how many nginx retried on the other instance
+/// (a failed first try: <c>$upstream_addr</c> names two), and how many answers were not 2xx.
+/// </summary>
+public sealed partial record RestartResult(string Instance, double StoppedAfterSeconds, double ExitMilliseconds, int ExitCode,
+    double StartSeconds, IReadOnlyDictionary<string, long> ServedBy, long Retried, long NotOk, long ServedByRestartedInLastTenth)
+{
+    public static RestartResult From(InstanceRestart restart, TimeSpan stoppedAfter, IReadOnlyList<string> instances,
+        IReadOnlyList<string> log)
+    {
+        var servedBy = instances.ToDictionary(i => i, _ => 0L);
+        long retried = 0, notOk = 0, lastTenth = 0;
+        for (var i = 0; i < log.Count; i++)
+        {
+            if (LogLine().Match(log[i]) is not { Success: true } match)
+                continue;
+            if (match.Groups["status"].Value[0] != '2')
+                notOk++;
+            var tried = match.Groups["upstreams"].Value.Split(", ");
+            if (tried.Length > 1)
+                retried++;
+            var answered = tried[^1];
+            if (servedBy.TryGetValue(answered, out var count))
+                servedBy[answered] = count + 1;
+            if (answered == restart.Address && i >= log.Count * 9 / 10)
+                lastTenth++;
+        }
+        return new RestartResult(restart.Address, stoppedAfter.TotalSeconds, restart.Exit.TotalMilliseconds, restart.ExitCode,
+            restart.Start.TotalSeconds, servedBy, retried, notOk, lastTenth);
+    }
+
+    /// <summary>NginxProxy's log format: <c>CLIENT "REQUEST" STATUS upstream=ADDRESS[, ADDRESS...] request_id=ID</c>.</summary>
+    [GeneratedRegex("\" (?<status>[0-9]{3}) upstream=(?<upstreams>.*?) request_id=")]
+    private static partial Regex LogLine();
 }

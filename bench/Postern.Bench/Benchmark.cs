@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Postern.Bench.Servers;
 
 namespace Postern.Bench;
 
@@ -15,6 +16,8 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
     private readonly Dictionary<ServerKind, SoakMemory> _soaks = [];
     private HashBound? _hashBound;
     private LoginTimingResult? _loginTiming;
+    private RestartResult? _restart;
+    private ScaleInfrastructure? _infrastructure;
 
     public async Task<BenchReport> RunAsync()
     {
@@ -27,6 +30,11 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
         var scenarios = Scenario.All(options).Where(s => options.Scenarios.Contains(s.Key)).ToList();
         try
         {
+            if (options.Scale)
+            {
+                Say("starting a private PostgreSQL cluster and Redis on loopback");
+                _infrastructure = await ScaleInfrastructure.StartAsync();
+            }
             servers.AddRange(await StartAllAsync(folder));
             foreach (var server in servers)
             {
@@ -41,6 +49,8 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
         {
             foreach (var server in servers)
                 await server.DisposeAsync();
+            if (_infrastructure is not null)
+                await _infrastructure.DisposeAsync();
             try
             {
                 Directory.Delete(folder, recursive: true);
@@ -56,14 +66,15 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
             options.Sessions, options.WarmUpSeconds, _hashBound,
             scenarios.Select(s => new ScenarioSummary(s.Key, s.Title, s.Description)).ToList(),
             _measurements, memory, [], _problems);
-        return report with { Targets = Targets.Judge(report), LoginTiming = _loginTiming };
+        report = report with { LoginTiming = _loginTiming, Scale = options.Scale, Restart = _restart };
+        return report with { Targets = Targets.Judge(report) };
     }
 
     /// <summary>All at once (Django's migrations, Postern's createuser and seeding overlap), each in its own process.</summary>
     private async Task<IReadOnlyList<RunningServer>> StartAllAsync(string folder)
     {
         Say("starting " + string.Join(", ", options.Servers.Order().Select(k => k.Title())));
-        var starting = options.Servers.Order().Select(kind => RunningServer.StartAsync(kind, folder)).ToList();
+        var starting = options.Servers.Order().Select(kind => RunningServer.StartAsync(kind, folder, _infrastructure)).ToList();
         try
         {
             await Task.WhenAll(starting);
@@ -134,12 +145,13 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
     private async Task PlayAsync(Scenario scenario, IReadOnlyList<RunningServer> servers)
     {
         string? posternBody = null;
+        var ours = ServerKinds.Ours(options.Scale);
         foreach (var server in servers.Where(s => scenario.Servers.Contains(s.Kind)))
         {
             var (problem, body) = await ResponseCheck.RunAsync(server, scenario.Loads[0]);
-            if (server.Kind == ServerKind.Postern)
+            if (server.Kind == ours)
                 posternBody = body;
-            else if (problem is null && scenario.SameBodyAsPostern && posternBody is not null && server.Kind != ServerKind.Django
+            else if (problem is null && scenario.SameBodyAsPostern && posternBody is not null && !server.Kind.IsDjango()
                 && body != posternBody)
                 problem = $"{server.Kind.Title()} answers {scenario.Loads[0].Path} unlike Postern:\n  {body}\n  Postern: {posternBody}";
             if (problem is not null)
@@ -189,13 +201,63 @@ public sealed class Benchmark(BenchOptions options, TextWriter progress)
     private const int MaxSmokeSeconds = 12;
 
     /// <summary>The measured run: peak memory reset first, resident memory sampled throughout when the scenario asks.</summary>
-    private static async Task<(IReadOnlyList<WrkResult> Results, IReadOnlyList<long> Samples)> MeasureAsync(
+    private async Task<(IReadOnlyList<WrkResult> Results, IReadOnlyList<long> Samples)> MeasureAsync(
         Scenario scenario, RunningServer server, int seconds)
     {
+        if (scenario.RestartsAnInstance)
+            return (await MeasureRestartAsync(scenario, server, seconds), []);
         server.ResetPeak();
         var sampling = scenario.SamplesMemory ? SampleMemoryAsync(server, seconds) : Task.FromResult<IReadOnlyList<long>>([]);
         var results = await RunLoadsAsync(scenario, server, seconds);
         return (results, await sampling);
+    }
+
+    /// <summary>
+    /// The load through nginx while the deployment's first instance is stopped (SIGTERM) a quarter into the run and started
+    /// again; nginx's access log of the run (buffered: flushed every second) says which instance answered what.
+    /// </summary>
+    private async Task<IReadOnlyList<WrkResult>> MeasureRestartAsync(Scenario scenario, RunningServer server, int seconds)
+    {
+        if (server.Process is not ScaledDeployment deployment)
+            throw new InvalidOperationException($"{scenario.Title} needs a deployment of several instances (--scale).");
+        server.ResetPeak();
+        var logStart = await FlushedLengthAsync(deployment.AccessLog);
+        var load = RunLoadsAsync(scenario, server, seconds);
+        var stopAfter = TimeSpan.FromSeconds(seconds / 4.0);
+        await Task.Delay(stopAfter);
+        Say($"{scenario.Title}: stopping {deployment.InstanceAddresses[0]} (SIGTERM)");
+        var restart = await deployment.RestartInstanceAsync(0);
+        Say($"{scenario.Title}: {restart.Address} exited {restart.ExitCode} {restart.Exit.TotalMilliseconds:0} ms after SIGTERM,"
+            + $" answered again {restart.Start.TotalSeconds:0.0} s after its start");
+        var results = await load;
+        var restartEnded = stopAfter + restart.Exit + restart.Start;
+        if (restartEnded > TimeSpan.FromSeconds(seconds))
+            Report($"{scenario.Title}: the instance answered again only {restartEnded.TotalSeconds:0.0} s into a {seconds} s run;"
+                + " run it longer (--duration)");
+        var log = await ReadFromAsync(deployment.AccessLog, logStart);
+        _restart = RestartResult.From(restart, stopAfter, deployment.InstanceAddresses, log);
+        Say($"{scenario.Title}: nginx: {string.Join(", ", _restart.ServedBy.Select(p => $"{p.Key} {p.Value:#,0}"))};"
+            + $" {_restart.Retried:#,0} retried on the other instance; {_restart.NotOk:#,0} answers other than 2xx");
+        return results;
+    }
+
+    /// <summary>The length of an nginx log once its buffer (flushed every second) has been written out.</summary>
+    private static async Task<long> FlushedLengthAsync(string path)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        return File.Exists(path) ? new FileInfo(path).Length : 0;
+    }
+
+    private static async Task<IReadOnlyList<string>> ReadFromAsync(string path, long offset)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        file.Seek(offset, SeekOrigin.Begin);
+        using var reader = new StreamReader(file);
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync() is { } line)
+            lines.Add(line);
+        return lines;
     }
 
     private static async Task<IReadOnlyList<WrkResult>> RunLoadsAsync(Scenario scenario, RunningServer server, int seconds) =>

@@ -10,14 +10,15 @@ public static class MarkdownReport
     {
         var md = new StringBuilder();
         var m = report.Machine;
-        md.AppendLine(CultureInfo.InvariantCulture, $"### Postern benchmark, {report.Started:yyyy-MM-dd HH:mm} UTC");
+        md.AppendLine(CultureInfo.InvariantCulture,
+            $"### Postern {(report.Scale ? "scale-out " : "")}benchmark, {report.Started:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- machine: {m.Cores} cores, {m.CpuModel}, {m.Kernel}; {m.Runtime}; {m.WrkVersion}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- command: `{report.CommandLine}` ({report.Elapsed.TotalMinutes:0.0} min)");
         md.AppendLine(CultureInfo.InvariantCulture,
-            $"- wrk and all four servers share the same {m.Cores}"
-            + $" cores (one server is driven at a time; the others idle). Load average before: {report.LoadAverageBefore}"
-            + $", after: {report.LoadAverageAfter}.");
+            $"- wrk and all {(report.Scale ? "the deployments (their nginx, instances, PostgreSQL and Redis)" : "four servers")} share"
+            + $" the same {m.Cores} cores (one {(report.Scale ? "deployment" : "server")} is driven at a time; the others idle)."
+            + $" Load average before: {report.LoadAverageBefore}, after: {report.LoadAverageAfter}.");
         md.AppendLine(CultureInfo.InvariantCulture,
             $"- {report.Sessions} signed-in sessions per server (alice, staff), rotated per request; {report.WarmUpSeconds}"
             + $" s warm-up before each measured run; wrk timeout {Wrk.TimeoutSeconds}"
@@ -28,7 +29,10 @@ public static class MarkdownReport
                 + $" iterations (the median of {bound.Times.Count}"
                 + $" timings in this run, before and after the login scenarios: {bound.Times.Min() * 1000:0}–{bound.Times.Max() * 1000:0}"
                 + $" ms) = {bound.LoginsPerSecond:0.00} logins/s.");
-        md.AppendLine("- peak RSS: the servers' VmHWM during the measured run (gunicorn: master + workers, summed); MB = 10^6 bytes.");
+        md.AppendLine(report.Scale
+            ? "- peak RSS: the application servers' VmHWM during the measured run (both Postern instances, summed; gunicorn: master +"
+                + " workers, summed; not nginx, PostgreSQL or Redis); MB = 10^6 bytes."
+            : "- peak RSS: the servers' VmHWM during the measured run (gunicorn: master + workers, summed); MB = 10^6 bytes.");
         md.AppendLine();
         foreach (var scenario in report.Scenarios)
             md.AppendLine(CultureInfo.InvariantCulture, $"- {scenario.Title} (`{scenario.Key}`): {scenario.Description}");
@@ -48,16 +52,20 @@ public static class MarkdownReport
         }
         md.AppendLine();
 
-        var baselines = new[] { ServerKind.CookieAuth, ServerKind.BareKestrel, ServerKind.Django };
-        md.AppendLine("Postern's requests/s ÷ each baseline's, same run:");
+        var oursKind = ServerKinds.Ours(report.Scale);
+        var baselines = ServerKinds.Baselines(report.Scale);
+        md.AppendLine(CultureInfo.InvariantCulture, $"{oursKind.Title()}: requests/s ÷ each baseline's, same run:");
         md.AppendLine();
         md.AppendLine("| scenario | load | " + string.Join(" | ", baselines.Select(b => "÷ " + b.Title())) + " |");
         md.AppendLine("|---|---|" + string.Concat(baselines.Select(_ => "---:|")));
-        foreach (var ours in report.Measurements.Where(r => r.Server == ServerKind.Postern))
+        foreach (var ours in report.Measurements.Where(r => r.Server == oursKind))
         {
             var cells = baselines.Select(b => report.Find(ours.Scenario, b, ours.LoadIndex) is { Result.RequestsPerSecond: > 0 } theirs
                 ? Format.Times(ours.Result.RequestsPerSecond / theirs.Result.RequestsPerSecond)
-                : "—");
+                : "—").ToList();
+            // A scenario that only ours plays (the restart) has nothing to divide by.
+            if (cells.All(c => c == "—") && baselines.All(b => report.Find(ours.Scenario, b, ours.LoadIndex) is null))
+                continue;
             md.AppendLine(CultureInfo.InvariantCulture, $"| {ours.ScenarioTitle} | {ours.Load} | {string.Join(" | ", cells)} |");
         }
         md.AppendLine();
@@ -77,6 +85,26 @@ public static class MarkdownReport
             md.AppendLine();
         }
 
+        if (report.Restart is { } restart)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"Restart: {restart.StoppedAfterSeconds:0.0} s into the run the instance on {restart.Instance} was sent SIGTERM; it"
+                + $" exited {restart.ExitMilliseconds:0} ms later (exit code {restart.ExitCode}), was started again and answered"
+                + $" {restart.StartSeconds:0.0} s after its start. nginx's access log of the run:");
+            md.AppendLine();
+            md.AppendLine("| instance | requests answered | of them in the run's last tenth |");
+            md.AppendLine("|---|---:|---:|");
+            foreach (var (instance, count) in restart.ServedBy)
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {instance}{(instance == restart.Instance ? " (restarted)" : "")} | {count:#,0}"
+                    + $" | {(instance == restart.Instance ? restart.ServedByRestartedInLastTenth.ToString("#,0", CultureInfo.InvariantCulture) : "")} |");
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"Requests nginx retried on the other instance after a failed first try: {restart.Retried:#,0}; answers other than 2xx"
+                + $" in its log: {restart.NotOk:#,0}.");
+            md.AppendLine();
+        }
+
         md.AppendLine("| server | idle RSS | peak RSS (all scenarios) | soak |");
         md.AppendLine("|---|---:|---:|---|");
         foreach (var s in report.Memory)
@@ -87,7 +115,7 @@ public static class MarkdownReport
         md.AppendLine("Idle RSS: after start-up, seeding, sign-in and a short warm-up of (a), then a pause.");
         md.AppendLine();
 
-        md.AppendLine("| issue 6 target | measured | |");
+        md.AppendLine(report.Scale ? "| issue 18 target | measured | |" : "| issue 6 target | measured | |");
         md.AppendLine("|---|---|---|");
         foreach (var t in report.Targets)
             md.AppendLine(CultureInfo.InvariantCulture,

@@ -5,12 +5,13 @@ var duration = new Option<int>("--duration") { Description = "Seconds of each me
 var warmUp = new Option<int>("--warmup") { Description = "Seconds of warm-up before each measured run", DefaultValueFactory = _ => 2 };
 var only = new Option<string?>("--only")
 {
-    Description = "Scenarios to run, comma-separated: user-detail, user-list, csrf, login, write, login-flood, login-timing, soak "
-        + "(default: all but soak)",
+    Description = "Scenarios to run, comma-separated: user-detail, user-list, csrf, login, write, login-flood, login-timing, soak, "
+        + "restart (default: all but soak and restart; with --scale all but login-timing and soak)",
 };
 var serversOption = new Option<string?>("--servers")
 {
-    Description = "Servers to run, comma-separated: postern, cookie, bare, django (default: all)",
+    Description = "Servers to run, comma-separated: postern, cookie, bare, django (default: all); with --scale postern-redis, "
+        + "postern-pg, django-scaled (default: those three)",
 };
 var smoke = new Option<bool>("--smoke")
 {
@@ -19,6 +20,11 @@ var smoke = new Option<bool>("--smoke")
 var soak = new Option<bool>("--soak")
 {
     Description = "Also run the soak: mixed traffic with logins, resident memory sampled every second",
+};
+var scale = new Option<bool>("--scale")
+{
+    Description = "The scale-out run: Postern ×2 behind nginx on PostgreSQL + Redis, the same on PostgreSQL alone, and Django "
+        + "under gunicorn behind nginx on PostgreSQL with cached_db sessions on Redis; plus the restart scenario",
 };
 var soakSeconds = new Option<int>("--soak-seconds") { Description = "Seconds of the soak", DefaultValueFactory = _ => 60 };
 var sessions = new Option<int>("--sessions") { Description = "Signed-in sessions per server", DefaultValueFactory = _ => 64 };
@@ -33,22 +39,24 @@ var json = new Option<string?>("--json") { Description = "Also write every numbe
 var root = new RootCommand(
     "Postern's benchmark: Postern, ASP.NET Core cookie auth, bare Kestrel and the Django peer side by side under wrk")
 {
-    duration, warmUp, only, serversOption, smoke, soak, soakSeconds, sessions, connections, output, json,
+    duration, warmUp, only, serversOption, smoke, soak, scale, soakSeconds, sessions, connections, output, json,
 };
 root.SetAction(async (parse, ct) =>
 {
     var scenarioKeys = Scenario.Keys;
-    var chosen = Split(parse.GetValue(only)) ?? scenarioKeys.Where(k => k != Scenario.SoakKey || parse.GetValue(soak)).ToList();
+    var scaled = parse.GetValue(scale);
+    var chosen = Split(parse.GetValue(only)) ?? Scenario.DefaultKeys(scaled, parse.GetValue(soak)).ToList();
     if (parse.GetValue(soak) && !chosen.Contains(Scenario.SoakKey))
         chosen.Add(Scenario.SoakKey);
     var unknownScenario = chosen.FirstOrDefault(k => !scenarioKeys.Contains(k));
-    var serverKeys = Split(parse.GetValue(serversOption)) ?? ServerKinds.All.Select(k => k.Key()).ToList();
-    var unknownServer = serverKeys.FirstOrDefault(k => ServerKinds.Parse(k) is null);
+    var kinds = scaled ? ServerKinds.Scale : ServerKinds.Standard;
+    var serverKeys = Split(parse.GetValue(serversOption)) ?? kinds.Select(k => k.Key()).ToList();
+    var unknownServer = serverKeys.FirstOrDefault(k => ServerKinds.Parse(k) is not { } kind || !kinds.Contains(kind));
     if (unknownScenario is not null || unknownServer is not null)
     {
         await Console.Error.WriteLineAsync(unknownScenario is not null
             ? $"Unknown scenario '{unknownScenario}'; known: {string.Join(", ", scenarioKeys)}."
-            : $"Unknown server '{unknownServer}'; known: {string.Join(", ", ServerKinds.All.Select(k => k.Key()))}.");
+            : $"Unknown server '{unknownServer}'{(scaled ? " with --scale" : "")}; known: {string.Join(", ", kinds.Select(k => k.Key()))}.");
         return 2;
     }
     var options = new BenchOptions
@@ -58,6 +66,7 @@ root.SetAction(async (parse, ct) =>
         SoakSeconds = Math.Max(1, parse.GetValue(soakSeconds)),
         Sessions = Math.Max(1, parse.GetValue(sessions)),
         ReadConnections = Math.Max(1, parse.GetValue(connections)),
+        Scale = scaled,
         Scenarios = chosen.ToHashSet(),
         Servers = serverKeys.Select(k => ServerKinds.Parse(k)!.Value).ToHashSet(),
         MarkdownFile = parse.GetValue(output),

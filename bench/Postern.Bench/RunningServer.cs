@@ -3,13 +3,14 @@ using Postern.Bench.Servers;
 namespace Postern.Bench;
 
 /// <summary>A started server with its signed-in sessions and anonymous token pairs, as files for wrk.</summary>
-public sealed class RunningServer(ServerKind kind, ServerProcess process) : IAsyncDisposable
+public sealed class RunningServer(ServerKind kind, IBenchedServer process) : IAsyncDisposable
 {
     /// <summary>Anonymous token pairs that logins rotate through (the cookie half is all a login needs).</summary>
     private const int TokenPairs = 8;
 
     public ServerKind Kind { get; } = kind;
-    public ServerProcess Process { get; } = process;
+    /// <summary>The server's process, or for --scale its deployment (nginx in front).</summary>
+    public IBenchedServer Process { get; } = process;
     public IReadOnlyList<BenchSession> Sessions { get; private set; } = [BenchSession.Anonymous];
     public IReadOnlyList<BenchSession> TokenPairsForLogin { get; private set; } = [BenchSession.Anonymous];
     public string? SessionsFile { get; private set; }
@@ -17,10 +18,15 @@ public sealed class RunningServer(ServerKind kind, ServerProcess process) : IAsy
     public long IdleResidentBytes { get; set; }
     public long PeakResidentBytes { get; private set; }
 
-    public static async Task<RunningServer> StartAsync(ServerKind kind, string folder)
+    /// <param name="infrastructure">The PostgreSQL cluster and Redis the --scale deployments share.</param>
+    public static async Task<RunningServer> StartAsync(ServerKind kind, string folder, ScaleInfrastructure? infrastructure = null)
     {
-        var process = kind switch
+        ScaleInfrastructure Shared() => infrastructure ?? throw new InvalidOperationException($"{kind.Title()} needs --scale's PostgreSQL and Redis.");
+        IBenchedServer process = kind switch
         {
+            ServerKind.PosternScaled => await ScaledDeployment.StartPosternAsync(Shared(), withRedis: true),
+            ServerKind.PosternScaledPostgres => await ScaledDeployment.StartPosternAsync(Shared(), withRedis: false),
+            ServerKind.DjangoScaled => await ScaledDeployment.StartDjangoAsync(Shared(), ServerKinds.DjangoScaledWorkers),
             ServerKind.Postern => await PosternServer.StartAsync(Directory.CreateDirectory(Path.Combine(folder, "postern")).FullName),
             ServerKind.Django => await DjangoPeerServer.StartAsync(),
             ServerKind.BareKestrel => await StartBaselineAsync(kind, "BareKestrel"),
@@ -65,7 +71,7 @@ public sealed class RunningServer(ServerKind kind, ServerProcess process) : IAsy
     };
 
     /// <summary>Starts a new high-water mark of resident memory (for one scenario's peak).</summary>
-    public void ResetPeak() => ProcessMemory.ResetPeak(Process.Pid);
+    public void ResetPeak() => Process.ResetPeak();
 
     /// <summary>The peak since <see cref="ResetPeak"/>, also kept as the server's peak of the run.</summary>
     public long ReadPeak()

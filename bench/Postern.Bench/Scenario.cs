@@ -50,6 +50,9 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
     /// <summary>Not wrk: refused logins timed one at a time (<see cref="LoginTiming"/>); it has no loads.</summary>
     public bool TimesRefusedLogins { get; init; }
 
+    /// <summary>--scale: one instance of the deployment is stopped (SIGTERM) and started again while the load runs.</summary>
+    public bool RestartsAnInstance { get; init; }
+
     private static readonly IReadOnlySet<ServerKind> Everyone = ServerKinds.All.ToHashSet();
     private static readonly IReadOnlySet<ServerKind> WithAccounts = ServerKinds.All.Where(k => k.SignsIn()).ToHashSet();
 
@@ -58,9 +61,15 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
 
     /// <summary>Every scenario's key, in the order they run.</summary>
     public static IReadOnlyList<string> Keys { get; } =
-        ["user-detail", "user-list", "csrf", "login", "write", "login-flood", LoginTimingKey, SoakKey];
+        ["user-detail", "user-list", "csrf", "login", "write", "login-flood", LoginTimingKey, SoakKey, RestartKey];
 
     public const string LoginTimingKey = "login-timing";
+    public const string RestartKey = "restart";
+
+    /// <summary>What a run plays unless --only says otherwise: the soak only with --soak; --scale has no refused-login timing.</summary>
+    public static IEnumerable<string> DefaultKeys(bool scale, bool soak) => scale
+        ? Keys.Where(k => k is not (LoginTimingKey or SoakKey))
+        : Keys.Where(k => k != RestartKey && (k != SoakKey || soak));
 
     /// <summary>What the login scenarios post.</summary>
     public static readonly string LoginBody =
@@ -112,6 +121,12 @@ public sealed record Scenario(string Key, string Title, string Description, IRea
                  login with { Label = "POST /auth/login (beside the mix)", Connections = SoakLoginConnections, Background = true }],
                 WithAccounts)
             { SamplesMemory = true },
+            new(RestartKey, "(h) user detail while an instance restarts",
+                $"(a) through nginx on {readConnections} connections; a quarter into the run one Postern instance is stopped"
+                + " (SIGTERM: it finishes what it serves and exits) and started again on the same port.",
+                [detail with { Label = "GET /api/users/1/ (one instance restarted)" }],
+                new HashSet<ServerKind> { ServerKind.PosternScaled })
+            { RestartsAnInstance = true },
         ];
         Debug.Assert(all.Select(s => s.Key).SequenceEqual(Keys));
         return all;

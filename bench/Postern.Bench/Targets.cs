@@ -10,6 +10,8 @@ public static class Targets
 
     public static IReadOnlyList<TargetResult> Judge(BenchReport report)
     {
+        if (report.Scale)
+            return JudgeScale(report);
         var results = new List<TargetResult>
         {
             Ratio(report, "user-detail", ServerKind.CookieAuth, "(a) user detail ≥ 1.0× ASP.NET cookie auth", 1.0, percent: false),
@@ -29,9 +31,32 @@ public static class Targets
         return results;
     }
 
-    private static TargetResult Ratio(BenchReport report, string scenario, ServerKind baseline, string target, double least, bool percent)
+    /// <summary>Issue 18's scale-out targets: authenticated reads through nginx ≥ 50× Django's deployment; no errors on a restart.</summary>
+    private static List<TargetResult> JudgeScale(BenchReport report)
     {
-        var ours = report.Find(scenario, ServerKind.Postern);
+        var results = new List<TargetResult>
+        {
+            Ratio(report, "user-detail", ServerKind.DjangoScaled, "(a) authenticated user detail through nginx ≥ 50× Django's deployment",
+                50, percent: false, ServerKind.PosternScaled),
+            Ratio(report, "user-list", ServerKind.DjangoScaled, "(b) authenticated list page through nginx ≥ 50× Django's deployment",
+                50, percent: false, ServerKind.PosternScaled),
+        };
+        const string Target = "(h) no errors while one instance is restarted";
+        var restart = report.Find(Scenario.RestartKey, ServerKind.PosternScaled);
+        results.Add(restart is null
+            ? new TargetResult(Target, "not measured", null)
+            : new TargetResult(Target, string.Create(CultureInfo.InvariantCulture,
+                $"{restart.Result.Errors:#,0} errors in {restart.Result.Requests:#,0} requests (status ≥ 400: {restart.Result.StatusErrors},"
+                + $" timeouts: {restart.Result.Timeouts}, connect/read/write: {restart.Result.ConnectErrors}/{restart.Result.ReadErrors}"
+                + $"/{restart.Result.WriteErrors}); nginx logged {report.Restart?.NotOk ?? 0:#,0} answers other than 2xx"),
+                restart.Result.Errors == 0 && report.Restart is { NotOk: 0 }));
+        return results;
+    }
+
+    private static TargetResult Ratio(BenchReport report, string scenario, ServerKind baseline, string target, double least, bool percent,
+        ServerKind oursKind = ServerKind.Postern)
+    {
+        var ours = report.Find(scenario, oursKind);
         var theirs = report.Find(scenario, baseline);
         if (ours is null || theirs is null || theirs.Result.RequestsPerSecond == 0)
             return new TargetResult(target, "not measured", null);

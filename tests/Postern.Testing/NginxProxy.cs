@@ -29,6 +29,15 @@ public sealed record NginxProxyOptions
     /// at its paths, <see cref="Upstreams"/>; Django at every other one) instead of deploy/nginx/postern.conf.template.
     /// </summary>
     public IReadOnlyList<Uri> DjangoUpstreams { get; init; } = [];
+
+    /// <summary>nginx's <c>worker_processes</c>: 1 for the tests; a benchmark may ask for <c>auto</c> (one per core, as nginx's image runs).</summary>
+    public string WorkerProcesses { get; init; } = "1";
+
+    /// <summary>
+    /// Buffer the access log (64 KB, flushed every second) rather than writing each line as its request ends: for a benchmark.
+    /// Tests that read the log right after a request leave it off.
+    /// </summary>
+    public bool BufferAccessLog { get; init; }
 }
 
 /// <summary>
@@ -138,12 +147,14 @@ public sealed class NginxProxy : IAsyncDisposable
         string At(string name) => Path.Combine(folder, name);
         var config = new StringBuilder();
         // No user directive: as root the workers run as nobody, otherwise as the caller.
-        config.AppendLine(CultureInfo.InvariantCulture, $"worker_processes 1;\npid {At("nginx.pid")};\nerror_log {At("error.log")} info;");
-        config.AppendLine("events { worker_connections 256; }");
+        config.AppendLine(CultureInfo.InvariantCulture,
+            $"worker_processes {options.WorkerProcesses};\npid {At("nginx.pid")};\nerror_log {At("error.log")} info;");
+        config.AppendLine("events { worker_connections 1024; }");
         config.AppendLine("http {");
         // Which instance served each request, so tests can see the round-robin.
         config.AppendLine("  log_format postern_upstream '$remote_addr \"$request\" $status upstream=$upstream_addr request_id=$request_id';");
-        config.AppendLine(CultureInfo.InvariantCulture, $"  access_log {At("access.log")} postern_upstream;");
+        config.AppendLine(CultureInfo.InvariantCulture,
+            $"  access_log {At("access.log")} postern_upstream{(options.BufferAccessLog ? " buffer=64k flush=1s" : "")};");
         // The compiled-in temp paths live under /var/lib/nginx; keep everything in our own folder.
         foreach (var temp in new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi" })
             config.AppendLine(CultureInfo.InvariantCulture, $"  {temp}_temp_path {At(temp + "_temp")};");

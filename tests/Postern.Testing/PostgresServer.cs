@@ -20,25 +20,35 @@ public sealed class PostgresServer : IAsyncDisposable
     private int _databases;
     private bool _frozen;
 
-    private PostgresServer(string folder, string bin, int port)
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    private PostgresServer(string folder, string bin, int port, IReadOnlyDictionary<string, string> settings)
     {
         _folder = folder;
         _bin = bin;
         Port = port;
+        _settings = settings;
     }
 
     private string Data => Path.Combine(_folder, "data");
 
     public int Port { get; }
 
+    /// <summary>The postmaster's PID while the cluster runs (its backends are its children).</summary>
+    public int? Pid => _postmasterPid;
+
     /// <summary>initdb refuses to run as root: as root, the cluster belongs to the postgres OS user.</summary>
     private static bool RunAsPostgresUser => Environment.UserName == "root";
 
-    public static async Task<PostgresServer> StartAsync()
+    /// <param name="settings">
+    /// Server settings over the tests' own (<c>-c NAME=VALUE</c>, given last so they win), e.g. <c>fsync=on</c> and
+    /// <c>max_connections=300</c> for a benchmark that should see a durable database's writes.
+    /// </param>
+    public static async Task<PostgresServer> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         var bin = FindBinaries();
         var folder = Directory.CreateTempSubdirectory("postern-pg-").FullName;
-        var server = new PostgresServer(folder, bin, FreePort());
+        var server = new PostgresServer(folder, bin, FreePort(), settings ?? new Dictionary<string, string>());
         if (RunAsPostgresUser)
             await RunAsync("chown", ["postgres:", folder]);
         await RunClusterToolAsync(Path.Combine(bin, "initdb"),
@@ -54,7 +64,8 @@ public sealed class PostgresServer : IAsyncDisposable
             throw new InvalidOperationException("This cluster is running already.");
         // fsync off: the cluster is thrown away after the tests; the socket folder is private so the system cluster's is untouched.
         var options = $"-p {Port} -c listen_addresses=127.0.0.1 -k {_folder}"
-            + $" -c fsync=off -c full_page_writes=off -c synchronous_commit=off";
+            + $" -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+            + string.Concat(_settings.Select(setting => $" -c {setting.Key}={setting.Value}"));
         await RunClusterToolAsync(Path.Combine(_bin, "pg_ctl"),
             ["start", "-w", "-t", "60", "-D", Data, "-l", Path.Combine(_folder, "postgres.log"), "-o", options]);
         _postmasterPid = int.Parse(
