@@ -14,8 +14,13 @@ public sealed record Measurement(string Scenario, string ScenarioTitle, string L
 /// <summary>Resident memory sampled once a second during the soak.</summary>
 public sealed record SoakMemory(int Seconds, IReadOnlyList<long> Samples)
 {
-    /// <summary>The first sixth of the run (10 s of 60) warms caches and pools up; growth counts from there.</summary>
-    public long AfterWarmUpBytes => Samples[Math.Min(Samples.Count - 1, Samples.Count / 6)];
+    /// <summary>
+    /// The first sixth of the run (10 s of 60), at most its first minute (issue 18's target for longer soaks: the end within
+    /// 10 % of the RSS after the first minute), warms caches and pools up; growth counts from there.
+    /// </summary>
+    public int WarmUpSeconds => Math.Min(Seconds / 6, 60);
+
+    public long AfterWarmUpBytes => Samples[Math.Min(Samples.Count - 1, Samples.Count * WarmUpSeconds / Math.Max(1, Seconds))];
     public long StartBytes => Samples[0];
     public long EndBytes => Samples[^1];
     public long MaxBytes => Samples.Max();

@@ -26,6 +26,6 @@ public static class Format
 
     public static string Growth(SoakMemory soak) => string.Create(CultureInfo.InvariantCulture,
         $"{(soak.GrowthBytes >= 0 ? "+" : "")}{soak.GrowthBytes / 1e6:0.0} MB after warm-up (start {Megabytes(soak.StartBytes)}"
-        + $", after {soak.Seconds / 6} s {Megabytes(soak.AfterWarmUpBytes)}, end {Megabytes(soak.EndBytes)}"
+        + $", after {soak.WarmUpSeconds} s {Megabytes(soak.AfterWarmUpBytes)}, end {Megabytes(soak.EndBytes)}"
         + $", max {Megabytes(soak.MaxBytes)})");
 }

@@ -176,6 +176,8 @@ public static class PosternApplication
         services.AddSingleton<IUserLinks, ApiUserLinks>();
         services.AddSingleton<IApiHtmlRenderer, BrowsablePage>();
         services.AddHostedService<ExpiredSessionSweeper>();
+        services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.Section);
+        services.AddHostedService<IdleMemoryTrimmer>();
         services.AddEmail();
         services.AddRouting();
     }

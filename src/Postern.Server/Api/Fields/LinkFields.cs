@@ -27,7 +27,7 @@ public sealed class UrlField<TRecord> : Field<TRecord>
     internal override void WriteValue(Utf8JsonWriter writer, TRecord record, ApiLinks links)
     {
         var owner = Owner ?? throw new InvalidOperationException("A UrlField belongs to the resource declared with it.");
-        writer.WriteStringValue(links.Instance(owner, owner.IdOf(record)));
+        links.WriteInstance(writer, owner, owner.IdOf(record));
     }
 
     internal override JsonObject ValueSchema() => new() { ["type"] = "string", ["format"] = "uri", ["readOnly"] = true };
@@ -202,8 +202,9 @@ public sealed class HyperlinkListField<TRecord>(string name, Func<TRecord, IRead
     {
         writer.WriteStartArray();
         var resource = target();
-        foreach (var id in value)
-            writer.WriteStringValue(links.Instance(resource, id));
+        // By index: a foreach over the interface would allocate its enumerator for every object written.
+        for (var i = 0; i < value.Count; i++)
+            links.WriteInstance(writer, resource, value[i]);
         writer.WriteEndArray();
     }
 
@@ -260,7 +261,7 @@ public sealed class HyperlinkField<TRecord>(string name, Func<TRecord, long?> ge
     }
 
     protected override void Write(Utf8JsonWriter writer, long? value, ApiLinks links) =>
-        writer.WriteStringValue(links.Instance(target(), value!.Value));
+        links.WriteInstance(writer, target(), value!.Value);
 
     internal override JsonObject ValueSchema() =>
         new() { ["type"] = "string", ["format"] = "uri", ["description"] = $"The URL of a {Target.Name.ToLowerInvariant()}." };

@@ -29,6 +29,37 @@ public sealed class ApiLinks(HttpRequest request, RouteTable routes)
     public string To(ApiRoute route, string? id) =>
         _origin + (_suffix is null ? route.PathFor(id) : route.SuffixedPathFor(id, _suffix)) + _format;
 
+    /// <summary>
+    /// Writes <see cref="Instance(ApiResource, long)"/> as a JSON string without building it as a string first: a page of
+    /// users writes dozens of links, and each would otherwise be a few short-lived strings (bytes per request, bench/README.md).
+    /// </summary>
+    public void WriteInstance(System.Text.Json.Utf8JsonWriter writer, ApiResource resource, long id)
+    {
+        Span<char> digits = stackalloc char[20];
+        id.TryFormat(digits, out var length, default, System.Globalization.CultureInfo.InvariantCulture);
+        WriteInstance(writer, resource, digits[..length]);
+    }
+
+    /// <inheritdoc cref="WriteInstance(System.Text.Json.Utf8JsonWriter, ApiResource, long)"/>
+    public void WriteInstance(System.Text.Json.Utf8JsonWriter writer, ApiResource resource, ReadOnlySpan<char> id)
+    {
+        var route = routes.InstanceOf(resource);
+        var template = route.Template;
+        var at = template.IndexOf(IdPlaceholder, StringComparison.Ordinal);
+        Span<char> link = stackalloc char[MaxStackLink];
+        if (_suffix is null && at >= 0
+            && link.TryWrite(System.Globalization.CultureInfo.InvariantCulture,
+                $"{_origin}{template.AsSpan(0, at)}{id}{template.AsSpan(at + IdPlaceholder.Length)}{_format}", out var written))
+            writer.WriteStringValue(link[..written]);
+        else
+            writer.WriteStringValue(To(route, id.ToString()));
+    }
+
+    private const string IdPlaceholder = "{id}";
+
+    /// <summary>Longer links (a long host name or format parameter) are built as strings.</summary>
+    private const int MaxStackLink = 256;
+
     /// <summary>DRF's replace_query_param on the request's own absolute URL: other parameters kept, sorted by name.</summary>
     public static string WithQueryParameter(HttpRequest request, string name, string? value)
     {

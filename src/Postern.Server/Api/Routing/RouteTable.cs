@@ -78,8 +78,8 @@ public sealed class ApiRoute
     /// <summary>The fields a write to this route reads: the action's, else the resource's.</summary>
     public IReadOnlyList<Field> InputFields => Action?.Fields ?? Resource?.DeclaredFields ?? [];
 
-    /// <summary>The ASP.NET route template, with <c>{id}</c> for the object.</summary>
-    public string Template => Kind switch
+    /// <summary>The ASP.NET route template, with <c>{id}</c> for the object (built once: every link written is built from it).</summary>
+    public string Template => _template ??= Kind switch
     {
         RouteKind.Root => RouteTable.Prefix,
         RouteKind.List => $"{RouteTable.Prefix}{Resource!.Path}/",
@@ -87,6 +87,8 @@ public sealed class ApiRoute
         RouteKind.ListAction => $"{RouteTable.Prefix}{Resource!.Path}/{Action!.Path}/",
         _ => $"{RouteTable.Prefix}{Resource!.Path}/{{id}}/{Action!.Path}/",
     };
+
+    private string? _template;
 
     /// <summary>The same route with DRF's format suffix (<c>/api/users.json</c>; the root's is <c>/api/.json</c>).</summary>
     public string SuffixTemplate => WithoutTrailingSlash(Template) + ".{format}";
