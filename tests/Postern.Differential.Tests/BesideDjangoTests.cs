@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Postern.Protocol;
 using Postern.Server.Storage;
 using Postern.Testing;
@@ -224,6 +225,69 @@ public sealed class BesideDjangoTests(SharedDjangoDatabases django) : IClassFixt
         Assert.InRange(joinedAt, DateTimeOffset.UtcNow.AddMinutes(-10), DateTimeOffset.UtcNow);
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task ATokenOfDjangoRestFrameworksOwnWorksOnPosternUntilDjangoRegeneratesIt(PeerKind kind)
+    {
+        await using var postern = await django.StartPosternAsync(kind);
+        using var onPostern = postern.CreateRawClient();
+        var (name, _) = await NewUserAsync(postern, "token");
+
+        async Task<string> CreateTokenAsync(params string[] options)
+        {
+            var created = await django[kind].ManageAsync(["drf_create_token", .. options, name]);
+            Assert.True(created.ExitCode == 0, created.ToString());
+            return System.Text.RegularExpressions.Regex.Match(created.Stdout, "Generated token ([0-9a-f]{40}) for user").Groups[1].Value;
+        }
+        async Task<RawResponse> WhoAmIAsync(string key) =>
+            await onPostern.SendAsync(HttpMethod.Get, EndpointPaths.User, [("Authorization", ApiToken.HeaderValue(key))]);
+
+        var key = await CreateTokenAsync();
+        var signedIn = await WhoAmIAsync(key);
+        Assert.Equal(HttpStatusCode.OK, signedIn.Status);
+        Assert.Equal(name, signedIn.Json().GetProperty("username").GetString());
+        // Regenerated on Django (the old row deleted, a new one made): the old key stops at once, the new one works.
+        var regenerated = await CreateTokenAsync("-r");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WhoAmIAsync(key)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await WhoAmIAsync(regenerated)).Status);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task DeletingAUserDeletesWhatDjangosOwnAppsWouldAndRefusesWhenAnotherAppsRowsReferToIt(PeerKind kind)
+    {
+        await using var postern = await django.StartPosternAsync(kind);
+        using var onPostern = postern.CreateRawClient();
+        var (staffName, staffPassword) = await NewUserAsync(postern, "deleter", staff: true);
+        var staff = await LogInAsync(onPostern, staffName, staffPassword);
+        var (name, _) = await NewUserAsync(postern, "deleted");
+        var user = (await postern.Users.FindUserByUsernameAsync(name))!;
+        var group = await postern.Services.GetRequiredService<IGroupStore>().CreateGroupAsync($"of-{name}");
+        await postern.Services.GetRequiredService<IGroupStore>().AddUserToGroupAsync(user.Id, group.Id);
+        var token = await django[kind].ManageAsync("drf_create_token", name);
+        Assert.True(token.ExitCode == 0, token.ToString());
+
+        // A row of the project's own app (the reference backend's accounts app) refers to the user: refused, nothing deleted.
+        await TestStore.ExecuteAsync(postern.DatabasePath,
+            "INSERT INTO accounts_emailverification (user_id, email, verified_at) VALUES (@id, 'x@example.org', CURRENT_TIMESTAMP);",
+            ("@id", user.Id));
+        var refused = await SendAsync(onPostern, staff, HttpMethod.Delete, $"/api/users/{user.Id}/");
+        Assert.Equal(HttpStatusCode.Conflict, refused.Status);
+        Assert.Contains("delete the user in Django's admin", refused.Json().GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(await postern.Users.FindUserByIdUncachedAsync(user.Id));
+        Assert.Equal(1, await TestStore.QueryInt64Async(postern.DatabasePath,
+            "SELECT COUNT(*) FROM auth_user_groups WHERE user_id = @id;", ("@id", user.Id)));
+
+        // Without it: the user goes, with the memberships and the DRF token that Django would have deleted with it.
+        await TestStore.ExecuteAsync(postern.DatabasePath, "DELETE FROM accounts_emailverification WHERE user_id = @id;", ("@id", user.Id));
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(onPostern, staff, HttpMethod.Delete, $"/api/users/{user.Id}/")).Status);
+        foreach (var table in new[] { "auth_user", "auth_user_groups", "authtoken_token" })
+        {
+            Assert.Equal(0, await TestStore.QueryInt64Async(postern.DatabasePath,
+                $"SELECT COUNT(*) FROM {table} WHERE {(table == "auth_user" ? "id" : "user_id")} = @id;", ("@id", user.Id)));
+        }
+    }
+
     /// <summary>
     /// deploy/with-django: Debian's nginx with the repository's template in front of both, on one origin. A session opened by
     /// Postern at /auth/login is signed in on the project's own pages, which Django serves; logging out at /auth/logout ends it there.
@@ -303,7 +367,7 @@ public sealed class BesideDjangoTests(SharedDjangoDatabases django) : IClassFixt
                 && !table.StartsWith("sqlite_", StringComparison.Ordinal)).Except(
                 [
                     "auth_group", "auth_group_permissions", "auth_permission", "auth_user", "auth_user_groups", "auth_user_user_permissions",
-                    "django_content_type", "django_migrations", "django_session", "accounts_emailverification",
+                    "django_content_type", "django_migrations", "django_session", "accounts_emailverification", "authtoken_token",
                 ]).Count();
             Assert.Equal(0, tables);
         }

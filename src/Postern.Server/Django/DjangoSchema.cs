@@ -50,6 +50,17 @@ public static class DjangoSchema
             CREATE TRIGGER postern_sessions_changed AFTER DELETE OR TRUNCATE OR UPDATE OF session_key, session_data ON django_session
                 FOR EACH STATEMENT EXECUTE FUNCTION postern_count_change();
             """)),
+        // DRF's tokens (ApiTokenStore.FindDjangoTokenAsync), where the project has its authtoken app: a token deleted or
+        // regenerated on Django stops working here at once. A project that adds the app later gets it at Postern's next
+        // migration of this kind; until then its token changes are seen within Postern:Cache:MaxAgeSeconds.
+        new("change counter trigger on authtoken_token, where it exists (PostgreSQL)", sql => sql.OnPostgresOnly("""
+            DO $$ BEGIN
+                IF to_regclass('authtoken_token') IS NOT NULL THEN
+                    CREATE TRIGGER postern_django_tokens_changed AFTER UPDATE OR DELETE OR TRUNCATE ON authtoken_token
+                        FOR EACH STATEMENT EXECUTE FUNCTION postern_count_change();
+                END IF;
+            END $$;
+            """)),
     ];
 
     /// <summary>

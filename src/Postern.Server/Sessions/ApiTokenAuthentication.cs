@@ -31,9 +31,12 @@ public sealed class ApiTokenAuthentication(ApiTokenStore store, SessionAuthHash 
     {
         if (!ApiToken.IsWellFormed(key))
             throw Failed(ApiToken.InvalidToken);
-        var found = await store.FindByKeyHashAsync(HashOf(key), ct) ?? throw Failed(ApiToken.InvalidToken);
+        var found = await store.FindByKeyHashAsync(HashOf(key), ct) ?? await FindDjangoTokenAsync(key, ct)
+            ?? throw Failed(ApiToken.InvalidToken);
         if (!found.User.IsActive)
             throw Failed(ApiToken.UserInactive);
+        if (found.Token.Id == ApiTokenStore.DjangoTokenId)
+            return found;
         if (!AuthHashMatches(found))
         {
             await store.DeleteAsync(found.Token.Id, ct);
@@ -44,6 +47,16 @@ public sealed class ApiTokenAuthentication(ApiTokenStore store, SessionAuthHash 
             await store.TouchAsync(found.Token, now, ct);
         return found;
     }
+
+    /// <summary>
+    /// Beside Django, a token of DRF's own, which works here as on Django: tied to no password (DRF's are not), never touched,
+    /// listed or ended by Postern (Django's admin or <c>drf_create_token -r</c> does).
+    /// </summary>
+    private async Task<ApiTokenWithUser?> FindDjangoTokenAsync(string key, CancellationToken ct) =>
+        await store.FindDjangoTokenAsync(key, ct) is { } django
+            ? new ApiTokenWithUser(new ApiTokenRecord(ApiTokenStore.DjangoTokenId, django.User.Id, "Django REST framework token",
+                HashOf(key), key[..PrefixLength], "", django.Created, null), django.User)
+            : null;
 
     public static AuthenticationFailedException Failed(string detail) => new(detail, ApiToken.Keyword);
 

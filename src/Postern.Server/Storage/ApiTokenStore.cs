@@ -106,7 +106,49 @@ public sealed class ApiTokenStore(Database database)
             found => found with { Token = found.Token with { LastUsedAt = lastUsedAt } });
     }
 
+    // ---- beside Django: Django REST framework's own tokens (rest_framework.authtoken)
+
+    /// <summary>The id a DRF token is shown with: it has none of Postern's, and Postern never touches or ends it.</summary>
+    public const long DjangoTokenId = 0;
+
+    private static readonly CachedQuery DjangoTokenByKey = new("Django REST framework token with its user by key");
+
+    /// <summary>Whether the Django project has DRF's authtoken table: 0 not asked yet, 1 yes, -1 no.</summary>
+    private int _djangoTokens;
+
+    /// <summary>
+    /// Beside Django, the token of DRF's <c>authtoken_token</c> with this key (DRF keeps keys in the clear) and its user; null
+    /// in Postern's own schema, in a project without DRF's authtoken app, and for an unknown key (not cached: anyone can
+    /// send many). A change on Django's side is seen as any of Django's writes is (Django/DjangoSchema.cs).
+    /// </summary>
+    public async Task<DjangoToken?> FindDjangoTokenAsync(string key, CancellationToken ct = default)
+    {
+        if (database.Schema != Schema.StorageSchema.Django || !await HasDjangoTokensAsync(ct))
+            return null;
+        return await database.ReadCachedAsync(new ReadKey(DjangoTokenByKey, Text: key), db => db.Command(
+                    $"""
+                    SELECT t.created, u.{UserColumns.Replace(", ", ", u.", StringComparison.Ordinal)}
+                    FROM authtoken_token t JOIN users u ON u.id = t.user_id WHERE t.key = @key;
+                    """)
+                .With("@key", key).ReadFirstOrDefaultAsync(static row => new DjangoToken(ReadUser(row, 1), ReadDjangoTime(row.GetValue(0)))),
+            ct, keepIf: static found => found is not null);
+    }
+
+    private async Task<bool> HasDjangoTokensAsync(CancellationToken ct)
+    {
+        if (Volatile.Read(ref _djangoTokens) is not 0 and var known)
+            return known > 0;
+        var exists = await database.ReadAsync(async db => await db.Command(database.IsPostgres
+                ? "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'authtoken_token' AND schemaname = current_schema();"
+                : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'authtoken_token';").ReadInt64Async() > 0, ct);
+        Volatile.Write(ref _djangoTokens, exists ? 1 : -1);
+        return exists;
+    }
+
     /// <summary>Ends every token of the user, in the caller's transaction (a password change).</summary>
     internal static DbCommand DeleteTokensOfUser(DbConnection db, DbTransaction? tx, long userId) =>
         db.Command("DELETE FROM api_tokens WHERE user_id = @userId;", tx).With("@userId", userId);
 }
+
+/// <summary>A token of Django REST framework's own (<c>authtoken_token</c>), beside Django: its user and when it was made.</summary>
+public sealed record DjangoToken(User User, DateTimeOffset Created);

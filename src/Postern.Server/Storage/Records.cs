@@ -81,6 +81,13 @@ public sealed class DuplicateValueException(string table, string column, Excepti
     public string Column => column;
 }
 
+/// <summary>
+/// Beside Django, a user that rows of the Django project's other apps still refer to (an order, a comment): Django's admin
+/// would delete or keep them by each model's <c>on_delete</c>, which Postern cannot know. Nothing was deleted.
+/// </summary>
+public sealed class UserStillReferencedException(Exception inner)
+    : Exception("Rows in other tables of the Django project still refer to this user; delete the user in Django's admin.", inner);
+
 /// <summary>A group name that another group already has.</summary>
 public sealed class DuplicateGroupNameException(string name)
     : Exception($"A group with the name '{name}' already exists.");

@@ -211,8 +211,39 @@ public sealed class UserStore(Database database, TimeProvider time, Django.Djang
         await tx.CommitAsync(ct);
     }, ct);
 
-    public Task DeleteUserAsync(long userId, CancellationToken ct = default) =>
-        database.WriteAsync(db => db.Command("DELETE FROM users WHERE id = @userId;").With("@userId", userId).ExecuteAsync(), ct);
+    public Task DeleteUserAsync(long userId, CancellationToken ct = default) => database.Schema == Schema.StorageSchema.Postern
+        ? database.WriteAsync(db => db.Command("DELETE FROM users WHERE id = @userId;").With("@userId", userId).ExecuteAsync(), ct)
+        : DeleteDjangoUserAsync(userId, ct);
+
+    /// <summary>
+    /// Beside Django, whose foreign keys do not cascade in the database (Django's ORM cascades them itself): what Django's
+    /// own apps would delete with the user goes first (memberships, permissions, and where those apps are installed, DRF's
+    /// token and the admin's log), in one transaction; the rows of any other app are the project's to decide.
+    /// </summary>
+    /// <exception cref="UserStillReferencedException">Another app's rows refer to the user; nothing was deleted.</exception>
+    private Task DeleteDjangoUserAsync(long userId, CancellationToken ct) => database.WriteAsync(async db =>
+    {
+        var userTable = database.Tables!["users"];
+        string[] cascaded = [$"{userTable}_user_permissions", "authtoken_token", "django_admin_log"];
+        await using var tx = await database.BeginWriteAsync(db, ct);
+        var present = await db.Command(database.IsPostgres
+                ? "SELECT tablename FROM pg_tables WHERE schemaname = current_schema();"
+                : "SELECT name FROM sqlite_master WHERE type = 'table';", tx)
+            .ReadAllAsync(static row => row.GetString(0));
+        await db.Command("DELETE FROM user_groups WHERE user_id = @userId;", tx).With("@userId", userId).ExecuteAsync();
+        foreach (var table in cascaded.Where(present.Contains))
+            await db.Command($"DELETE FROM {table} WHERE user_id = @userId;", tx).With("@userId", userId).ExecuteAsync();
+        try
+        {
+            await db.Command("DELETE FROM users WHERE id = @userId;", tx).With("@userId", userId).ExecuteAsync();
+            // Django's foreign keys are deferred: a row of another app that refers to the user fails the commit.
+            await tx.CommitAsync(ct);
+        }
+        catch (DbException e) when (database.IsForeignKeyViolation(e))
+        {
+            throw new UserStillReferencedException(e);
+        }
+    }, ct);
 
     /// <summary>
     /// Without an upgraded hash only last_login changes, which no answer shows: not announced, as for a new session (a login

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.staticfiles",
     "rest_framework",
+    # DRF's tokens, as many projects have them (their table, authtoken_token; not an authentication class here): what
+    # Postern beside Django accepts as its own API tokens (docs/deployment.md#beside-a-running-django-project).
+    "rest_framework.authtoken",
     "accounts",
 ]
 

@@ -218,7 +218,14 @@ public static class UsersResource
         /// <summary>Deleting a user ends their sessions with them (the store cascades).</summary>
         public override async Task DeleteAsync(ApiRequest request, UserWithGroups current)
         {
-            await Users(request).DeleteUserAsync(current.User.Id, request.Aborted);
+            try
+            {
+                await Users(request).DeleteUserAsync(current.User.Id, request.Aborted);
+            }
+            catch (UserStillReferencedException e)
+            {
+                throw new ApiRefusalException(ApiResponse.Detail(StatusCodes.Status409Conflict, e.Message));
+            }
             await request.Service<AuditTrail>().RecordAsync(request.Context, AuditEventKinds.UserDeleted, current.User, request.User);
         }
 
