@@ -92,7 +92,10 @@ public sealed class BrowsableApiTests : IAsyncLifetime
         // The HTML form is the first tab, as in DRF; this test writes raw JSON.
         await page.ClickAsync("#tab-raw-POST");
         await page.FillAsync("#content-POST", """{"name": "<img src=x onerror=alert(1)>"}""");
-        await page.ClickAsync("#submit-POST");
+        // The POST's own answer first: if the page does not move on, the failure says what the server answered.
+        var created = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#submit-POST"),
+            response => response.Request.Method == "POST", new PageRunAndWaitForResponseOptions { Timeout = 60_000 });
+        Assert.Equal(201, created.Status);
         await ArrivedAsync(page, new System.Text.RegularExpressions.Regex("/api/groups/[0-9]+/$"));
         var dialogs = 0;
         page.Dialog += (_, dialog) => { dialogs++; _ = dialog.DismissAsync(); };

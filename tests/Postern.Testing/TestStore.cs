@@ -147,7 +147,7 @@ public static class TestStore
     /// An unpooled connection to a SQLite path or a <c>postgres://</c> URL: nothing stays open after the test
     /// (a pooled SQLite connection would keep a deleted file alive; a pooled PostgreSQL one would hold the database).
     /// </summary>
-    private static async Task<DbConnection> ConnectAsync(string database)
+    public static async Task<DbConnection> ConnectAsync(string database)
     {
         DbConnection db = PostgresDatabaseUrl.IsPostgres(database)
             ? new NpgsqlConnection(

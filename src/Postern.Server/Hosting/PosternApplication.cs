@@ -203,7 +203,7 @@ public static class PosternApplication
             var tables = storage.Schema == StorageSchema.Django
                 ? TableNames.BesideDjango(provider.GetRequiredService<IOptions<DjangoOptions>>().Value.UserTable)
                 : null;
-            var dialect = SqlDialect.Open(storage.Database);
+            var dialect = SqlDialect.Open(storage.Database, storage.SqliteWritesPerCommit);
             return new Database(dialect, ReadCacheFor(dialect, tables, provider), provider.GetRequiredService<ILogger<Database>>(),
                 provider.GetRequiredService<Observability.PosternMetrics>(), tables);
         });

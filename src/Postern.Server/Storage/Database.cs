@@ -22,7 +22,6 @@ public sealed class Database : IAsyncDisposable, IDisposable
     private readonly SqlDialect _dialect;
     private readonly ReadCache? _cache;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly Observability.PosternMetrics? _metrics;
 
     /// <param name="cache">
@@ -78,8 +77,14 @@ public sealed class Database : IAsyncDisposable, IDisposable
         Tables?.TakeEffect();
         try
         {
-            await using var db = await _dialect.OpenAsync(ct);
-            var result = await work(db);
+            T result;
+            if (operation == "write")
+                result = await _dialect.WriteAsync(work, ct);
+            else
+            {
+                await using var db = await _dialect.OpenAsync(ct);
+                result = await work(db);
+            }
             _metrics?.DatabaseOperation(operation, start);
             return result;
         }
@@ -112,6 +117,11 @@ public sealed class Database : IAsyncDisposable, IDisposable
     /// would go on serving what it changed. After it, even when it failed (a lost connection may still have committed):
     /// another instance reading between the first announcement and the commit may have cached the old rows under the new token.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="write"/> runs statements on the connection it is given and nothing else: on SQLite it may run twice, the
+    /// first time in a group commit's transaction that was then undone (<see cref="Sqlite.SqliteGroupCommit"/>). It returns
+    /// once its changes are committed.
+    /// </remarks>
     public async Task<T> WriteAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken ct)
     {
         if (_cache is null)
@@ -138,20 +148,8 @@ public sealed class Database : IAsyncDisposable, IDisposable
     /// A write that no cached read depends on, so neither this instance's cache nor the others' are told: the caller says
     /// why in a comment. On SQLite the change token moves all the same (any commit moves data_version).
     /// </summary>
-    public async Task<T> WriteWithoutAnnouncingAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken ct)
-    {
-        if (!_dialect.OneWriterAtATime)
-            return await RunAsync(write, "write", ct);
-        await _writer.WaitAsync(ct);
-        try
-        {
-            return await RunAsync(write, "write", ct);
-        }
-        finally
-        {
-            _writer.Release();
-        }
-    }
+    public Task<T> WriteWithoutAnnouncingAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken ct) =>
+        RunAsync(write, "write", ct);
 
     /// <inheritdoc cref="WriteWithoutAnnouncingAsync{T}"/>
     public Task WriteWithoutAnnouncingAsync(Func<DbConnection, Task> write, CancellationToken ct) =>

@@ -15,8 +15,9 @@ namespace Postern.Server.Storage;
 internal abstract class SqlDialect : IAsyncDisposable, IDisposable
 {
     /// <summary>The database <c>--db</c> names: a <c>postgres://</c> URL selects PostgreSQL, anything else is a SQLite path.</summary>
-    public static SqlDialect Open(string database) =>
-        PostgresDatabaseUrl.IsPostgres(database) ? new PostgresDialect(database) : new SqliteDialect(database);
+    /// <param name="sqliteWritesPerCommit">On SQLite, how many waiting writes may share a commit (<see cref="SqliteGroupCommit"/>).</param>
+    public static SqlDialect Open(string database, int sqliteWritesPerCommit = SqliteGroupCommit.DefaultWritesPerCommit) =>
+        PostgresDatabaseUrl.IsPostgres(database) ? new PostgresDialect(database) : new SqliteDialect(database, sqliteWritesPerCommit);
 
     /// <summary>Where the data is, for messages: a SQLite file's full path, or a PostgreSQL URL without its password.</summary>
     public abstract string Description { get; }
@@ -33,10 +34,14 @@ internal abstract class SqlDialect : IAsyncDisposable, IDisposable
     public virtual async Task<DbTransaction> BeginWriteAsync(DbConnection db, CancellationToken ct) => await db.BeginTransactionAsync(ct);
 
     /// <summary>
-    /// Whether this process's writes should wait their turn in <see cref="Database"/> rather than in the database (SQLite:
-    /// see <see cref="SqliteDialect.OneWriterAtATime"/>).
+    /// Runs a write on a connection: by default one of its own, opened for it (PostgreSQL takes many writers at once).
+    /// SQLite's writes go one at a time through its group commit (<see cref="SqliteGroupCommit"/>).
     /// </summary>
-    public virtual bool OneWriterAtATime => false;
+    public virtual async Task<T> WriteAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        return await write(db);
+    }
 
     /// <summary>Whether <paramref name="e"/> is a unique (or primary key) constraint that a write ran into.</summary>
     public abstract bool IsUniqueViolation(DbException e);

@@ -21,6 +21,13 @@ public sealed class StorageOptions
     /// database, shared with it as it runs: docs/deployment.md#beside-django). <c>--schema</c> and <c>POSTERN_SCHEMA</c> set it too.
     /// </summary>
     public StorageSchema Schema { get; set; } = StorageSchema.Postern;
+
+    /// <summary>
+    /// On SQLite, at most this many of the writes waiting at once share one durable commit (group commit:
+    /// docs/deployment.md#writes-on-sqlite). 1 commits each write alone, one fsync each, as before group commit.
+    /// </summary>
+    [Range(1, 1000)]
+    public int SqliteWritesPerCommit { get; set; } = Sqlite.SqliteGroupCommit.DefaultWritesPerCommit;
 }
 
 /// <summary>Beside a Django project (<c>Postern:Django</c>, with <c>Postern:Storage:Schema</c> = <c>Django</c>).</summary>

@@ -19,7 +19,10 @@ internal static class StoreCommands
     {
         var command = db.CreateCommand();
         command.CommandText = Schema.TableNames.Current is { } tables ? tables.Translate(sql) : sql;
-        command.Transaction = tx;
+        // Without tx, the provider's own choice stands: SQLite's puts a command on the connection's open transaction, which
+        // is the group commit's while a queued write runs (Sqlite/SqliteGroupCommit).
+        if (tx is not null)
+            command.Transaction = tx is Sqlite.SqliteSavepoint savepoint ? savepoint.Outer : tx;
         return command;
     }
 
