@@ -13,10 +13,24 @@ namespace Postern.Differential.Tests;
 /// <c>POSTERN_TEST_STORE=postgres</c> a PostgreSQL database in the tests' cluster), which Postern then shares with it
 /// (<c>--schema django</c>), as a team putting Postern in front of its Django project runs them.
 /// </summary>
-public sealed class SharedDjangoDatabases : IAsyncLifetime
+public class SharedDjangoDatabases : IAsyncLifetime
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("postern-beside-django-").FullName;
     private readonly Dictionary<PeerKind, (DjangoPeer Peer, string Database)> _peers = [];
+    private readonly Dictionary<string, string>? _djangoEnvironment;
+    private readonly string? _userTable;
+
+    public SharedDjangoDatabases()
+    {
+    }
+
+    /// <param name="djangoEnvironment">The reference backends' settings (tests/django-backend/backend/settings.py).</param>
+    /// <param name="userTable">Postern:Django:UserTable, for a project with a user model of its own.</param>
+    protected SharedDjangoDatabases(Dictionary<string, string> djangoEnvironment, string userTable)
+    {
+        _djangoEnvironment = djangoEnvironment;
+        _userTable = userTable;
+    }
 
     public string DatabaseOf(PeerKind kind) => _peers[kind].Database;
 
@@ -27,7 +41,7 @@ public sealed class SharedDjangoDatabases : IAsyncLifetime
         var starting = new[] { PeerKind.Modern, PeerKind.Legacy }.Select(async kind =>
         {
             var database = await TestStore.NewDatabaseAsync(_folder, kind.ToString());
-            return (kind, await DjangoPeer.StartAsync(kind, database: database), database);
+            return (kind, await DjangoPeer.StartAsync(kind, _djangoEnvironment, database), database);
         }).ToList();
         foreach (var (kind, peer, database) in await Task.WhenAll(starting))
             _peers[kind] = (peer, database);
@@ -46,6 +60,8 @@ public sealed class SharedDjangoDatabases : IAsyncLifetime
             ["Postern:Accounts:PasswordIterations"] = (kind == PeerKind.Modern ? DjangoPasswordHash.Django52Iterations : 260_000)
                 .ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        if (_userTable is not null)
+            beside["Postern:Django:UserTable"] = _userTable;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             beside[key] = value;
         return PosternTestServer.StartAsync(beside, databasePath: DatabaseOf(kind));
@@ -60,6 +76,16 @@ public sealed class SharedDjangoDatabases : IAsyncLifetime
 }
 
 /// <summary>
+/// Both Django reference backends with a user model of the project's own (<c>AUTH_USER_MODEL = "customuser.User"</c>:
+/// AbstractUser's columns and one more, in <c>customuser_user</c>), as Django's documentation tells new projects to start.
+/// </summary>
+public sealed class CustomUserDjangoDatabases() : SharedDjangoDatabases(
+    new Dictionary<string, string> { ["DJANGO_BACKEND_CUSTOM_USER"] = "1" }, CustomUserDjangoDatabases.UserTable)
+{
+    public const string UserTable = "customuser_user";
+}
+
+/// <summary>
 /// Postern beside a running Django on one database: Django's users, groups and sessions are Postern's and the other way
 /// round, and a logout or a password change on either side ends the session on both, at once.
 /// </summary>
@@ -70,7 +96,7 @@ public sealed class BesideDjangoTests(SharedDjangoDatabases django) : IClassFixt
     private static int s_users;
 
     /// <summary>A user of this test's own, made by Postern in Django's table (tests share each Django's database).</summary>
-    private static async Task<(string Name, string Password)> NewUserAsync(PosternTestServer postern, string prefix, bool staff = false)
+    internal static async Task<(string Name, string Password)> NewUserAsync(PosternTestServer postern, string prefix, bool staff = false)
     {
         var name = $"{prefix}{Interlocked.Increment(ref s_users)}";
         var password = $"{name}-Passw0rd!";
@@ -78,7 +104,7 @@ public sealed class BesideDjangoTests(SharedDjangoDatabases django) : IClassFixt
         return (name, password);
     }
 
-    private static async Task<string?> WhoIsAsync(HttpClient client, CookieJar jar)
+    internal static async Task<string?> WhoIsAsync(HttpClient client, CookieJar jar)
     {
         var response = await SendAsync(client, jar, HttpMethod.Get, EndpointPaths.User);
         return response.Status == HttpStatusCode.OK ? response.Json().GetProperty("username").GetString() : null;

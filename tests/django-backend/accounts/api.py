@@ -1,13 +1,16 @@
 """The /api/ resources: users and groups, hyperlinked, paginated, browsable (DRF's defaults), and the
 set_password action of the DRF tutorial on users."""
-from django.contrib.auth import password_validation, update_session_auth_hash
+from django.contrib.auth import get_user_model, password_validation, update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import verification
+
+# The project's user model: auth.User, or customuser.User with DJANGO_BACKEND_CUSTOM_USER=1.
+User = get_user_model()
 
 
 class UserSerializer(serializers.HyperlinkedModelSerializer):

@@ -1,11 +1,13 @@
 """Django's own forms for the account flows, with the few fields and the e-mail link this project adds."""
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
-from django.contrib.auth.models import User
 
 from accounts import mail
+
+# The project's user model: auth.User, or customuser.User with DJANGO_BACKEND_CUSTOM_USER=1.
+User = get_user_model()
 
 
 class SignupForm(UserCreationForm):

@@ -1,11 +1,14 @@
 """E-mail verification: signed keys (django.core.signing) and the verified state (EmailVerification)."""
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core import signing
 from django.utils import timezone
 
 from accounts import mail
 from accounts.models import EmailVerification
+from django.contrib.auth import get_user_model
+
+# The project's user model: auth.User, or customuser.User with DJANGO_BACKEND_CUSTOM_USER=1.
+User = get_user_model()
 
 SALT = "postern.accounts.email-verification"
 

@@ -14,7 +14,6 @@ import time
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
-from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse, QueryDict
@@ -27,6 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import verification
 from accounts.forms import (AddressForm, PasswordResetLinkForm, ProfileForm, ResetConfirmFields, SignupForm,
                             VerificationKeyForm)
+from django.contrib.auth import get_user_model
+
+# The project's user model: auth.User, or customuser.User with DJANGO_BACKEND_CUSTOM_USER=1.
+User = get_user_model()
 
 MALFORMED = "Malformed request body."
 NOT_A_STRING = "Not a valid string."  # DRF's CharField message

@@ -9,6 +9,7 @@ deployment would change:
                                   so 5.2 only; Debian's python3-redis)
   DJANGO_BACKEND_SESSION_ENGINE   db (default), cached_db or cache: django.contrib.sessions.backends.<this>
   DJANGO_BACKEND_SECRET_KEY       SECRET_KEY (default: a fixed key, for tests only)
+  DJANGO_BACKEND_CUSTOM_USER=1    AUTH_USER_MODEL = "customuser.User", a project's own user model (set before migrating)
   DJANGO_BACKEND_HTTPS=1          served behind a TLS proxy that sets X-Forwarded-Proto: secure
                                   cookies, and Django's strict Referer checks on HTTPS
   DJANGO_BACKEND_TRUSTED_ORIGINS  comma-separated CSRF_TRUSTED_ORIGINS (with scheme)
@@ -48,6 +49,10 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "accounts",
 ]
+# A project's own user model instead of auth.User (customuser/): its table customuser_user, its groups customuser_user_groups.
+if _env("CUSTOM_USER") == "1":
+    INSTALLED_APPS.append("customuser")
+    AUTH_USER_MODEL = "customuser.User"
 
 # Django's stock order: sessions before CSRF, CSRF before authentication.
 MIDDLEWARE = [

@@ -5,11 +5,15 @@ more (user000, user001, ...) with unusable passwords, so that /api/users/ spans 
 addresses count as verified: staff set them (docs/accounts.md).
 Creates only what is missing: running it twice changes nothing.
 """
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts import verification
+from django.contrib.auth import get_user_model
+
+# The project's user model: auth.User, or customuser.User with DJANGO_BACKEND_CUSTOM_USER=1.
+User = get_user_model()
 
 
 class Command(BaseCommand):
